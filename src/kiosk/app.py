@@ -1,0 +1,100 @@
+"""The application factory: it reads like the table of contents of the shop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from kiosk.config import PROJECT_ROOT, load_settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a Kiosk app; `config` overrides settings read from the environment."""
+    if not (config or {}).get("KIOSK_ENV") == "testing":
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_settings(PROJECT_ROOT / "instance", config))
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    if app.config["KIOSK_PROXY_FIX"]:
+        hops = app.config["KIOSK_PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    logging.basicConfig(
+        level=app.config["KIOSK_LOG_LEVEL"],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("alembic.runtime.plugins", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from kiosk import models  # noqa: F401  (the whole schema, for Alembic)
+    from kiosk.database import configure_engine
+    from kiosk.extensions import babel, csrf, db, htmx, limiter, migrate
+    from kiosk.i18n import select_locale
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(PROJECT_ROOT / "src" / "kiosk" / "translations"),
+    )
+    htmx.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from kiosk.catalog.views import bp as catalog_bp
+    from kiosk.core.views import bp as core_bp
+    from kiosk.legal.views import bp as legal_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(legal_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from kiosk.errors import register
+
+    register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from kiosk.security import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from kiosk.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from kiosk.cli import kiosk_cli
+
+    app.cli.add_command(kiosk_cli)

@@ -1,0 +1,90 @@
+"""`flask kiosk …`: commands for the shop owner and for scheduled jobs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kiosk.services import accounts, demo, product_csv
+
+
+@click.group("kiosk")
+def kiosk_cli() -> None:
+    """Kiosk shop commands."""
+
+
+@kiosk_cli.command("seed-demo")
+@click.option("--if-empty/--always", default=True, show_default=True,
+              help="Only seed when the shop has no products yet.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo catalog from data/demo/ (pictures are drawn, not downloaded)."""
+    try:
+        result = demo.seed_demo(only_if_empty=if_empty)
+    except product_csv.ImportRejected as rejected:
+        _report_problems(rejected)
+    if not result.seeded:
+        click.echo("The shop already has products; the demo catalog was not loaded.")
+        return
+    assert result.categories and result.products
+    click.echo(
+        f"Demo catalog loaded: {result.categories.created} categories, "
+        f"{result.products.created} products, {result.images} pictures drawn."
+    )
+
+
+def _report_problems(rejected: product_csv.ImportRejected) -> None:
+    click.echo(f"Nothing was imported; the file has {len(rejected.problems)} problem(s):", err=True)
+    for problem in rejected.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
+
+
+@kiosk_cli.command("import-products")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_products_command(file: Path) -> None:
+    """Create or update products from a CSV file (all or nothing)."""
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            report = product_csv.import_products(handle)
+        except product_csv.ImportRejected as rejected:
+            _report_problems(rejected)
+    click.echo(f"Imported: {report.created} created, {report.updated} updated.")
+
+
+@kiosk_cli.command("import-categories")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_categories_command(file: Path) -> None:
+    """Create or update categories from a CSV file (all or nothing)."""
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            report = product_csv.import_categories(handle)
+        except product_csv.ImportRejected as rejected:
+            _report_problems(rejected)
+    click.echo(f"Imported: {report.created} created, {report.updated} updated.")
+
+
+@kiosk_cli.command("export-products")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+def export_products_command(file: Path | None) -> None:
+    """Write all products as CSV to FILE, or to standard output."""
+    if file is None:
+        count = product_csv.export_products(sys.stdout)
+    else:
+        with file.open("w", encoding="utf-8", newline="") as handle:
+            count = product_csv.export_products(handle)
+    click.echo(f"Exported {count} products.", err=True)
+
+
+@kiosk_cli.command("create-admin")
+@click.option("--email", prompt=True, help="The owner's email address.")
+@click.option("--name", default="", help="The owner's name.")
+def create_admin_command(email: str, name: str) -> None:
+    """Create a shop owner (or make an existing account one). Asks for the password."""
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_owner(email, password, name)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{user.email} is now a shop owner.")

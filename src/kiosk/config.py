@@ -1,0 +1,129 @@
+"""Settings, read from the environment (and a `.env` file in development).
+
+Every setting is listed, with its default, in `.env.example`. Tests pass their
+overrides to `create_app(config)`, which win over the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kiosk.money import parse_decimal_percent
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the app refuses to start."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"not a yes/no value: {value!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def parse_vat_rates(text: str) -> dict[str, int]:
+    """"standard=19,reduced=7" -> {"standard": 1900, "reduced": 700} (basis points)."""
+    rates: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, percent = part.partition("=")
+        try:
+            rates[name.strip()] = parse_decimal_percent(percent)
+        except ValueError as exc:
+            raise ConfigError(f"KIOSK_VAT_RATES: {exc}") from exc
+    if "standard" not in rates:
+        raise ConfigError("KIOSK_VAT_RATES must define a 'standard' rate")
+    return rates
+
+
+def _secret_key(env: Mapping[str, str], production: bool, instance_path: Path) -> str:
+    key = env.get("SECRET_KEY", "")
+    if key:
+        return key
+    if production:
+        raise ConfigError("SECRET_KEY must be set in production (KIOSK_ENV=production)")
+    # Development: generate once and keep it, so sessions survive a restart.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(
+    instance_path: Path, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the Flask config from the environment, then apply `overrides`."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    kiosk_env = overrides.get("KIOSK_ENV") or env.get("KIOSK_ENV", "development")
+    if kiosk_env not in {"development", "production", "testing"}:
+        raise ConfigError(f"KIOSK_ENV must be development, production or testing, not {kiosk_env}")
+    production = kiosk_env == "production"
+    secure_cookies = _flag(env.get("KIOSK_SECURE_COOKIES"), production)
+
+    settings: dict[str, Any] = {
+        "KIOSK_ENV": kiosk_env,
+        "TESTING": kiosk_env == "testing",
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
+        or f"sqlite:///{DATA_DIR / 'kiosk.sqlite3'}",
+        "KIOSK_MEDIA_DIR": env.get("KIOSK_MEDIA_DIR") or str(DATA_DIR / "media"),
+        "KIOSK_SHOP_NAME": env.get("KIOSK_SHOP_NAME", "Kiosk"),
+        "KIOSK_CURRENCY": env.get("KIOSK_CURRENCY", "EUR"),
+        "KIOSK_VAT_RATES": parse_vat_rates(env.get("KIOSK_VAT_RATES", "standard=19,reduced=7")),
+        # Seller details for the imprint, privacy policy and invoices. The defaults are
+        # placeholders that say so; a real shop sets its own.
+        "KIOSK_SELLER_ADDRESS": env.get(
+            "KIOSK_SELLER_ADDRESS",
+            "[Placeholder] Shop owner name|Street 1|12345 Town|Germany",
+        ),
+        "KIOSK_SELLER_EMAIL": env.get("KIOSK_SELLER_EMAIL", "shop@example.org"),
+        "KIOSK_SELLER_VAT_ID": env.get("KIOSK_SELLER_VAT_ID", "[Placeholder] DE000000000"),
+        "KIOSK_PAGE_SIZE": _int(env, "KIOSK_PAGE_SIZE", 24),
+        "KIOSK_LOW_STOCK_HINT": _int(env, "KIOSK_LOW_STOCK_HINT", 5),
+        "KIOSK_PROXY_FIX": _int(env, "KIOSK_PROXY_FIX", 0),
+        "KIOSK_LOG_LEVEL": env.get("KIOSK_LOG_LEVEL", "INFO"),
+        "BABEL_DEFAULT_LOCALE": env.get("KIOSK_DEFAULT_LOCALE", "de"),
+        "BABEL_DEFAULT_TIMEZONE": env.get("KIOSK_TIMEZONE", "Europe/Berlin"),
+        "KIOSK_LOCALES": ("de", "en"),
+        "MAX_CONTENT_LENGTH": _int(env, "KIOSK_MAX_UPLOAD_MB", 16) * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "KIOSK_SECURE_COOKIES": secure_cookies,
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SEND_FILE_MAX_AGE_DEFAULT": 0 if kiosk_env == "development" else 3600,
+        "JSON_SORT_KEYS": False,
+    }
+    settings.update(overrides)
+    if "SECRET_KEY" not in overrides:
+        settings["SECRET_KEY"] = _secret_key(env, production, instance_path)
+    if "DATABASE_URL" in overrides:
+        settings["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
+    return settings

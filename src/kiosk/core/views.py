@@ -1,0 +1,68 @@
+"""The shop frame: home page, preferences, media files and health checks."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    send_from_directory,
+)
+from flask_babel import gettext as _
+
+from kiosk.core.forms import PreferencesForm
+from kiosk.hypermedia import safe_next
+from kiosk.i18n import LANGUAGE_COOKIE, THEME_COOKIE
+from kiosk.services import catalog, health
+
+bp = Blueprint("core", __name__)
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.get("/")
+def home() -> str:
+    """Categories, featured and newest products."""
+    return render_template("core/home.html", tree=catalog.category_tree(), home=catalog.home_page())
+
+
+@bp.post("/preferences")
+def preferences() -> Response:
+    """Remember language and theme in cookies; works as a plain form without JavaScript."""
+    form = PreferencesForm()
+    target = safe_next(form.next.data)
+    response = redirect(target, code=303)
+    if not form.validate():
+        flash(_("That choice is not available."), "error")
+        return response
+    secure = current_app.config["KIOSK_SECURE_COOKIES"]
+    if form.lang.data:
+        response.set_cookie(LANGUAGE_COOKIE, form.lang.data, max_age=ONE_YEAR,
+                            samesite="Lax", httponly=True, secure=secure)
+    if form.theme.data:
+        response.set_cookie(THEME_COOKIE, form.theme.data, max_age=ONE_YEAR,
+                            samesite="Lax", httponly=True, secure=secure)
+    return response
+
+
+@bp.get("/media/<path:filename>")
+def media(filename: str) -> Response:
+    """Product images; in production nginx serves this folder directly."""
+    return send_from_directory(current_app.config["KIOSK_MEDIA_DIR"], filename, max_age=ONE_YEAR)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is up."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """The database answers and its schema is at the newest migration."""
+    report = health.readiness()
+    return jsonify(report.as_dict()), 200 if report.ready else 503

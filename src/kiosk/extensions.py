@@ -1,0 +1,22 @@
+"""Flask extensions, created unbound here and bound to the app in `create_app`.
+
+Keeping them apart from the app avoids import cycles: models, services and
+views import from here, never from `kiosk.app`.
+"""
+
+from flask_babel import Babel
+from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+from kiosk.models.base import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+csrf = CSRFProtect()
+babel = Babel()
+htmx = HTMX()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,0 +1,126 @@
+"""Categories and products: the queries the catalog needs and the writes it makes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from kiosk.models import Category, Product, ProductImage
+
+SORTS = {
+    "name": (Product.name.asc(), Product.id.asc()),
+    "price_asc": (Product.price_cents.asc(), Product.id.asc()),
+    "price_desc": (Product.price_cents.desc(), Product.id.desc()),
+    "newest": (Product.created_at.desc(), Product.id.desc()),
+}
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    category_ids: Sequence[int] | None = None
+    search: str = ""
+    min_cents: int | None = None
+    max_cents: int | None = None
+    in_stock: bool = False
+    featured: bool = False
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class CategoryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def all(self) -> Sequence[Category]:
+        return self.session.scalars(select(Category).order_by(Category.sort_order, Category.name)).all()
+
+    def get_by_slug(self, slug: str) -> Category | None:
+        return self.session.scalar(select(Category).where(Category.slug == slug))
+
+    def add(self, category: Category) -> Category:
+        self.session.add(category)
+        return category
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count(Category.id))) or 0
+
+
+class ProductRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _filtered(self, stmt: Select[tuple[Product]] | Select[tuple[int]], f: ProductFilter):  # type: ignore[no-untyped-def]
+        stmt = stmt.where(Product.is_active.is_(True))
+        if f.category_ids is not None:
+            stmt = stmt.where(Product.category_id.in_(f.category_ids))
+        for word in f.search.casefold().split():
+            stmt = stmt.where(Product.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+        if f.min_cents is not None:
+            stmt = stmt.where(Product.price_cents >= f.min_cents)
+        if f.max_cents is not None:
+            stmt = stmt.where(Product.price_cents <= f.max_cents)
+        if f.in_stock:
+            stmt = stmt.where(Product.stock_on_hand > 0)
+        if f.featured:
+            stmt = stmt.where(Product.is_featured.is_(True))
+        return stmt
+
+    def count_active(self, f: ProductFilter) -> int:
+        return self.session.scalar(self._filtered(select(func.count(Product.id)), f)) or 0
+
+    def list_active(self, f: ProductFilter, sort: str, limit: int, offset: int = 0) -> Sequence[Product]:
+        stmt = (
+            self._filtered(select(Product), f)
+            .options(selectinload(Product.images))
+            .order_by(*SORTS[sort])
+            .limit(limit)
+            .offset(offset)
+        )
+        return self.session.scalars(stmt).all()
+
+    def get_active_by_slug(self, slug: str) -> Product | None:
+        stmt = (
+            select(Product)
+            .where(Product.slug == slug, Product.is_active.is_(True))
+            .options(selectinload(Product.images), selectinload(Product.category))
+        )
+        return self.session.scalar(stmt)
+
+    def get_by_sku(self, sku: str) -> Product | None:
+        return self.session.scalar(select(Product).where(Product.sku == sku))
+
+    def by_skus(self, skus: Iterable[str]) -> dict[str, Product]:
+        rows = self.session.scalars(
+            select(Product).where(Product.sku.in_(list(skus))).options(selectinload(Product.images))
+        )
+        return {p.sku: p for p in rows}
+
+    def all_for_export(self) -> Sequence[Product]:
+        stmt = select(Product).options(selectinload(Product.images), selectinload(Product.category))
+        return self.session.scalars(stmt.order_by(Product.sku)).all()
+
+    def slug_owners(self) -> dict[str, str]:
+        """Every product slug with the SKU that owns it."""
+        return {slug: sku for slug, sku in self.session.execute(select(Product.slug, Product.sku))}
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count(Product.id))) or 0
+
+    def save(self, product: Product) -> Product:
+        """Stage a new or changed product; keeps its derived search text current."""
+        product.refresh_search_text()
+        self.session.add(product)
+        return product
+
+    def replace_images(self, product: Product, images: Sequence[tuple[str, str]]) -> None:
+        """Set the product's images to these (filename, alt) pairs, in order."""
+        product.images.clear()
+        self.session.flush()
+        product.images.extend(
+            ProductImage(position=i, filename=name, alt=alt) for i, (name, alt) in enumerate(images)
+        )

@@ -1,0 +1,204 @@
+"""Catalog use cases on the read side: home page, listings, search, product page.
+
+A listing is described by a `ListingQuery` parsed from the URL's query string,
+so every filter, sort and page is a plain GET that can be bookmarked and shared.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from flask_babel import lazy_gettext as _l
+
+from kiosk.extensions import db
+from kiosk.models import Category, Product
+from kiosk.money import Money
+from kiosk.repositories.catalog import SORTS, CategoryRepository, ProductFilter, ProductRepository
+
+SORT_LABELS = {
+    "name": _l("Name"),
+    "price_asc": _l("Price, low to high"),
+    "price_desc": _l("Price, high to low"),
+    "newest": _l("Newest"),
+}
+MAX_SEARCH_LENGTH = 100
+MAX_PAGE = 100_000
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    """What the shopper asked to see; parsed leniently, errors kept per field."""
+
+    q: str = ""
+    min_price: str = ""
+    max_price: str = ""
+    in_stock: bool = False
+    sort: str = "name"
+    page: int = 1
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> ListingQuery:
+        errors: dict[str, str] = {}
+        q = " ".join(args.get("q", "").split())[:MAX_SEARCH_LENGTH]
+        sort = args.get("sort", "name")
+        if sort not in SORTS:
+            sort = "name"
+        try:
+            page = int(args.get("page", "1"))
+        except ValueError:
+            page = 1
+        page = min(max(page, 1), MAX_PAGE)
+        min_price = args.get("min_price", "").strip()[:20]
+        max_price = args.get("max_price", "").strip()[:20]
+        for name, value in (("min_price", min_price), ("max_price", max_price)):
+            if value and _parse_price(value) is None:
+                errors[name] = str(_l("Enter an amount such as 10 or 12,50."))
+        lo, hi = _parse_price(min_price), _parse_price(max_price)
+        if lo is not None and hi is not None and lo > hi:
+            errors["max_price"] = str(_l("The maximum must not be below the minimum."))
+        return cls(
+            q=q,
+            min_price=min_price,
+            max_price=max_price,
+            in_stock=args.get("in_stock") in {"1", "on", "true"},
+            sort=sort,
+            page=page,
+            errors=errors,
+        )
+
+    def product_filter(self, category_ids: Sequence[int] | None) -> ProductFilter:
+        lo = None if "min_price" in self.errors else _parse_price(self.min_price)
+        hi = None if self.errors else _parse_price(self.max_price)
+        return ProductFilter(
+            category_ids=category_ids, search=self.q, min_cents=lo, max_cents=hi, in_stock=self.in_stock
+        )
+
+    def params(self, **changes: Any) -> str:
+        """The query string for this listing with some parameters changed."""
+        query = replace(self, **changes)
+        pairs: dict[str, str | int] = {}
+        if query.q:
+            pairs["q"] = query.q
+        if query.min_price:
+            pairs["min_price"] = query.min_price
+        if query.max_price:
+            pairs["max_price"] = query.max_price
+        if query.in_stock:
+            pairs["in_stock"] = "1"
+        if query.sort != "name":
+            pairs["sort"] = query.sort
+        if query.page != 1:
+            pairs["page"] = query.page
+        return "?" + urlencode(pairs) if pairs else "?"
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.q or self.min_price or self.max_price or self.in_stock)
+
+
+def _parse_price(text: str) -> int | None:
+    if not text:
+        return None
+    try:
+        money = Money.parse(text)
+    except ValueError:
+        return None
+    return money.cents if money.cents >= 0 else None
+
+
+@dataclass(frozen=True)
+class Listing:
+    query: ListingQuery
+    products: Sequence[Product]
+    total: int
+    page: int
+    pages: int
+    page_size: int
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.page * self.page_size, self.total)
+
+    def page_numbers(self) -> list[int | None]:
+        """Page links to show: first, last and a window around the current page."""
+        shown = {1, self.pages, *range(self.page - 2, self.page + 3)}
+        numbers: list[int | None] = []
+        for n in sorted(p for p in shown if 1 <= p <= self.pages):
+            if numbers and numbers[-1] is not None and n - numbers[-1] > 1:  # type: ignore[operator]
+                numbers.append(None)
+            numbers.append(n)
+        return numbers
+
+
+@dataclass(frozen=True)
+class CategoryTree:
+    categories: Sequence[Category]
+
+    @property
+    def roots(self) -> list[Category]:
+        return [c for c in self.categories if c.parent_id is None]
+
+    def children_of(self, category: Category) -> list[Category]:
+        return [c for c in self.categories if c.parent_id == category.id]
+
+    def descendant_ids(self, category: Category) -> list[int]:
+        ids, frontier = [category.id], [category.id]
+        while frontier:
+            frontier = [c.id for c in self.categories if c.parent_id in frontier]
+            ids.extend(frontier)
+        return ids
+
+    def ancestors(self, category: Category | None) -> list[Category]:
+        by_id = {c.id: c for c in self.categories}
+        chain: list[Category] = []
+        while category is not None:
+            chain.append(category)
+            category = by_id.get(category.parent_id) if category.parent_id else None
+        return chain[::-1]
+
+    def by_slug(self, slug: str) -> Category | None:
+        return next((c for c in self.categories if c.slug == slug), None)
+
+
+def category_tree() -> CategoryTree:
+    return CategoryTree(CategoryRepository(db.session).all())
+
+
+def list_products(query: ListingQuery, page_size: int, category: Category | None = None,
+                  tree: CategoryTree | None = None) -> Listing:
+    products = ProductRepository(db.session)
+    category_ids = None
+    if category is not None:
+        category_ids = (tree or category_tree()).descendant_ids(category)
+    product_filter = query.product_filter(category_ids)
+    total = products.count_active(product_filter)
+    pages = max(1, math.ceil(total / page_size))
+    page = min(query.page, pages)
+    rows = products.list_active(product_filter, query.sort, page_size, (page - 1) * page_size)
+    return Listing(query, rows, total, page, pages, page_size)
+
+
+@dataclass(frozen=True)
+class HomePage:
+    featured: Sequence[Product]
+    newest: Sequence[Product]
+
+
+def home_page(count: int = 8) -> HomePage:
+    products = ProductRepository(db.session)
+    featured = products.list_active(ProductFilter(featured=True), "name", count)
+    newest = products.list_active(ProductFilter(), "newest", count)
+    return HomePage(featured, newest)
+
+
+def get_product(slug: str) -> Product | None:
+    return ProductRepository(db.session).get_active_by_slug(slug)

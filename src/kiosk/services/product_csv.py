@@ -1,0 +1,326 @@
+"""Products (and categories) in and out of CSV files.
+
+An import is all or nothing: every row is checked first, and any problem is
+reported by row, column and reason with nothing changed. Rows are matched to
+products by SKU, so exporting and importing a file gives the same catalog.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+from flask import current_app
+from slugify import slugify
+
+from kiosk.models import Category, Product, UnitMeasure
+from kiosk.money import Money
+from kiosk.repositories.catalog import CategoryRepository, ProductRepository
+from kiosk.services.uow import unit_of_work
+
+PRODUCT_COLUMNS = (
+    "sku", "slug", "name", "category", "price", "compare_at_price", "vat_class",
+    "unit_content", "unit_measure", "delivery_time", "weight_grams", "stock",
+    "active", "featured", "description", "images",
+)  # fmt: skip
+CATEGORY_COLUMNS = ("slug", "name", "parent", "description", "sort_order")
+IMAGE_SUFFIXES = {".webp", ".jpg", ".jpeg", ".png", ".avif"}
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TRUE_WORDS = {"1", "true", "yes", "ja", "y", "x"}
+FALSE_WORDS = {"0", "false", "no", "nein", "n", ""}
+MAX_INT = 2_000_000_000
+
+# German transliteration for slugs: "Bär" -> "baer", not "bar".
+SLUG_REPLACEMENTS = [["Ä", "Ae"], ["Ö", "Oe"], ["Ü", "Ue"], ["ä", "ae"], ["ö", "oe"], ["ü", "ue"], ["ß", "ss"]]
+
+
+def make_slug(text: str) -> str:
+    return slugify(text, replacements=SLUG_REPLACEMENTS, max_length=150, word_boundary=True)
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason}"
+
+
+class ImportRejected(Exception):
+    """The file has problems; nothing was imported."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s); nothing was imported")
+        self.problems = problems
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+
+
+@dataclass
+class _RowReader:
+    """Reads typed values from one CSV row and notes every problem."""
+
+    row: int
+    values: dict[str, str]
+    problems: list[Problem] = field(default_factory=list)
+
+    def fail(self, column: str, reason: str) -> None:
+        self.problems.append(Problem(self.row, column, reason))
+
+    def text(self, column: str, max_length: int, required: bool = False) -> str:
+        value = (self.values.get(column) or "").strip()
+        if required and not value:
+            self.fail(column, "is required")
+        elif len(value) > max_length:
+            self.fail(column, f"is longer than {max_length} characters")
+        return value
+
+    def money(self, column: str, required: bool = False) -> int | None:
+        raw = (self.values.get(column) or "").strip()
+        if not raw:
+            if required:
+                self.fail(column, "is required")
+            return None
+        try:
+            cents = Money.parse(raw).cents
+        except ValueError:
+            self.fail(column, f"{raw!r} is not an amount such as 12.50")
+            return None
+        if cents < 0:
+            self.fail(column, "must not be negative")
+            return None
+        return cents
+
+    def whole(self, column: str, default: int | None = None, positive: bool = False) -> int | None:
+        raw = (self.values.get(column) or "").strip()
+        if not raw:
+            return default
+        if not raw.isdigit() or int(raw) > MAX_INT:
+            self.fail(column, f"{raw!r} is not a whole number of 0 or more")
+            return default
+        if positive and int(raw) == 0:
+            self.fail(column, "must be more than 0")
+        return int(raw)
+
+    def flag(self, column: str, default: bool) -> bool:
+        raw = (self.values.get(column) or "").strip().lower()
+        if raw == "":
+            return default
+        if raw in TRUE_WORDS:
+            return True
+        if raw not in FALSE_WORDS:
+            self.fail(column, f"{raw!r} is not 1 or 0")
+        return False
+
+
+def _read_rows(source: IO[str], columns: Iterable[str]) -> tuple[list[dict[str, str]], list[Problem]]:
+    reader = csv.DictReader(source)
+    header = reader.fieldnames or []
+    problems = [Problem(1, c, "column is missing") for c in columns if c not in header]
+    problems += [Problem(1, c, "unknown column") for c in header if c not in columns]
+    if problems:
+        return [], problems
+    try:
+        rows = [dict(r) for r in reader]
+    except (csv.Error, UnicodeDecodeError) as exc:
+        return [], [Problem(reader.line_num, "-", f"the file is not valid CSV: {exc}")]
+    for number, row in enumerate(rows, start=2):
+        if None in row:
+            problems.append(Problem(number, "-", "has more fields than the header"))
+    return rows, problems
+
+
+def _parse_images(reader: _RowReader, media_dir: Path) -> list[tuple[str, str]]:
+    images: list[tuple[str, str]] = []
+    for entry in filter(None, (e.strip() for e in (reader.values.get("images") or "").split(";"))):
+        filename, _, alt = entry.partition("|")
+        filename, alt = filename.strip(), alt.strip()
+        path = PurePosixPath(filename)
+        if path.is_absolute() or ".." in path.parts or path.suffix.lower() not in IMAGE_SUFFIXES:
+            reader.fail("images", f"{filename!r} is not a relative image file name (.webp, .jpg, .png, .avif)")
+        elif not (media_dir / path).is_file():
+            reader.fail("images", f"{filename!r} is not in the media folder")
+        elif len(alt) > 300:
+            reader.fail("images", f"the alt text of {filename!r} is longer than 300 characters")
+        else:
+            images.append((str(path), alt))
+    return images
+
+
+@dataclass
+class _ProductRow:
+    values: dict[str, object]
+    category_slug: str
+    images: list[tuple[str, str]]
+
+
+def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Path) -> _ProductRow:
+    sku = reader.text("sku", 64, required=True)
+    if sku and not SKU_PATTERN.match(sku):
+        reader.fail("sku", "may only hold letters, digits, '.', '_' and '-'")
+    name = reader.text("name", 200, required=True)
+    slug = reader.text("slug", 150) or make_slug(name)
+    if slug and not SLUG_PATTERN.match(slug):
+        reader.fail("slug", "may only hold lower-case letters, digits and single hyphens")
+    price = reader.money("price", required=True)
+    compare_at = reader.money("compare_at_price")
+    if price is not None and compare_at is not None and compare_at <= price:
+        reader.fail("compare_at_price", "must be higher than the price")
+    vat_class = reader.text("vat_class", 20) or "standard"
+    if vat_class not in vat_classes:
+        reader.fail("vat_class", f"must be one of {', '.join(sorted(vat_classes))}")
+    content = reader.whole("unit_content", positive=True)
+    measure_raw = reader.text("unit_measure", 8)
+    measure = None
+    if measure_raw:
+        try:
+            measure = UnitMeasure(measure_raw)
+        except ValueError:
+            reader.fail("unit_measure", "must be g, ml, cm or cm2")
+    if (content is None) != (measure_raw == ""):
+        reader.fail("unit_content", "unit_content and unit_measure go together")
+    values: dict[str, object] = {
+        "sku": sku,
+        "slug": slug,
+        "name": name,
+        "price_cents": price,
+        "compare_at_cents": compare_at,
+        "vat_class": vat_class,
+        "unit_content": content,
+        "unit_measure": measure,
+        "delivery_time": reader.text("delivery_time", 120),
+        "weight_grams": reader.whole("weight_grams", default=0),
+        "stock_on_hand": reader.whole("stock", default=0),
+        "is_active": reader.flag("active", True),
+        "is_featured": reader.flag("featured", False),
+        "description": reader.text("description", 20_000),
+    }
+    return _ProductRow(values, reader.text("category", 120), _parse_images(reader, media_dir))
+
+
+def import_products(source: IO[str]) -> ImportReport:
+    """Create or update products from CSV; raise ImportRejected and change nothing on any problem."""
+    media_dir = Path(current_app.config["KIOSK_MEDIA_DIR"])
+    vat_classes = current_app.config["KIOSK_VAT_RATES"].keys()
+    rows, problems = _read_rows(source, PRODUCT_COLUMNS)
+    parsed: list[_ProductRow] = []
+    seen: dict[str, dict[str, int]] = {"sku": {}, "slug": {}}
+    for number, values in enumerate(rows, start=2):
+        reader = _RowReader(number, values)
+        row = _check_product(reader, vat_classes, media_dir)
+        for key in ("sku", "slug"):
+            value = str(row.values[key])
+            if value and value in seen[key]:
+                reader.fail(key, f"{value!r} is also used in row {seen[key][value]}")
+            seen[key].setdefault(value, number)
+        problems += reader.problems
+        parsed.append(row)
+    if problems:
+        raise ImportRejected(problems)
+
+    report = ImportReport()
+    with unit_of_work() as session:
+        categories = {c.slug: c for c in CategoryRepository(session).all()}
+        products = ProductRepository(session)
+        existing = products.by_skus(str(r.values["sku"]) for r in parsed)
+        taken = products.slug_owners()
+        for number, row in enumerate(parsed, start=2):
+            sku, slug = str(row.values["sku"]), str(row.values["slug"])
+            if row.category_slug and row.category_slug not in categories:
+                problems.append(Problem(number, "category", f"no category {row.category_slug!r}"))
+            if taken.get(slug, sku) != sku:
+                problems.append(Problem(number, "slug", f"{slug!r} belongs to product {taken[slug]}"))
+        if problems:
+            raise ImportRejected(problems)
+        for row in parsed:
+            sku = str(row.values["sku"])
+            product = existing.get(sku)
+            if product is None:
+                product = Product()
+                report.created += 1
+            else:
+                report.updated += 1
+            for key, value in row.values.items():
+                setattr(product, key, value)
+            product.currency = current_app.config["KIOSK_CURRENCY"]
+            product.category = categories.get(row.category_slug)
+            products.save(product)
+            if [(i.filename, i.alt) for i in product.images] != row.images:
+                products.replace_images(product, row.images)
+    return report
+
+
+def export_products(target: IO[str]) -> int:
+    """Write every product as CSV, in the format `import_products` reads."""
+    from kiosk.extensions import db
+
+    writer = csv.writer(target, lineterminator="\n")
+    writer.writerow(PRODUCT_COLUMNS)
+    products = ProductRepository(db.session).all_for_export()
+    for p in products:
+        writer.writerow([
+            p.sku, p.slug, p.name, p.category.slug if p.category else "", p.price.plain(),
+            p.compare_at.plain() if p.compare_at else "", p.vat_class,
+            p.unit_content or "", p.unit_measure.value if p.unit_measure else "",
+            p.delivery_time, p.weight_grams, p.stock_on_hand, int(p.is_active), int(p.is_featured),
+            p.description, ";".join(f"{i.filename}|{i.alt}" for i in p.images),
+        ])  # fmt: skip
+    return len(products)
+
+
+def _would_cycle(known: dict[str, Category], slug: str, parent_slug: str) -> bool:
+    category: Category | None = known[parent_slug]
+    while category is not None:
+        if category.slug == slug:
+            return True
+        category = category.parent
+    return False
+
+
+def import_categories(source: IO[str]) -> ImportReport:
+    """Create or update categories by slug; parents must come before their children."""
+    rows, problems = _read_rows(source, CATEGORY_COLUMNS)
+    report = ImportReport()
+    with unit_of_work() as session:
+        repo = CategoryRepository(session)
+        known = {c.slug: c for c in repo.all()}
+        for number, values in enumerate(rows, start=2):
+            reader = _RowReader(number, values)
+            slug = reader.text("slug", 120, required=True)
+            if slug and not SLUG_PATTERN.match(slug):
+                reader.fail("slug", "may only hold lower-case letters, digits and single hyphens")
+            name = reader.text("name", 120, required=True)
+            parent_slug = reader.text("parent", 120)
+            if parent_slug and parent_slug not in known:
+                reader.fail("parent", f"no category {parent_slug!r} above this row")
+            elif parent_slug and _would_cycle(known, slug, parent_slug):
+                reader.fail("parent", "a category cannot sit below itself")
+            sort_order = reader.whole("sort_order", default=0)
+            problems += reader.problems
+            if reader.problems:
+                continue
+            category = known.get(slug)
+            if category is None:
+                category = repo.add(Category(slug=slug))
+                known[slug] = category
+                report.created += 1
+            else:
+                report.updated += 1
+            category.name = name
+            category.description = reader.text("description", 2000)
+            category.sort_order = sort_order or 0
+            category.parent = known.get(parent_slug) if parent_slug else None
+        if problems:
+            raise ImportRejected(problems)
+    return report

@@ -1,0 +1,47 @@
+"""The unit of work: the one way a service changes the database.
+
+    with unit_of_work() as session:
+        repo = ProductRepository(session)
+        ...
+
+It starts a fresh write transaction (BEGIN IMMEDIATE on SQLite, see
+`kiosk.database`), commits when the block ends and rolls back on any error.
+Services are the only code that opens one; views and repositories never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from kiosk.database import WRITE_OPTION
+from kiosk.extensions import db
+
+
+class NestedUnitOfWork(RuntimeError):
+    """A service opened a unit of work inside another one."""
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    session: Session = db.session()
+    if session.info.get("in_unit_of_work"):
+        raise NestedUnitOfWork("units of work do not nest; pass the session down instead")
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("unsaved changes outside a unit of work")
+    # End any read transaction the request had open, so the write transaction
+    # starts from a fresh snapshot and takes the write lock up front.
+    if session.in_transaction():
+        session.rollback()
+    session.info["in_unit_of_work"] = True
+    try:
+        session.connection(execution_options={WRITE_OPTION: True})
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info["in_unit_of_work"] = False

@@ -1,0 +1,57 @@
+"""Jinja filters and globals: money and dates per locale, assets with cache busting."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from flask import Flask, current_app, url_for
+from flask_babel import format_datetime, get_locale
+
+from kiosk.i18n import LANGUAGE_NAMES, current_theme
+from kiosk.markdown import render_markdown
+from kiosk.money import Money
+
+
+def format_money(value: Money | None) -> str:
+    if value is None:
+        return ""
+    return value.format(str(get_locale() or "de"))
+
+
+def format_local_datetime(value: datetime | None, style: str = "medium") -> str:
+    return format_datetime(value, style) if value else ""
+
+
+@cache
+def _asset_version(static_folder: str, filename: str) -> str:
+    data = (Path(static_folder) / filename).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:10]
+
+
+def asset_url(filename: str) -> str:
+    """A static URL that changes when the file does, so it can be cached for long."""
+    static = current_app.static_folder or ""
+    return url_for("static", filename=filename, v=_asset_version(static, filename))
+
+
+def media_url(filename: str) -> str:
+    return url_for("core.media", filename=filename)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["datetime"] = format_local_datetime
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.globals.update(
+        asset_url=asset_url,
+        media_url=media_url,
+        current_theme=current_theme,
+        current_locale=lambda: str(get_locale() or "de"),
+        language_names=LANGUAGE_NAMES,
+        shop_name=lambda: current_app.config["KIOSK_SHOP_NAME"],
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
