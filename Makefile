@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app kiosk
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench lint translations db seed clean
+.PHONY: run test bench lint translations i18n-update db seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | $(BIN
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d src/kiosk/translations
+	$(BIN)/pybabel compile -d src/kiosk/translations
+
+# After changing visible text: collect the strings, then translate the new ones in de/.
+i18n-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
+	  -o src/kiosk/translations/messages.pot .
+	$(BIN)/pybabel update --ignore-obsolete -i src/kiosk/translations/messages.pot -d src/kiosk/translations
 
 db: $(VENV)/.installed
 	$(FLASK) db upgrade

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
+from flask.cli import AppGroup
 
 from kiosk.services import accounts, demo, product_csv
 
 
-@click.group("kiosk")
-def kiosk_cli() -> None:
-    """Kiosk shop commands."""
+kiosk_cli = AppGroup("kiosk", help="Kiosk shop commands.")
 
 
 @kiosk_cli.command("seed-demo")
@@ -34,7 +34,7 @@ def seed_demo_command(if_empty: bool) -> None:
     )
 
 
-def _report_problems(rejected: product_csv.ImportRejected) -> None:
+def _report_problems(rejected: product_csv.ImportRejected) -> NoReturn:
     click.echo(f"Nothing was imported; the file has {len(rejected.problems)} problem(s):", err=True)
     for problem in rejected.problems:
         click.echo(f"  {problem}", err=True)

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 from flask import Flask, current_app, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 
 from kiosk.i18n import LANGUAGE_NAMES, current_theme
 from kiosk.markdown import render_markdown
@@ -45,6 +45,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = format_local_datetime
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.globals.update(
         asset_url=asset_url,
         media_url=media_url,

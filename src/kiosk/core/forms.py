@@ -1,12 +1,13 @@
 """Forms of the shop frame: the language and theme choices."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField
+from wtforms import HiddenField, StringField
+from wtforms.validators import AnyOf, Optional
 
 from kiosk.i18n import LANGUAGE_NAMES, THEMES
 
 
 class PreferencesForm(FlaskForm):
-    lang = SelectField(choices=[("", "")] + list(LANGUAGE_NAMES.items()), default="")
-    theme = SelectField(choices=[("", "")] + [(t, t) for t in THEMES], default="")
+    lang = StringField(validators=[Optional(), AnyOf(list(LANGUAGE_NAMES))])
+    theme = StringField(validators=[Optional(), AnyOf(THEMES)])
     next = HiddenField()

@@ -141,7 +141,8 @@ class Product(Base):
         return self.images[0] if self.images else None
 
     def refresh_search_text(self) -> None:
-        self.search_text = " ".join((self.name, self.sku, self.description)).casefold()
+        parts = (self.name, self.sku, self.description)
+        self.search_text = " ".join(p for p in parts if p).casefold()
 
     def __repr__(self) -> str:
         return f"<Product {self.sku}>"

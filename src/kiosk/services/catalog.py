@@ -57,7 +57,7 @@ class ListingQuery:
         max_price = args.get("max_price", "").strip()[:20]
         for name, value in (("min_price", min_price), ("max_price", max_price)):
             if value and _parse_price(value) is None:
-                errors[name] = str(_l("Enter an amount such as 10 or 12,50."))
+                errors[name] = str(_l("Enter an amount such as 10 or 12.50."))
         lo, hi = _parse_price(min_price), _parse_price(max_price)
         if lo is not None and hi is not None and lo > hi:
             errors["max_price"] = str(_l("The maximum must not be below the minimum."))
@@ -73,7 +73,7 @@ class ListingQuery:
 
     def product_filter(self, category_ids: Sequence[int] | None) -> ProductFilter:
         lo = None if "min_price" in self.errors else _parse_price(self.min_price)
-        hi = None if self.errors else _parse_price(self.max_price)
+        hi = None if "max_price" in self.errors else _parse_price(self.max_price)
         return ProductFilter(
             category_ids=category_ids, search=self.q, min_cents=lo, max_cents=hi, in_stock=self.in_stock
         )

@@ -1,0 +1,131 @@
+"""Shared fixtures: the app on SQLite and PostgreSQL, clients, factories.
+
+Every test that takes `app` (or `client`) runs once per database backend. The
+schema comes from the Alembic migrations, applied once per backend and xdist
+worker; after each test, all rows are deleted again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from sqlalchemy import Engine
+
+from kiosk import create_app
+from kiosk.extensions import db
+from kiosk.models import Base
+from tests.postgres import ENV_URL, create_database, start_server
+
+REQUIRE_ALL = os.environ.get("KIOSK_REQUIRE_ALL") == "1"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or os.environ.get(ENV_URL):
+        return  # an xdist worker: the controller started the server
+    server = start_server()
+    if server is None:
+        if REQUIRE_ALL:
+            raise pytest.UsageError("KIOSK_REQUIRE_ALL=1 but PostgreSQL is not installed")
+        return
+    os.environ[ENV_URL] = server.url
+    config.stash[_server_key] = server
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_server_key, None)
+    if server is not None:
+        server.stop()
+
+
+_server_key = pytest.StashKey[Any]()
+
+
+def settings_for(database_url: str, media_dir: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "KIOSK_ENV": "testing",
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "KIOSK_MEDIA_DIR": str(media_dir),
+        **extra,
+    }
+
+
+def migrate(database_url: str, media_dir: Path) -> None:
+    app = create_app(settings_for(database_url, media_dir))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def wipe(engine: Engine) -> None:
+    """Delete every row, children first, keeping the migrated schema."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        else:
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # categories refer to categories
+            for table in tables:
+                conn.exec_driver_sql(f"DELETE FROM {table}")
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One migrated database per backend for this worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    root = tmp_path_factory.mktemp("databases")
+    urls = {"sqlite": f"sqlite:///{root / 'kiosk.sqlite3'}"}
+    if server := os.environ.get(ENV_URL):
+        urls["postgresql"] = create_database(server, f"kiosk_{worker}")
+    for url in urls.values():
+        migrate(url, root / "media")
+    return urls
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> str:
+    if request.param not in database_urls:
+        pytest.skip("PostgreSQL is not installed")
+    return database_urls[request.param]
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(settings_for(database_url, tmp_path / "media"))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        wipe(db.engine)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser that prefers English; tests of German pages ask for it."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str = "/") -> str:
+    """The CSRF token of a page's form, as a browser would submit it."""
+    match = CSRF_INPUT.search(client.get(url).get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)

@@ -1,0 +1,47 @@
+"""Test data made through the same repositories and unit of work as the shop's own.
+
+Call inside an app context; each call commits, like a real use case would.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from kiosk.models import Category, Product, ProductImage
+from kiosk.repositories.catalog import CategoryRepository, ProductRepository
+from kiosk.services.uow import unit_of_work
+
+_numbers = itertools.count(1)
+
+
+def make_category(name: str = "Kaffee", slug: str | None = None, parent: Category | None = None,
+                  **fields: Any) -> Category:  # fmt: skip
+    with unit_of_work() as session:
+        category = Category(name=name, slug=slug or f"{name.lower()}-{next(_numbers)}",
+                            parent_id=parent.id if parent else None, **fields)  # fmt: skip
+        CategoryRepository(session).add(category)
+    return category
+
+
+def make_product(name: str | None = None, category: Category | None = None,
+                 images: int = 0, **fields: Any) -> Product:  # fmt: skip
+    number = next(_numbers)
+    values: dict[str, Any] = {
+        "name": name or f"Produkt {number}",
+        "slug": f"produkt-{number}",
+        "sku": f"SKU-{number}",
+        "price_cents": 1000 + number,
+        "stock_on_hand": 10,
+        "description": "Ein **gutes** Produkt.",
+        "category_id": category.id if category else None,
+    }
+    values.update(fields)
+    with unit_of_work() as session:
+        product = ProductRepository(session).save(Product(**values))
+        for position in range(images):
+            product.images.append(
+                ProductImage(position=position, filename=f"p{number}-{position}.webp",
+                             alt=f"Bild {position + 1}")  # fmt: skip
+            )
+    return product
