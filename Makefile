@@ -36,8 +36,8 @@ seed: db translations
 run: seed
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed translations
-	$(BIN)/python -m pytest -n auto -p no:cacheprovider $(PYTEST_ARGS)
+test: $(VENV)/.installed translations lint
+	$(BIN)/python -m pytest -n auto --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench

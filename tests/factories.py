@@ -15,17 +15,23 @@ from kiosk.services.uow import unit_of_work
 _numbers = itertools.count(1)
 
 
-def make_category(name: str = "Kaffee", slug: str | None = None, parent: Category | None = None,
-                  **fields: Any) -> Category:  # fmt: skip
+def make_category(
+    name: str = "Kaffee", slug: str | None = None, parent: Category | None = None, **fields: Any
+) -> Category:
     with unit_of_work() as session:
-        category = Category(name=name, slug=slug or f"{name.lower()}-{next(_numbers)}",
-                            parent_id=parent.id if parent else None, **fields)  # fmt: skip
+        category = Category(
+            name=name,
+            slug=slug or f"{name.lower()}-{next(_numbers)}",
+            parent_id=parent.id if parent else None,
+            **fields,
+        )
         CategoryRepository(session).add(category)
     return category
 
 
-def make_product(name: str | None = None, category: Category | None = None,
-                 images: int = 0, **fields: Any) -> Product:  # fmt: skip
+def make_product(
+    name: str | None = None, category: Category | None = None, images: int = 0, **fields: Any
+) -> Product:
     number = next(_numbers)
     values: dict[str, Any] = {
         "name": name or f"Produkt {number}",
@@ -41,7 +47,10 @@ def make_product(name: str | None = None, category: Category | None = None,
         product = ProductRepository(session).save(Product(**values))
         for position in range(images):
             product.images.append(
-                ProductImage(position=position, filename=f"p{number}-{position}.webp",
-                             alt=f"Bild {position + 1}")  # fmt: skip
+                ProductImage(
+                    position=position,
+                    filename=f"p{number}-{position}.webp",
+                    alt=f"Bild {position + 1}",
+                )
             )
     return product

@@ -15,7 +15,7 @@ from kiosk.config import PROJECT_ROOT, load_settings
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a Kiosk app; `config` overrides settings read from the environment."""
-    if not (config or {}).get("KIOSK_ENV") == "testing":
+    if (config or {}).get("KIOSK_ENV") != "testing":
         load_dotenv(PROJECT_ROOT / ".env", override=False)
     app = Flask(
         __name__,

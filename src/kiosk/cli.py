@@ -11,13 +11,16 @@ from flask.cli import AppGroup
 
 from kiosk.services import accounts, demo, product_csv
 
-
 kiosk_cli = AppGroup("kiosk", help="Kiosk shop commands.")
 
 
 @kiosk_cli.command("seed-demo")
-@click.option("--if-empty/--always", default=True, show_default=True,
-              help="Only seed when the shop has no products yet.")
+@click.option(
+    "--if-empty/--always",
+    default=True,
+    show_default=True,
+    help="Only seed when the shop has no products yet.",
+)
 def seed_demo_command(if_empty: bool) -> None:
     """Load the demo catalog from data/demo/ (pictures are drawn, not downloaded)."""
     try:

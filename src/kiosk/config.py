@@ -43,7 +43,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def parse_vat_rates(text: str) -> dict[str, int]:
-    """"standard=19,reduced=7" -> {"standard": 1900, "reduced": 700} (basis points)."""
+    """ "standard=19,reduced=7" -> {"standard": 1900, "reduced": 700} (basis points)."""
     rates: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, percent = part.partition("=")

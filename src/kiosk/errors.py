@@ -15,23 +15,36 @@ from kiosk.extensions import db
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: (_l("Bad request"), _l("The request could not be understood. Please check what you entered.")),
+    400: (
+        _l("Bad request"),
+        _l("The request could not be understood. Please check what you entered."),
+    ),
     403: (_l("Access denied"), _l("You are not allowed to see this page.")),
-    404: (_l("Page not found"), _l("We could not find this page. It may have moved or been removed.")),
+    404: (
+        _l("Page not found"),
+        _l("We could not find this page. It may have moved or been removed."),
+    ),
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     413: (_l("Upload too large"), _l("The file you sent is too large.")),
     422: (_l("Invalid input"), _l("Some of what you entered could not be accepted.")),
     429: (_l("Too many requests"), _l("Please wait a moment before you try again.")),
-    500: (_l("Something went wrong"), _l("An error occurred on our side. Nothing was changed; please try again.")),
+    500: (
+        _l("Something went wrong"),
+        _l("An error occurred on our side. Nothing was changed; please try again."),
+    ),
 }
 CSRF_MESSAGE = _l(
-    "Your form had expired or came from another site. Please go back, reload the page and try again."
+    "Your form had expired or came from another site. "
+    "Please go back, reload the page and try again."
 )
 
 
 def wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def render_error(code: int, description: str | None = None) -> ResponseReturnValue:

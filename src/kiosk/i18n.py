@@ -15,7 +15,9 @@ def select_locale() -> str | None:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in locales:
         return chosen
-    return request.accept_languages.best_match(locales) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return (
+        request.accept_languages.best_match(locales) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def current_theme() -> str:

@@ -14,8 +14,10 @@ from kiosk.models import Category, Product, ProductImage, Role, User
 from kiosk.services.passwords import verify_password
 from tests.factories import make_category
 
-HEADER = ("sku,slug,name,category,price,compare_at_price,vat_class,unit_content,unit_measure,"
-          "delivery_time,weight_grams,stock,active,featured,description,images\n")  # fmt: skip
+HEADER = (
+    "sku,slug,name,category,price,compare_at_price,vat_class,unit_content,unit_measure,"
+    "delivery_time,weight_grams,stock,active,featured,description,images\n"
+)
 
 
 @pytest.fixture
@@ -27,10 +29,9 @@ def catalog_csv(app: Flask, tmp_path: Path) -> Path:
     (media / "becher.webp").write_bytes(b"RIFF")
     path = tmp_path / "products.csv"
     path.write_text(
-        HEADER
-        + 'K-1,,Kaffeebecher „Bär“,kaffee,12.90,15.00,standard,,,1–3 Werktage,350,7,1,1,'
+        HEADER + "K-1,,Kaffeebecher „Bär“,kaffee,12.90,15.00,standard,,,1–3 Werktage,350,7,1,1,"
         '"**Steinzeug**, spülmaschinenfest\n- 300 ml",shop/becher.webp|Becher von vorn\n'
-        + "K-2,espresso,Espresso 250 g,kaffee,\"8,99\",,reduced,250,g,2–4 Werktage,260,0,1,0,,\n",
+        + 'K-2,espresso,Espresso 250 g,kaffee,"8,99",,reduced,250,g,2–4 Werktage,260,0,1,0,,\n',
         encoding="utf-8",
     )
     return path
@@ -47,16 +48,23 @@ def test_import_creates_products(app: Flask, runner: FlaskCliRunner, catalog_csv
     with app.app_context():
         mug = db.session.scalar(select(Product).where(Product.sku == "K-1"))
         assert mug is not None
-        assert (mug.slug, mug.price_cents, mug.compare_at_cents) == ("kaffeebecher-baer", 1290, 1500)
+        assert (mug.slug, mug.price_cents, mug.compare_at_cents) == (
+            "kaffeebecher-baer",
+            1290,
+            1500,
+        )
         assert mug.is_featured and mug.category and mug.category.slug == "kaffee"
-        assert [(i.filename, i.alt) for i in mug.images] == [("shop/becher.webp", "Becher von vorn")]
+        assert [(i.filename, i.alt) for i in mug.images] == [
+            ("shop/becher.webp", "Becher von vorn")
+        ]
         espresso = db.session.scalar(select(Product).where(Product.sku == "K-2"))
         assert espresso is not None and espresso.unit_price is not None
         assert espresso.unit_price[0].cents == 3596
 
 
-def test_export_then_import_round_trips(app: Flask, runner: FlaskCliRunner, catalog_csv: Path,
-                                        tmp_path: Path) -> None:  # fmt: skip
+def test_export_then_import_round_trips(
+    app: Flask, runner: FlaskCliRunner, catalog_csv: Path, tmp_path: Path
+) -> None:
     runner.invoke(args=["kiosk", "import-products", str(catalog_csv)])
     first = tmp_path / "first.csv"
     second = tmp_path / "second.csv"
@@ -70,8 +78,9 @@ def test_export_then_import_round_trips(app: Flask, runner: FlaskCliRunner, cata
     assert rows[1]["price"] == "8.99"
 
 
-def test_a_broken_file_is_reported_and_changes_nothing(app: Flask, runner: FlaskCliRunner,
-                                                       catalog_csv: Path, tmp_path: Path) -> None:  # fmt: skip
+def test_a_broken_file_is_reported_and_changes_nothing(
+    app: Flask, runner: FlaskCliRunner, catalog_csv: Path, tmp_path: Path
+) -> None:
     runner.invoke(args=["kiosk", "import-products", str(catalog_csv)])
     broken = tmp_path / "broken.csv"
     broken.write_text(
@@ -102,12 +111,17 @@ def test_a_broken_file_is_reported_and_changes_nothing(app: Flask, runner: Flask
         assert _count(Product) == 2
 
 
-def test_problems_found_against_the_database_also_change_nothing(app: Flask, runner: FlaskCliRunner,
-                                                                 catalog_csv: Path, tmp_path: Path) -> None:  # fmt: skip
+def test_problems_found_against_the_database_also_change_nothing(
+    app: Flask, runner: FlaskCliRunner, catalog_csv: Path, tmp_path: Path
+) -> None:
     runner.invoke(args=["kiosk", "import-products", str(catalog_csv)])
     clash = tmp_path / "clash.csv"
-    clash.write_text(HEADER + "K-9,,Neu,kaffee,1.00,,,,,,,,,,,\n"
-                     + "K-8,espresso,Slug von K-2,tee,1.00,,,,,,,,,,,\n", encoding="utf-8")  # fmt: skip
+    clash.write_text(
+        HEADER
+        + "K-9,,Neu,kaffee,1.00,,,,,,,,,,,\n"
+        + "K-8,espresso,Slug von K-2,tee,1.00,,,,,,,,,,,\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(args=["kiosk", "import-products", str(clash)])
     assert result.exit_code == 1
     assert "row 3, column category: no category 'tee'" in result.output
@@ -116,7 +130,9 @@ def test_problems_found_against_the_database_also_change_nothing(app: Flask, run
         assert _count(Product) == 2
 
 
-def test_a_file_with_wrong_columns_is_refused(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+def test_a_file_with_wrong_columns_is_refused(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,name,preis\nA,B,1\n", encoding="utf-8")
     result = runner.invoke(args=["kiosk", "import-products", str(bad)])
@@ -143,8 +159,10 @@ def test_seed_demo_loads_the_catalog_once(app: Flask, runner: FlaskCliRunner) ->
 
 def test_create_admin_asks_for_the_password(app: Flask, runner: FlaskCliRunner) -> None:
     password = "correct horse battery staple"
-    result = runner.invoke(args=["kiosk", "create-admin", "--email", "Owner@Example.org"],
-                           input=f"{password}\n{password}\n")  # fmt: skip
+    result = runner.invoke(
+        args=["kiosk", "create-admin", "--email", "Owner@Example.org"],
+        input=f"{password}\n{password}\n",
+    )
     assert result.exit_code == 0, result.output
     assert password not in result.output
     with app.app_context():
@@ -156,7 +174,9 @@ def test_create_admin_asks_for_the_password(app: Flask, runner: FlaskCliRunner) 
 
 
 def test_create_admin_refuses_a_short_password(app: Flask, runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["kiosk", "create-admin", "--email", "o@example.org"], input="short\nshort\n")
+    result = runner.invoke(
+        args=["kiosk", "create-admin", "--email", "o@example.org"], input="short\nshort\n"
+    )
     assert result.exit_code != 0
     assert "12 to 256 characters" in result.output
     with app.app_context():

@@ -40,8 +40,13 @@ def test_pages_have_no_inline_script_or_style_and_no_third_party_urls(client: Fl
 def test_json_clients_get_json_errors(client: FlaskClient) -> None:
     response = client.get("/nowhere", headers={"Accept": "application/json"})
     assert response.status_code == 404
-    assert response.json == {"error": {"status": 404, "title": "Page not found",
-                                       "message": response.json["error"]["message"]}}  # fmt: skip
+    assert response.json == {
+        "error": {
+            "status": 404,
+            "title": "Page not found",
+            "message": response.json["error"]["message"],
+        }
+    }
 
 
 def test_wrong_method_gets_the_405_page(client: FlaskClient) -> None:
@@ -73,7 +78,9 @@ def test_server_errors_render_the_500_page_and_roll_back(app: Flask) -> None:
 
 def test_language_choice_is_remembered(client: FlaskClient) -> None:
     token = csrf_token(client, "/products")
-    response = client.post("/preferences", data={"csrf_token": token, "lang": "de", "next": "/products?q=tee"})
+    response = client.post(
+        "/preferences", data={"csrf_token": token, "lang": "de", "next": "/products?q=tee"}
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == "/products?q=tee"
     assert 'lang="de"' in client.get("/products").text
@@ -82,20 +89,26 @@ def test_language_choice_is_remembered(client: FlaskClient) -> None:
 
 def test_theme_choice_is_remembered(client: FlaskClient) -> None:
     assert 'data-theme="auto"' in client.get("/").text
-    client.post("/preferences", data={"csrf_token": csrf_token(client), "theme": "dark", "next": "/"})
+    client.post(
+        "/preferences", data={"csrf_token": csrf_token(client), "theme": "dark", "next": "/"}
+    )
     html = client.get("/").text
     assert 'data-theme="dark"' in html
     assert 'name="theme" value="dark"\n              aria-pressed="true"' in html
 
 
 def test_preferences_never_redirect_to_another_site(client: FlaskClient) -> None:
-    response = client.post("/preferences", data={"csrf_token": csrf_token(client), "theme": "dark",
-                                                 "next": "https://evil.example/"})  # fmt: skip
+    response = client.post(
+        "/preferences",
+        data={"csrf_token": csrf_token(client), "theme": "dark", "next": "https://evil.example/"},
+    )
     assert response.headers["Location"] == "/"
 
 
 def test_an_unknown_preference_changes_nothing(client: FlaskClient) -> None:
-    client.post("/preferences", data={"csrf_token": csrf_token(client), "theme": "neon", "next": "/"})
+    client.post(
+        "/preferences", data={"csrf_token": csrf_token(client), "theme": "neon", "next": "/"}
+    )
     assert 'data-theme="auto"' in client.get("/").text
 
 
@@ -126,7 +139,9 @@ def test_session_cookie_is_httponly_and_lax(client: FlaskClient) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_production_refuses_to_start_without_a_secret_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("SECRET_KEY", raising=False)
     settings = settings_for("sqlite://", tmp_path)
     del settings["SECRET_KEY"]
@@ -134,7 +149,9 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.Mo
         create_app({**settings, "KIOSK_ENV": "production"})
 
 
-def test_development_generates_and_keeps_a_secret_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_development_generates_and_keeps_a_secret_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from kiosk.config import load_settings
 
     monkeypatch.delenv("SECRET_KEY", raising=False)

@@ -19,12 +19,27 @@ def shop(app: Flask) -> dict[str, str]:
         tea = make_category("Tee", slug="tee", parent=drinks)
         make_category("Leer", slug="leer")
         for i in range(30):
-            make_product(name=f"Tee Nr. {i:02d}", slug=f"tee-{i:02d}", category=tea, price_cents=100 * (i + 1),
-                         stock_on_hand=0 if i % 5 == 0 else 10, images=2 if i == 0 else 0)  # fmt: skip
-        make_product(name="Kaffeebecher „Bär“", slug="kaffeebecher-baer", category=drinks,
-                     compare_at_cents=2990, price_cents=2490, unit_content=250, unit_measure="g",
-                     delivery_time="1–3 Werktage", is_featured=True, stock_on_hand=3,
-                     description="**Steinzeug**, <script>alert(1)</script>")  # fmt: skip
+            make_product(
+                name=f"Tee Nr. {i:02d}",
+                slug=f"tee-{i:02d}",
+                category=tea,
+                price_cents=100 * (i + 1),
+                stock_on_hand=0 if i % 5 == 0 else 10,
+                images=2 if i == 0 else 0,
+            )
+        make_product(
+            name="Kaffeebecher „Bär“",
+            slug="kaffeebecher-baer",
+            category=drinks,
+            compare_at_cents=2990,
+            price_cents=2490,
+            unit_content=250,
+            unit_measure="g",
+            delivery_time="1–3 Werktage",
+            is_featured=True,
+            stock_on_hand=3,
+            description="**Steinzeug**, <script>alert(1)</script>",
+        )
         make_product(name="Versteckt", slug="versteckt", category=tea, is_active=False)
     return {"category": "getraenke", "product": "kaffeebecher-baer"}
 
@@ -33,7 +48,9 @@ def _product_links(html: str) -> list[str]:
     return re.findall(r'class="product-card__link" href="/p/([^"]+)"', html)
 
 
-def test_home_shows_categories_featured_and_newest(client: FlaskClient, shop: dict[str, str]) -> None:
+def test_home_shows_categories_featured_and_newest(
+    client: FlaskClient, shop: dict[str, str]
+) -> None:
     page = client.get("/").get_data(as_text=True)
     assert "Getränke" in page and "Leer" in page
     assert "Featured" in page and "Kaffeebecher „Bär“" in page
@@ -54,7 +71,9 @@ def test_listing_full_page_and_fragment(client: FlaskClient, shop: dict[str, str
     assert _product_links(fragment.text) == _product_links(full.text)
 
 
-def test_boosted_and_history_restore_requests_get_the_full_page(client: FlaskClient, shop: dict[str, str]) -> None:
+def test_boosted_and_history_restore_requests_get_the_full_page(
+    client: FlaskClient, shop: dict[str, str]
+) -> None:
     for extra in ({"HX-Boosted": "true"}, {"HX-History-Restore-Request": "true"}):
         response = client.get("/products", headers={**HTMX, **extra})
         assert "<html" in response.text
@@ -79,12 +98,16 @@ def test_category_listing_includes_subcategories(client: FlaskClient, shop: dict
 
 
 def test_filters_and_sort_are_query_strings(client: FlaskClient, shop: dict[str, str]) -> None:
-    html = client.get("/c/tee?min_price=5&max_price=10,00&in_stock=1&sort=price_desc", headers=HTMX).text
+    html = client.get(
+        "/c/tee?min_price=5&max_price=10,00&in_stock=1&sort=price_desc", headers=HTMX
+    ).text
     assert _product_links(html) == ["tee-09", "tee-08", "tee-07", "tee-06", "tee-04"]
     assert "5 products" in html
 
 
-def test_a_bad_price_filter_is_reported_and_ignored(client: FlaskClient, shop: dict[str, str]) -> None:
+def test_a_bad_price_filter_is_reported_and_ignored(
+    client: FlaskClient, shop: dict[str, str]
+) -> None:
     response = client.get("/products?min_price=viel")
     assert response.status_code == 200
     assert 'aria-invalid="true"' in response.text
@@ -106,7 +129,9 @@ def test_pagination_links_keep_the_filters(client: FlaskClient, shop: dict[str, 
     assert 'hx-get="/products?q=tee&amp;sort=price_asc&amp;page=2"' in html
 
 
-def test_product_page_shows_what_german_law_asks_for(client: FlaskClient, shop: dict[str, str]) -> None:
+def test_product_page_shows_what_german_law_asks_for(
+    client: FlaskClient, shop: dict[str, str]
+) -> None:
     html = client.get("/p/kaffeebecher-baer").text
     assert "<h1" in html and "Kaffeebecher „Bär“" in html
     assert "€24.90" in html
@@ -127,7 +152,9 @@ def test_product_page_in_german(client: FlaskClient, shop: dict[str, str]) -> No
     assert "99,60\xa0€" in html
 
 
-def test_product_gallery_works_without_javascript(client: FlaskClient, shop: dict[str, str]) -> None:
+def test_product_gallery_works_without_javascript(
+    client: FlaskClient, shop: dict[str, str]
+) -> None:
     first = client.get("/p/tee-00").text
     assert 'src="/media/p' in first and "-0.webp" in first.split('class="gallery__main"')[1][:200]
     second = client.get("/p/tee-00?image=1").text
@@ -136,7 +163,9 @@ def test_product_gallery_works_without_javascript(client: FlaskClient, shop: dic
 
 
 @pytest.mark.parametrize("url", ["/p/unknown", "/p/versteckt", "/c/unknown", "/no/such/page"])
-def test_unknown_slugs_get_the_404_page(client: FlaskClient, shop: dict[str, str], url: str) -> None:
+def test_unknown_slugs_get_the_404_page(
+    client: FlaskClient, shop: dict[str, str], url: str
+) -> None:
     response = client.get(url)
     assert response.status_code == 404
     assert "Page not found" in response.text

@@ -21,11 +21,17 @@ def _names(products: list[Product] | tuple[Product, ...]) -> list[str]:
 def test_search_matches_name_sku_and_description_case_insensitively(app: Flask) -> None:
     with app.app_context():
         make_product(name="Grüner Tee Sencha", sku="TEE-1")
-        make_product(name="Kaffeebecher „Bär“", sku="BECHER-7", description="Steinzeug, spülmaschinenfest")
+        make_product(
+            name="Kaffeebecher „Bär“", sku="BECHER-7", description="Steinzeug, spülmaschinenfest"
+        )
         make_product(name="Notizbuch", sku="NB-1")
         repo = ProductRepository(db.session)
-        for term, expected in [("GRÜNER", ["Grüner Tee Sencha"]), ("becher-7", ["Kaffeebecher „Bär“"]),
-                               ("SPÜLMASCHINE", ["Kaffeebecher „Bär“"]), ("tee sencha", ["Grüner Tee Sencha"])]:  # fmt: skip
+        for term, expected in [
+            ("GRÜNER", ["Grüner Tee Sencha"]),
+            ("becher-7", ["Kaffeebecher „Bär“"]),
+            ("SPÜLMASCHINE", ["Kaffeebecher „Bär“"]),
+            ("tee sencha", ["Grüner Tee Sencha"]),
+        ]:
             assert _names(repo.list_active(ProductFilter(search=term), "name", 10)) == expected
 
 
@@ -58,10 +64,17 @@ def test_sorts_and_pages_are_stable(app: Flask) -> None:
     with app.app_context():
         now = datetime.now(UTC)
         for i in range(7):
-            make_product(name=f"P{i}", price_cents=100 * (i % 3), created_at=now - timedelta(days=i))
+            make_product(
+                name=f"P{i}", price_cents=100 * (i % 3), created_at=now - timedelta(days=i)
+            )
         repo = ProductRepository(db.session)
-        pages = [_names(repo.list_active(ProductFilter(), "price_asc", 3, offset)) for offset in (0, 3, 6)]
-        assert sorted(sum(pages, [])) == [f"P{i}" for i in range(7)]  # no product twice, none lost
+        pages = [
+            _names(repo.list_active(ProductFilter(), "price_asc", 3, offset))
+            for offset in (0, 3, 6)
+        ]
+        assert sorted(name for page in pages for name in page) == [
+            f"P{i}" for i in range(7)
+        ]  # no product twice, none lost
         assert _names(repo.list_active(ProductFilter(), "newest", 2)) == ["P0", "P1"]
 
 
@@ -69,7 +82,9 @@ def test_stock_can_never_go_below_zero(app: Flask) -> None:
     with app.app_context():
         product = make_product(stock_on_hand=1)
         with pytest.raises(IntegrityError), unit_of_work() as session:
-            session.execute(text("UPDATE product SET stock_on_hand = -1 WHERE id = :id"), {"id": product.id})
+            session.execute(
+                text("UPDATE product SET stock_on_hand = -1 WHERE id = :id"), {"id": product.id}
+            )
 
 
 def test_compare_at_price_must_be_above_the_price(app: Flask) -> None:

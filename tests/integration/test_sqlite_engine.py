@@ -11,7 +11,6 @@ from kiosk.models import Product
 from kiosk.services.uow import unit_of_work
 from tests.factories import make_product
 
-
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
@@ -27,7 +26,9 @@ def test_pragmas_are_set_on_every_connection(sqlite_app: Flask) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
-def test_concurrent_read_modify_write_transactions_never_see_a_locked_database(sqlite_app: Flask) -> None:
+def test_concurrent_read_modify_write_transactions_never_see_a_locked_database(
+    sqlite_app: Flask,
+) -> None:
     """Each writer reads the stock, then writes it: with BEGIN IMMEDIATE they queue
     instead of failing with "database is locked", and no update is lost."""
     with sqlite_app.app_context():
@@ -52,5 +53,7 @@ def test_concurrent_read_modify_write_transactions_never_see_a_locked_database(s
         thread.join()
     assert errors == []
     with sqlite_app.app_context():
-        stock = db.session.execute(text("SELECT stock_on_hand FROM product WHERE id = :id"), {"id": product_id})
+        stock = db.session.execute(
+            text("SELECT stock_on_hand FROM product WHERE id = :id"), {"id": product_id}
+        )
         assert stock.scalar() == writers * rounds

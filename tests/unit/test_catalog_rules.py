@@ -46,10 +46,23 @@ def test_slugs_transliterate_german_letters(name: str, slug: str) -> None:
 
 def test_listing_query_reads_a_shared_url() -> None:
     query = ListingQuery.from_args(
-        MultiDict({"q": "  grüner   tee ", "min_price": "5", "max_price": "12,50",
-                   "in_stock": "1", "sort": "price_desc", "page": "3"})  # fmt: skip
+        MultiDict(
+            {
+                "q": "  grüner   tee ",
+                "min_price": "5",
+                "max_price": "12,50",
+                "in_stock": "1",
+                "sort": "price_desc",
+                "page": "3",
+            }
+        )
     )
-    assert (query.q, query.sort, query.page, query.in_stock) == ("grüner tee", "price_desc", 3, True)
+    assert (query.q, query.sort, query.page, query.in_stock) == (
+        "grüner tee",
+        "price_desc",
+        3,
+        True,
+    )
     assert query.errors == {}
     product_filter = query.product_filter(None)
     assert (product_filter.min_cents, product_filter.max_cents) == (500, 1250)
@@ -57,10 +70,16 @@ def test_listing_query_reads_a_shared_url() -> None:
 
 @pytest.mark.parametrize(
     ("args", "page", "sort"),
-    [({"page": "x"}, 1, "name"), ({"page": "-4"}, 1, "name"), ({"page": "99999999"}, 100_000, "name"),
-     ({"sort": "'; drop"}, 1, "name")],  # fmt: skip
+    [
+        ({"page": "x"}, 1, "name"),
+        ({"page": "-4"}, 1, "name"),
+        ({"page": "99999999"}, 100_000, "name"),
+        ({"sort": "'; drop"}, 1, "name"),
+    ],
 )
-def test_listing_query_is_lenient_with_bad_pages_and_sorts(args: dict[str, str], page: int, sort: str) -> None:
+def test_listing_query_is_lenient_with_bad_pages_and_sorts(
+    args: dict[str, str], page: int, sort: str
+) -> None:
     query = ListingQuery.from_args(MultiDict(args))
     assert (query.page, query.sort) == (page, sort)
 
@@ -103,15 +122,24 @@ def test_category_tree_finds_descendants_and_ancestors() -> None:
 
 @pytest.mark.parametrize(
     ("target", "expected"),
-    [("/products?page=2", "/products?page=2"), ("https://evil.example/", "/"), ("//evil.example", "/"),
-     ("/\\evil.example", "/"), ("javascript:alert(1)", "/"), ("", "/"), (None, "/")],  # fmt: skip
+    [
+        ("/products?page=2", "/products?page=2"),
+        ("https://evil.example/", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("", "/"),
+        (None, "/"),
+    ],
 )
 def test_redirect_targets_stay_on_this_site(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
 
 
 def test_markdown_is_rendered_and_sanitized() -> None:
-    html = render_markdown("**fett** <script>alert(1)</script> [x](javascript:alert(1)) [y](https://a.example)")
+    html = render_markdown(
+        "**fett** <script>alert(1)</script> [x](javascript:alert(1)) [y](https://a.example)"
+    )
     assert "<strong>fett</strong>" in html
     assert "<script>" not in html
     assert 'href="javascript' not in html
@@ -120,6 +148,8 @@ def test_markdown_is_rendered_and_sanitized() -> None:
 
 
 def test_markdown_does_not_pass_raw_html_or_images() -> None:
-    html = render_markdown('<img src=x onerror="alert(1)">\n\n![pic](https://tracker.example/p.gif)')
+    html = render_markdown(
+        '<img src=x onerror="alert(1)">\n\n![pic](https://tracker.example/p.gif)'
+    )
     assert "<img" not in html
     assert "&lt;img" in html  # shown as text, never as markup

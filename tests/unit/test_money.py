@@ -52,7 +52,9 @@ def test_multiplying_by_a_fraction_is_refused() -> None:
         Money(100) * 1.5  # type: ignore[operator]
 
 
-@pytest.mark.parametrize(("n", "d", "q"), [(5, 2, 3), (-5, 2, -3), (4, 3, 1), (2, 3, 1), (1, 3, 0), (0, 7, 0)])
+@pytest.mark.parametrize(
+    ("n", "d", "q"), [(5, 2, 3), (-5, 2, -3), (4, 3, 1), (2, 3, 1), (1, 3, 0), (0, 7, 0)]
+)
 def test_division_rounds_half_away_from_zero(n: int, d: int, q: int) -> None:
     assert div_round_half_up(n, d) == q
 
@@ -71,7 +73,10 @@ def test_vat_rounds_to_the_nearest_cent() -> None:
     assert Money(999).vat_of(1900) == Money(160)
 
 
-@given(cents=st.integers(min_value=0, max_value=10**9), rate=st.sampled_from([0, 700, 1900, 2000, 2500]))
+@given(
+    cents=st.integers(min_value=0, max_value=10**9),
+    rate=st.sampled_from([0, 700, 1900, 2000, 2500]),
+)
 def test_net_plus_vat_is_always_the_gross(cents: int, rate: int) -> None:
     gross = Money(cents)
     assert gross.net_of(rate) + gross.vat_of(rate) == gross

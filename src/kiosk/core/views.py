@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     jsonify,
@@ -12,6 +11,7 @@ from flask import (
     render_template,
     send_from_directory,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from kiosk.core.forms import PreferencesForm
@@ -31,7 +31,7 @@ def home() -> str:
 
 
 @bp.post("/preferences")
-def preferences() -> Response:
+def preferences() -> ResponseReturnValue:
     """Remember language and theme in cookies; works as a plain form without JavaScript."""
     form = PreferencesForm()
     target = safe_next(form.next.data)
@@ -41,28 +41,40 @@ def preferences() -> Response:
         return response
     secure = current_app.config["KIOSK_SECURE_COOKIES"]
     if form.lang.data:
-        response.set_cookie(LANGUAGE_COOKIE, form.lang.data, max_age=ONE_YEAR,
-                            samesite="Lax", httponly=True, secure=secure)
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            form.lang.data,
+            max_age=ONE_YEAR,
+            samesite="Lax",
+            httponly=True,
+            secure=secure,
+        )
     if form.theme.data:
-        response.set_cookie(THEME_COOKIE, form.theme.data, max_age=ONE_YEAR,
-                            samesite="Lax", httponly=True, secure=secure)
+        response.set_cookie(
+            THEME_COOKIE,
+            form.theme.data,
+            max_age=ONE_YEAR,
+            samesite="Lax",
+            httponly=True,
+            secure=secure,
+        )
     return response
 
 
 @bp.get("/media/<path:filename>")
-def media(filename: str) -> Response:
+def media(filename: str) -> ResponseReturnValue:
     """Product images; in production nginx serves this folder directly."""
     return send_from_directory(current_app.config["KIOSK_MEDIA_DIR"], filename, max_age=ONE_YEAR)
 
 
 @bp.get("/healthz")
-def healthz() -> Response:
+def healthz() -> ResponseReturnValue:
     """The process is up."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
-def readyz() -> tuple[Response, int]:
+def readyz() -> ResponseReturnValue:
     """The database answers and its schema is at the newest migration."""
     report = health.readiness()
     return jsonify(report.as_dict()), 200 if report.ready else 503

@@ -88,16 +88,16 @@ class Product(Base):
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    category_id: Mapped[int | None] = mapped_column(
-        ForeignKey("category.id", ondelete="SET NULL")
-    )
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="SET NULL"))
     price_cents: Mapped[int]
     compare_at_cents: Mapped[int | None]
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     vat_class: Mapped[str] = mapped_column(String(20), default="standard")
     unit_content: Mapped[int | None]
     unit_measure: Mapped[UnitMeasure | None] = mapped_column(
-        Enum(UnitMeasure, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            UnitMeasure, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e]
+        )
     )
     delivery_time: Mapped[str] = mapped_column(String(120), default="")
     weight_grams: Mapped[int] = mapped_column(default=0)

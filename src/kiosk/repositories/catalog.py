@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from kiosk.models import Category, Product, ProductImage
 
-SORTS = {
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "name": (Product.name.asc(), Product.id.asc()),
     "price_asc": (Product.price_cents.asc(), Product.id.asc()),
     "price_desc": (Product.price_cents.desc(), Product.id.desc()),
     "newest": (Product.created_at.desc(), Product.id.desc()),
 }
+
+
+AnySelect = TypeVar("AnySelect", bound=Select[Any])
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,9 @@ class CategoryRepository:
         self.session = session
 
     def all(self) -> Sequence[Category]:
-        return self.session.scalars(select(Category).order_by(Category.sort_order, Category.name)).all()
+        return self.session.scalars(
+            select(Category).order_by(Category.sort_order, Category.name)
+        ).all()
 
     def get_by_slug(self, slug: str) -> Category | None:
         return self.session.scalar(select(Category).where(Category.slug == slug))
@@ -54,7 +60,7 @@ class ProductRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _filtered(self, stmt: Select[tuple[Product]] | Select[tuple[int]], f: ProductFilter):  # type: ignore[no-untyped-def]
+    def _filtered(self, stmt: AnySelect, f: ProductFilter) -> AnySelect:
         stmt = stmt.where(Product.is_active.is_(True))
         if f.category_ids is not None:
             stmt = stmt.where(Product.category_id.in_(f.category_ids))
@@ -73,7 +79,9 @@ class ProductRepository:
     def count_active(self, f: ProductFilter) -> int:
         return self.session.scalar(self._filtered(select(func.count(Product.id)), f)) or 0
 
-    def list_active(self, f: ProductFilter, sort: str, limit: int, offset: int = 0) -> Sequence[Product]:
+    def list_active(
+        self, f: ProductFilter, sort: str, limit: int, offset: int = 0
+    ) -> Sequence[Product]:
         stmt = (
             self._filtered(select(Product), f)
             .options(selectinload(Product.images))

@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 
 from flask_babel import lazy_gettext as _l
 
-from kiosk.extensions import db
 from kiosk.models import Category, Product
 from kiosk.money import Money
 from kiosk.repositories.catalog import SORTS, CategoryRepository, ProductFilter, ProductRepository
+from kiosk.services.uow import read_session
 
 SORT_LABELS = {
     "name": _l("Name"),
@@ -75,7 +75,11 @@ class ListingQuery:
         lo = None if "min_price" in self.errors else _parse_price(self.min_price)
         hi = None if "max_price" in self.errors else _parse_price(self.max_price)
         return ProductFilter(
-            category_ids=category_ids, search=self.q, min_cents=lo, max_cents=hi, in_stock=self.in_stock
+            category_ids=category_ids,
+            search=self.q,
+            min_cents=lo,
+            max_cents=hi,
+            in_stock=self.in_stock,
         )
 
     def params(self, **changes: Any) -> str:
@@ -133,7 +137,7 @@ class Listing:
         shown = {1, self.pages, *range(self.page - 2, self.page + 3)}
         numbers: list[int | None] = []
         for n in sorted(p for p in shown if 1 <= p <= self.pages):
-            if numbers and numbers[-1] is not None and n - numbers[-1] > 1:  # type: ignore[operator]
+            if numbers and numbers[-1] is not None and n - numbers[-1] > 1:
                 numbers.append(None)
             numbers.append(n)
         return numbers
@@ -170,12 +174,16 @@ class CategoryTree:
 
 
 def category_tree() -> CategoryTree:
-    return CategoryTree(CategoryRepository(db.session).all())
+    return CategoryTree(CategoryRepository(read_session()).all())
 
 
-def list_products(query: ListingQuery, page_size: int, category: Category | None = None,
-                  tree: CategoryTree | None = None) -> Listing:
-    products = ProductRepository(db.session)
+def list_products(
+    query: ListingQuery,
+    page_size: int,
+    category: Category | None = None,
+    tree: CategoryTree | None = None,
+) -> Listing:
+    products = ProductRepository(read_session())
     category_ids = None
     if category is not None:
         category_ids = (tree or category_tree()).descendant_ids(category)
@@ -194,11 +202,11 @@ class HomePage:
 
 
 def home_page(count: int = 8) -> HomePage:
-    products = ProductRepository(db.session)
+    products = ProductRepository(read_session())
     featured = products.list_active(ProductFilter(featured=True), "name", count)
     newest = products.list_active(ProductFilter(), "newest", count)
     return HomePage(featured, newest)
 
 
 def get_product(slug: str) -> Product | None:
-    return ProductRepository(db.session).get_active_by_slug(slug)
+    return ProductRepository(read_session()).get_active_by_slug(slug)

@@ -16,9 +16,9 @@ from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.config import DATA_DIR
-from kiosk.extensions import db
 from kiosk.repositories.catalog import ProductRepository
 from kiosk.services.product_csv import ImportReport, import_categories, import_products
+from kiosk.services.uow import read_session
 
 DEMO_DIR = DATA_DIR / "demo"
 IMAGE_SIZE = 800
@@ -80,7 +80,7 @@ def generate_demo_images(products_csv: Path, media_dir: Path) -> int:
 
 def seed_demo(only_if_empty: bool = True, demo_dir: Path = DEMO_DIR) -> SeedResult:
     """Load the demo catalog; with `only_if_empty`, leave a shop with products alone."""
-    if only_if_empty and ProductRepository(db.session).count() > 0:
+    if only_if_empty and ProductRepository(read_session()).count() > 0:
         return SeedResult(seeded=False)
     media_dir = Path(current_app.config["KIOSK_MEDIA_DIR"])
     images = generate_demo_images(demo_dir / "products.csv", media_dir)

@@ -20,13 +20,26 @@ from slugify import slugify
 from kiosk.models import Category, Product, UnitMeasure
 from kiosk.money import Money
 from kiosk.repositories.catalog import CategoryRepository, ProductRepository
-from kiosk.services.uow import unit_of_work
+from kiosk.services.uow import read_session, unit_of_work
 
 PRODUCT_COLUMNS = (
-    "sku", "slug", "name", "category", "price", "compare_at_price", "vat_class",
-    "unit_content", "unit_measure", "delivery_time", "weight_grams", "stock",
-    "active", "featured", "description", "images",
-)  # fmt: skip
+    "sku",
+    "slug",
+    "name",
+    "category",
+    "price",
+    "compare_at_price",
+    "vat_class",
+    "unit_content",
+    "unit_measure",
+    "delivery_time",
+    "weight_grams",
+    "stock",
+    "active",
+    "featured",
+    "description",
+    "images",
+)
 CATEGORY_COLUMNS = ("slug", "name", "parent", "description", "sort_order")
 IMAGE_SUFFIXES = {".webp", ".jpg", ".jpeg", ".png", ".avif"}
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -36,7 +49,15 @@ FALSE_WORDS = {"0", "false", "no", "nein", "n", ""}
 MAX_INT = 2_000_000_000
 
 # German transliteration for slugs: "Bär" -> "baer", not "bar".
-SLUG_REPLACEMENTS = [["Ä", "Ae"], ["Ö", "Oe"], ["Ü", "Ue"], ["ä", "ae"], ["ö", "oe"], ["ü", "ue"], ["ß", "ss"]]
+SLUG_REPLACEMENTS = [
+    ["Ä", "Ae"],
+    ["Ö", "Oe"],
+    ["Ü", "Ue"],
+    ["ä", "ae"],
+    ["ö", "oe"],
+    ["ü", "ue"],
+    ["ß", "ss"],
+]
 
 
 def make_slug(text: str) -> str:
@@ -124,7 +145,9 @@ class _RowReader:
         return False
 
 
-def _read_rows(source: IO[str], columns: Iterable[str]) -> tuple[list[dict[str, str]], list[Problem]]:
+def _read_rows(
+    source: IO[str], columns: Iterable[str]
+) -> tuple[list[dict[str, str]], list[Problem]]:
     reader = csv.DictReader(source)
     header = reader.fieldnames or []
     problems = [Problem(1, c, "column is missing") for c in columns if c not in header]
@@ -148,7 +171,10 @@ def _parse_images(reader: _RowReader, media_dir: Path) -> list[tuple[str, str]]:
         filename, alt = filename.strip(), alt.strip()
         path = PurePosixPath(filename)
         if path.is_absolute() or ".." in path.parts or path.suffix.lower() not in IMAGE_SUFFIXES:
-            reader.fail("images", f"{filename!r} is not a relative image file name (.webp, .jpg, .png, .avif)")
+            reader.fail(
+                "images",
+                f"{filename!r} is not a relative image file name (.webp, .jpg, .png, .avif)",
+            )
         elif not (media_dir / path).is_file():
             reader.fail("images", f"{filename!r} is not in the media folder")
         elif len(alt) > 300:
@@ -210,7 +236,10 @@ def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Pa
 
 
 def import_products(source: IO[str]) -> ImportReport:
-    """Create or update products from CSV; raise ImportRejected and change nothing on any problem."""
+    """Create or update products from CSV.
+
+    Raises ImportRejected, having changed nothing, when any row has a problem.
+    """
     media_dir = Path(current_app.config["KIOSK_MEDIA_DIR"])
     vat_classes = current_app.config["KIOSK_VAT_RATES"].keys()
     rows, problems = _read_rows(source, PRODUCT_COLUMNS)
@@ -240,7 +269,9 @@ def import_products(source: IO[str]) -> ImportReport:
             if row.category_slug and row.category_slug not in categories:
                 problems.append(Problem(number, "category", f"no category {row.category_slug!r}"))
             if taken.get(slug, sku) != sku:
-                problems.append(Problem(number, "slug", f"{slug!r} belongs to product {taken[slug]}"))
+                problems.append(
+                    Problem(number, "slug", f"{slug!r} belongs to product {taken[slug]}")
+                )
         if problems:
             raise ImportRejected(problems)
         for row in parsed:
@@ -251,8 +282,8 @@ def import_products(source: IO[str]) -> ImportReport:
                 report.created += 1
             else:
                 report.updated += 1
-            for key, value in row.values.items():
-                setattr(product, key, value)
+            for attribute, new_value in row.values.items():
+                setattr(product, attribute, new_value)
             product.currency = current_app.config["KIOSK_CURRENCY"]
             product.category = categories.get(row.category_slug)
             products.save(product)
@@ -263,19 +294,31 @@ def import_products(source: IO[str]) -> ImportReport:
 
 def export_products(target: IO[str]) -> int:
     """Write every product as CSV, in the format `import_products` reads."""
-    from kiosk.extensions import db
 
     writer = csv.writer(target, lineterminator="\n")
     writer.writerow(PRODUCT_COLUMNS)
-    products = ProductRepository(db.session).all_for_export()
+    products = ProductRepository(read_session()).all_for_export()
     for p in products:
-        writer.writerow([
-            p.sku, p.slug, p.name, p.category.slug if p.category else "", p.price.plain(),
-            p.compare_at.plain() if p.compare_at else "", p.vat_class,
-            p.unit_content or "", p.unit_measure.value if p.unit_measure else "",
-            p.delivery_time, p.weight_grams, p.stock_on_hand, int(p.is_active), int(p.is_featured),
-            p.description, ";".join(f"{i.filename}|{i.alt}" for i in p.images),
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                p.sku,
+                p.slug,
+                p.name,
+                p.category.slug if p.category else "",
+                p.price.plain(),
+                p.compare_at.plain() if p.compare_at else "",
+                p.vat_class,
+                p.unit_content or "",
+                p.unit_measure.value if p.unit_measure else "",
+                p.delivery_time,
+                p.weight_grams,
+                p.stock_on_hand,
+                int(p.is_active),
+                int(p.is_featured),
+                p.description,
+                ";".join(f"{i.filename}|{i.alt}" for i in p.images),
+            ]
+        )
     return len(products)
 
 

@@ -20,6 +20,11 @@ from kiosk.database import WRITE_OPTION
 from kiosk.extensions import db
 
 
+def read_session() -> Session:
+    """The request's session, for use cases that only read."""
+    return db.session()
+
+
 class NestedUnitOfWork(RuntimeError):
     """A service opened a unit of work inside another one."""
 

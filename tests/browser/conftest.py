@@ -1,0 +1,119 @@
+"""Browser tests: Debian's Chromium drives a live, seeded Kiosk.
+
+One session has one browser and one server on a fresh SQLite file with the real
+demo catalog. Every test that takes `page` runs twice: with JavaScript (htmx)
+and without it, because each feature must work both ways.
+
+All tests here are marked `browser` and grouped with `xdist_group("browser")`,
+so `pytest -n auto --dist loadgroup` runs them in one worker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page
+from pytest_playwright.pytest_playwright import CreateContextCallback
+from werkzeug.serving import make_server
+
+from kiosk import create_app
+from kiosk.config import PROJECT_ROOT
+from kiosk.extensions import db
+from kiosk.services.demo import seed_demo
+from tests.conftest import REQUIRE_ALL, migrate, settings_for
+
+HERE = Path(__file__).parent
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+SCREENSHOT_DIR = PROJECT_ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    browser_items = [item for item in items if HERE in item.path.parents]
+    if browser_items and CHROMIUM is None and REQUIRE_ALL:
+        raise pytest.UsageError(
+            "KIOSK_REQUIRE_ALL=1 but Chromium is not installed: "
+            "apt-get install -y chromium (see /work/shared/TOOLING.md section 1)"
+        )
+    for item in browser_items:
+        item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.xdist_group("browser"))
+        if CHROMIUM is None:
+            item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium: `playwright install` has no network here."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The shop with the demo catalog, served on a free port; yields its base URL."""
+    root = tmp_path_factory.mktemp("live-server")
+    url, media = f"sqlite:///{root / 'kiosk.sqlite3'}", root / "media"
+    migrate(url, media)
+    app = create_app(settings_for(url, media))
+    with app.app_context():
+        seed_demo(only_if_empty=False)
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any], live_server: str) -> dict[str, Any]:
+    """English, a desktop window, and relative URLs against the live server."""
+    return {**browser_context_args, "locale": "en-US", "viewport": VIEWPORT, "base_url": live_server}
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def js(request: pytest.FixtureRequest) -> bool:
+    """Whether the page runs JavaScript: every browser test runs both ways."""
+    return bool(request.param)
+
+
+@pytest.fixture
+def context(new_context: CreateContextCallback, js: bool) -> BrowserContext:
+    """The default context, with JavaScript on or off as `js` says."""
+    return new_context(java_script_enabled=js)
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR
+
+
+def mark_document(page: Page) -> None:
+    """Tag the current document, to tell an htmx swap from a full page load."""
+    page.evaluate("window.__kiosk_marker = 1")
+
+
+def document_was_kept(page: Page) -> bool:
+    """True while the document tagged by `mark_document` is still the one shown."""
+    return bool(page.evaluate("window.__kiosk_marker === 1"))
