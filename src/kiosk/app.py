@@ -48,8 +48,9 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from kiosk import models  # noqa: F401  (the whole schema, for Alembic)
+    from kiosk.auth import sessions  # noqa: F401  (registers the user loader)
     from kiosk.database import configure_engine
-    from kiosk.extensions import babel, csrf, db, htmx, limiter, migrate
+    from kiosk.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
     from kiosk.i18n import select_locale
 
     db.init_app(app)
@@ -64,16 +65,22 @@ def register_extensions(app: Flask) -> None:
     )
     htmx.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.signin"
+    login_manager.login_message = None  # the sign-in page says what to do
+    login_manager.session_protection = "basic"
 
 
 def register_blueprints(app: Flask) -> None:
+    from kiosk.account.views import bp as account_bp
+    from kiosk.auth.views import bp as auth_bp
     from kiosk.catalog.views import bp as catalog_bp
     from kiosk.core.views import bp as core_bp
     from kiosk.legal.views import bp as legal_bp
+    from kiosk.staff.views import bp as staff_bp
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(catalog_bp)
-    app.register_blueprint(legal_bp)
+    for blueprint in (core_bp, catalog_bp, legal_bp, auth_bp, account_bp, staff_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -83,9 +90,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from kiosk.auth.sessions import enforce_timeouts
     from kiosk.security import add_security_headers
+    from kiosk.services.mail import flush_after_request
 
+    app.before_request(enforce_timeouts)
     app.after_request(add_security_headers)
+    app.after_request(flush_after_request)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
 import click
 from flask.cli import AppGroup
 
-from kiosk.services import accounts, demo, product_csv
+from kiosk.services import accounts, demo, mail, product_csv
 
 kiosk_cli = AppGroup("kiosk", help="Kiosk shop commands.")
 
@@ -91,3 +92,27 @@ def create_admin_command(email: str, name: str) -> None:
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{user.email} is now a shop owner.")
+
+
+@kiosk_cli.command("send-mail")
+def send_mail_command() -> None:
+    """Send every message in the outbox that is due, once (for cron or a systemd timer)."""
+    report = mail.deliver_due()
+    click.echo(f"Mail: {report.sent} sent, {report.retrying} to retry, {report.failed} failed.")
+
+
+@kiosk_cli.command("mail-worker")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+@click.option("--passes", default=0, help="Stop after this many passes (0: run until stopped).")
+def mail_worker_command(interval: float, passes: int) -> None:
+    """Keep sending the outbox; safe to run beside web workers and other senders."""
+    done = 0
+    while passes == 0 or done < passes:
+        report = mail.deliver_due()
+        if report.sent or report.retrying or report.failed:
+            click.echo(
+                f"Mail: {report.sent} sent, {report.retrying} to retry, {report.failed} failed."
+            )
+        done += 1
+        if passes == 0 or done < passes:
+            time.sleep(interval)

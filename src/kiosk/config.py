@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,30 @@ def load_settings(
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,
         "KIOSK_SECURE_COOKIES": secure_cookies,
+        # Mail: "file" writes .eml files to KIOSK_MAIL_DIR (the default, no server
+        # needed); "smtp" delivers through SMTP_HOST.
+        "KIOSK_MAIL_BACKEND": env.get("KIOSK_MAIL_BACKEND", "file"),
+        "KIOSK_MAIL_DIR": env.get("KIOSK_MAIL_DIR") or str(DATA_DIR / "outbox"),
+        "KIOSK_MAIL_FROM": env.get("KIOSK_MAIL_FROM", "Kiosk <shop@example.org>"),
+        "KIOSK_MAIL_MAX_ATTEMPTS": _int(env, "KIOSK_MAIL_MAX_ATTEMPTS", 10),
+        "KIOSK_MAIL_FLUSH_AFTER_REQUEST": _flag(env.get("KIOSK_MAIL_FLUSH_AFTER_REQUEST"), True),
+        "KIOSK_STAFF_EMAIL": env.get("KIOSK_STAFF_EMAIL", ""),
+        "KIOSK_BASE_URL": env.get("KIOSK_BASE_URL", ""),
+        "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": _int(env, "SMTP_PORT", 587),
+        "SMTP_SECURITY": env.get("SMTP_SECURITY", "starttls"),
+        "SMTP_USER": env.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_TIMEOUT": _int(env, "SMTP_TIMEOUT", 15),
+        # Sign-in sessions: idle and absolute timeouts, remember-me, 2FA for staff.
+        "KIOSK_SESSION_IDLE_MINUTES": _int(env, "KIOSK_SESSION_IDLE_MINUTES", 60),
+        "KIOSK_SESSION_MAX_HOURS": _int(env, "KIOSK_SESSION_MAX_HOURS", 12),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "KIOSK_SESSION_MAX_HOURS", 12)),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int(env, "KIOSK_REMEMBER_DAYS", 30)),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "KIOSK_STAFF_REQUIRE_2FA": _flag(env.get("KIOSK_STAFF_REQUIRE_2FA"), True),
         "REDIS_URL": env.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

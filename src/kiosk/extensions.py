@@ -8,6 +8,7 @@ from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -20,3 +21,4 @@ csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+login_manager = LoginManager()

@@ -21,8 +21,11 @@ def wants_fragment() -> bool:
 
 def render_page(page: str, fragment: str, status: int = 200, **context: Any) -> Response:
     """Render `page`, or only `fragment` (which the page includes) for htmx."""
-    template = fragment if wants_fragment() else page
-    response = make_response(render_template(template, **context), status)
+    if wants_fragment():
+        body = render_template(fragment, **context) + render_template("partials/flashes.html", oob=True)
+    else:
+        body = render_template(page, **context)
+    response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
 

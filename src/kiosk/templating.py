@@ -41,6 +41,14 @@ def media_url(filename: str) -> str:
     return url_for("core.media", filename=filename)
 
 
+def country_options() -> list[tuple[str, str]]:
+    """The shipping countries with their names in the page's language, by name."""
+    from kiosk.account.forms import EU_COUNTRIES
+
+    names = get_locale().territories if get_locale() else {}
+    return sorted(((code, names.get(code, code)) for code in EU_COUNTRIES), key=lambda c: c[1])
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = format_local_datetime
@@ -50,6 +58,7 @@ def register(app: Flask) -> None:
         asset_url=asset_url,
         media_url=media_url,
         current_theme=current_theme,
+        country_options=country_options,
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,
         shop_name=lambda: current_app.config["KIOSK_SHOP_NAME"],

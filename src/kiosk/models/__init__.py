@@ -1,7 +1,23 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from kiosk.models.audit import AuditEvent
 from kiosk.models.base import Base
 from kiosk.models.catalog import Category, Product, ProductImage, UnitMeasure
-from kiosk.models.customer import Role, User
+from kiosk.models.customer import Address, RecoveryCode, Role, User
+from kiosk.models.mail import MailStatus, OutboxAttachment, OutboxMessage
 
-__all__ = ["Base", "Category", "Product", "ProductImage", "Role", "UnitMeasure", "User"]
+__all__ = [
+    "Address",
+    "AuditEvent",
+    "Base",
+    "Category",
+    "MailStatus",
+    "OutboxAttachment",
+    "OutboxMessage",
+    "Product",
+    "ProductImage",
+    "RecoveryCode",
+    "Role",
+    "UnitMeasure",
+    "User",
+]

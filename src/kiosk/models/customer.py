@@ -1,12 +1,12 @@
-"""People with an account: shoppers and staff."""
+"""People with an account (shoppers and staff), their addresses and 2FA recovery codes."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kiosk.models.base import Base, UTCDateTime, utcnow
 
@@ -15,6 +15,10 @@ class Role(enum.StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"
     OWNER = "owner"
+
+    @property
+    def rank(self) -> int:
+        return {"customer": 0, "staff": 1, "owner": 2}[self.value]
 
 
 class User(Base):
@@ -25,11 +29,92 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    locale: Mapped[str] = mapped_column(String(8), default="de")
     role: Mapped[Role] = mapped_column(
         Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=Role.CUSTOMER,
     )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the login id kept in sessions and remember-me cookies: raising it
+    # signs the user out everywhere (password change or reset).
+    session_version: Mapped[int] = mapped_column(default=1)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last TOTP time step used, so a code can never be used twice.
+    totp_last_step: Mapped[int | None]
+    marketing_opt_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    addresses: Mapped[list[Address]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Address.id"
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.rank >= Role.STAFF.rank
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class Address(Base):
+    __tablename__ = "address"
+    __table_args__ = (CheckConstraint("length(country) = 2", name="country_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    company: Mapped[str] = mapped_column(String(120), default="")
+    street: Mapped[str] = mapped_column(String(200))
+    extra: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(16))
+    city: Mapped[str] = mapped_column(String(120))
+    country: Mapped[str] = mapped_column(String(2), default="DE")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    is_default_shipping: Mapped[bool] = mapped_column(default=False)
+    is_default_billing: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship(back_populates="addresses")
+
+    @property
+    def lines(self) -> list[str]:
+        lines = [
+            self.name,
+            self.company,
+            self.street,
+            self.extra,
+            f"{self.postal_code} {self.city}",
+            self.country,
+        ]
+        return [line for line in lines if line]
+
+
+class RecoveryCode(Base):
+    """A single-use 2FA recovery code, stored as a SHA-256 hash (codes are random, 50 bits)."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

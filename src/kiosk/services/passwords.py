@@ -1,21 +1,33 @@
-"""Password hashing with Argon2id.
+"""Passwords: Argon2id hashing and the policy for new passwords.
 
-Parameters are argon2-cffi's RFC 9106 "low memory" profile: time_cost=3,
-memory_cost=64 MiB, parallelism=4, 16-byte salt, 32-byte hash. Measured in
-the closing note of the foundation issue; `needs_rehash` lets sign-in upgrade
-old hashes when these change.
+Hashing uses argon2-cffi's RFC 9106 "low memory" profile (Argon2id,
+time_cost=3, memory_cost=64 MiB, parallelism=4, 16-byte salt, 32-byte hash).
+`needs_rehash` lets sign-in upgrade stored hashes when these parameters
+change. The policy follows NIST SP 800-63B: at least 12 characters, long
+passphrases welcome, no composition rules, but no password from the list of
+common and breached passwords bundled with zxcvbn (30,000 entries) and none
+that zxcvbn rates as easy to guess.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
+from flask_babel import gettext as _
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 
 _hasher = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
+
+
+def hasher() -> PasswordHasher:
+    return _hasher
 
 
 def hash_password(password: str) -> str:
@@ -30,4 +42,36 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("an unknown account still costs one verification")
+
+
+def burn_verification_time(password: str) -> None:
+    """Spend the time of one verification, so an unknown email answers as slowly as a known one."""
+    verify_password(_dummy_hash(), password)
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problems(password: str, *personal: str) -> list[str]:
+    """Why this password may not be used; an empty list when it is fine."""
+    if len(password) < MIN_LENGTH:
+        return [_("Use at least %(num)d characters.", num=MIN_LENGTH)]
+    if len(password) > MAX_LENGTH:
+        return [_("Use at most %(num)d characters.", num=MAX_LENGTH)]
+    if password.lower() in _common_passwords():
+        return [_("This password is on the list of common or breached passwords.")]
+    result = zxcvbn(password[:100], user_inputs=[p for p in personal if p])
+    if result["score"] < 3:
+        return [_("This password is too easy to guess. A few unusual words together work well.")]
+    return []

@@ -1,0 +1,123 @@
+"""Forms of the customer's account pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import (
+    AnyOf,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from kiosk.i18n import LANGUAGE_NAMES
+from kiosk.services.passwords import MAX_LENGTH, password_problems
+
+# Shipping destinations to start with: the EU member states.
+EU_COUNTRIES = (
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+)
+PHONE = Regexp(r"^[0-9 +()/.-]*$", message=_l("Use digits, spaces and + ( ) / - only."))
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Length(max=120)])
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=40), PHONE])
+    locale = StringField(_l("Language of our mails"), validators=[AnyOf(list(LANGUAGE_NAMES))])
+
+
+class AddressForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=120)])
+    company = StringField(_l("Company (optional)"), validators=[Length(max=120)])
+    street = StringField(_l("Street and number"), validators=[InputRequired(), Length(max=200)])
+    extra = StringField(_l("Address line 2 (optional)"), validators=[Length(max=200)])
+    postal_code = StringField(
+        _l("Postcode"),
+        validators=[
+            InputRequired(),
+            Length(max=16),
+            Regexp(r"^[A-Za-z0-9 -]+$", message=_l("Use letters, digits and spaces only.")),
+        ],
+    )
+    city = StringField(_l("Town or city"), validators=[InputRequired(), Length(max=120)])
+    country = StringField(
+        _l("Country"), validators=[InputRequired(), AnyOf(EU_COUNTRIES)], default="DE"
+    )
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=40), PHONE])
+    is_default_shipping = BooleanField(_l("Use for shipping by default"))
+    is_default_billing = BooleanField(_l("Use for invoices by default"))
+
+    def validate_postal_code(self, field: Any) -> None:
+        code = (field.data or "").strip()
+        if self.country.data == "DE" and not (code.isdigit() and len(code) == 5):
+            raise ValidationError(_l("A German postcode has five digits."))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)]
+    )
+    new_password = PasswordField(_l("New password"), validators=[InputRequired()])
+
+    def __init__(self, *args: Any, personal: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._personal = personal
+
+    def validate_new_password(self, field: Any) -> None:
+        problems = password_problems(field.data or "", *self._personal)
+        if problems:
+            raise ValidationError(problems[0])
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = EmailField(
+        _l("New email address"), validators=[InputRequired(), Email(), Length(max=254)]
+    )
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)]
+    )
+
+
+class EnableTwoFactorForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code from the app"), validators=[InputRequired(), Length(min=6, max=8)]
+    )
+
+
+class ConfirmPasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)]
+    )

@@ -1,0 +1,191 @@
+"""Signing in and out, registering, verifying the email address, resetting the password."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from kiosk.auth.forms import (
+    EmptyForm,
+    ForgotPasswordForm,
+    NewPasswordForm,
+    RegisterForm,
+    SecondFactorForm,
+    SignInForm,
+)
+from kiosk.auth.sessions import end_session, start_session
+from kiosk.extensions import limiter
+from kiosk.hypermedia import safe_next
+from kiosk.repositories.accounts import normalise_email
+from kiosk.services import accounts
+from kiosk.services.tokens import TokenError, TokenProblem
+
+bp = Blueprint("auth", __name__)
+
+PENDING_2FA = "pending_2fa"
+PENDING_2FA_SECONDS = 300
+
+
+def _form_email_key() -> str:
+    """Rate-limit key for 'per account': the email the form names, known or not."""
+    return "account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _pending_user_key() -> str:
+    return "2fa:" + str((session.get(PENDING_2FA) or {}).get("user_id", "none"))
+
+
+def token_message(problem: TokenProblem) -> str:
+    messages: dict[TokenProblem, str] = {
+        TokenProblem.EXPIRED: _("This link has expired. Please ask for a new one."),
+        TokenProblem.USED: _(
+            "This link has already been used. Please ask for a new one if you still need it."
+        ),
+        TokenProblem.INVALID: _(
+            "This link is not valid. Please copy the whole link from the mail."
+        ),
+    }
+    return messages[problem]
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit("10 per minute;50 per hour", methods=["POST"])
+@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_form_email_key)
+def signin() -> ResponseReturnValue:
+    """Email and password; a second step follows when 2FA is on."""
+    form = SignInForm()
+    next_url = safe_next(request.values.get("next"), url_for("account.overview"))
+    if form.validate_on_submit():
+        result = accounts.authenticate(form.email.data, form.password.data)
+        if result is None:
+            form.password.errors.append(_("The email address or password is not right."))
+        elif result.needs_second_factor:
+            session[PENDING_2FA] = {
+                "user_id": result.user.id,
+                "remember": form.remember.data,
+                "next": next_url,
+                "at": int(time.time()),
+            }
+            return redirect(url_for("auth.second_factor"), code=303)
+        else:
+            start_session(result.user, form.remember.data)
+            return redirect(next_url, code=303)
+    status = 422 if form.errors else 200
+    return render_template("auth/signin.html", form=form, next=next_url), status
+
+
+@bp.route("/signin/code", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_pending_user_key)
+def second_factor() -> ResponseReturnValue:
+    """The second step: a code from the authenticator app, or a recovery code."""
+    pending = session.get(PENDING_2FA)
+    if not pending or time.time() - pending["at"] > PENDING_2FA_SECONDS:
+        session.pop(PENDING_2FA, None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("auth.signin"), code=303)
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        user = accounts.complete_second_factor(pending["user_id"], form.code.data)
+        if user is None:
+            form.code.errors.append(_("That code is not right. Codes change every 30 seconds."))
+        else:
+            start_session(user, pending["remember"])
+            return redirect(pending["next"], code=303)
+    return render_template("auth/second_factor.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/signout")
+def signout() -> ResponseReturnValue:
+    """Sign out: a POST, so no link on another site can sign anyone out."""
+    if EmptyForm().validate_on_submit() and current_user.is_authenticated:
+        accounts.record_signout(current_user.id)
+        end_session()
+        flash(_("You are signed out."), "success")
+    return redirect(url_for("core.home"), code=303)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("5 per minute;20 per hour", methods=["POST"])
+def register() -> ResponseReturnValue:
+    """Create an account; the same answer whether or not the address is known."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        accounts.register(
+            form.email.data, form.password.data, form.name.data.strip(), str(get_locale())
+        )
+        return redirect(url_for("auth.check_mail", reason="register"), code=303)
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/register/check-password")
+@limiter.limit("60 per minute")
+def check_password() -> ResponseReturnValue:
+    """htmx: judge the password while the visitor types (the form checks again on submit)."""
+    form = RegisterForm()
+    problems = accounts.check_new_password(
+        form.password.data or "", email=form.email.data or "", name=form.name.data or ""
+    )
+    return render_template(
+        "auth/_password_feedback.html", problems=problems, password=form.password.data or ""
+    )
+
+
+@bp.get("/check-your-mail")
+def check_mail() -> str:
+    """Where registering and asking for a reset lead, known address or not."""
+    return render_template("auth/check_mail.html", reason=request.args.get("reason", "register"))
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str) -> ResponseReturnValue:
+    """The link from the verification mail."""
+    try:
+        accounts.verify_email(token)
+    except TokenError as error:
+        return render_template("auth/link_problem.html", message=token_message(error.problem)), 400
+    flash(_("Thank you, your email address is confirmed."), "success")
+    target = "account.overview" if current_user.is_authenticated else "auth.signin"
+    return redirect(url_for(target), code=303)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", methods=["POST"])
+@limiter.limit("3 per hour", methods=["POST"], key_func=_form_email_key)
+def forgot_password() -> ResponseReturnValue:
+    """Ask for a reset link; the answer does not tell whether the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        return redirect(url_for("auth.check_mail", reason="reset"), code=303)
+    return render_template("auth/forgot_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    """Choose a new password from the emailed link; all other sessions end."""
+    try:
+        user = accounts.user_for_reset(token)
+    except TokenError as error:
+        return render_template("auth/link_problem.html", message=token_message(error.problem)), 400
+    form = NewPasswordForm(personal=(user.email, user.name))
+    if form.validate_on_submit():
+        try:
+            user = accounts.reset_password(token, form.password.data)
+        except TokenError as error:
+            return render_template(
+                "auth/link_problem.html", message=token_message(error.problem)
+            ), 400
+        start_session(user, remember=False)
+        flash(
+            _("Your password is changed. You are signed in, and signed out everywhere else."),
+            "success",
+        )
+        return redirect(url_for("account.overview"), code=303)
+    return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,60 @@
+"""The one call that records a security event: `audit.record(session, "signin.ok", …)`.
+
+Events are appended in the caller's transaction, so an event exists exactly
+when the change it describes does. Nothing here updates or deletes events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy.orm import Session
+
+from kiosk.models import AuditEvent, User
+
+# Every event the shop records, so a typo cannot create a new kind silently.
+EVENTS = frozenset(
+    {
+        "signin.ok",
+        "signin.failed",
+        "signin.2fa_failed",
+        "signout",
+        "account.registered",
+        "account.verified",
+        "password.changed",
+        "password.reset",
+        "password.reset_requested",
+        "email.change_requested",
+        "email.changed",
+        "2fa.enabled",
+        "2fa.disabled",
+        "2fa.recovery_used",
+        "2fa.recovery_regenerated",
+        "role.changed",
+        "marketing.opted_in",
+        "marketing.opted_out",
+        "mail.retried",
+    }
+)
+
+
+def record(
+    session: Session,
+    event: str,
+    actor: User | None = None,
+    subject: User | None = None,
+    **details: Any,
+) -> AuditEvent:
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}")
+    concerned = subject or actor
+    entry = AuditEvent(
+        event=event,
+        actor_id=actor.id if actor else None,
+        subject_id=concerned.id if concerned else None,
+        ip_address=(request.remote_addr or "") if has_request_context() else "",
+        details=details,
+    )
+    session.add(entry)
+    return entry
