@@ -55,6 +55,12 @@ def settings_for(database_url: str, media_dir: Path, **extra: Any) -> dict[str, 
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": database_url,
         "KIOSK_MEDIA_DIR": str(media_dir),
+        "KIOSK_MAIL_DIR": str(media_dir.parent / "outbox"),
+        "KIOSK_MAIL_FLUSH_AFTER_REQUEST": False,  # tests send the outbox when they mean to
+        # Cheap Argon2 for speed; the production parameters are tested on their own.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 1024,
+        "ARGON2_PARALLELISM": 1,
         **extra,
     }
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from kiosk.models import Category, Product, ProductImage
+from kiosk.models import Category, Product, ProductImage, Role, User
+from kiosk.models.base import utcnow
+from kiosk.repositories.accounts import UserRepository
 from kiosk.repositories.catalog import CategoryRepository, ProductRepository
+from kiosk.services.passwords import hash_password
 from kiosk.services.uow import unit_of_work
 
 _numbers = itertools.count(1)
@@ -54,3 +57,27 @@ def make_product(
                 )
             )
     return product
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(
+    email: str = "jana@example.org",
+    password: str = PASSWORD,
+    verified: bool = True,
+    role: Role = Role.CUSTOMER,
+    two_factor_secret: str | None = None,
+    **fields: Any,
+) -> User:
+    with unit_of_work() as session:
+        user = UserRepository(session).add(
+            User(
+                email=email, password_hash=hash_password(password), role=role, locale="en", **fields
+            )
+        )
+        if verified:
+            user.email_verified_at = utcnow()
+        if two_factor_secret:
+            user.totp_secret, user.totp_enabled_at = two_factor_secret, utcnow()
+    return user

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from argon2.profiles import RFC_9106_LOW_MEMORY
+
 from kiosk.money import parse_decimal_percent
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -138,6 +140,9 @@ def load_settings(
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "ARGON2_TIME_COST": _int(env, "ARGON2_TIME_COST", RFC_9106_LOW_MEMORY.time_cost),
+        "ARGON2_MEMORY_KIB": _int(env, "ARGON2_MEMORY_KIB", RFC_9106_LOW_MEMORY.memory_cost),
+        "ARGON2_PARALLELISM": _int(env, "ARGON2_PARALLELISM", RFC_9106_LOW_MEMORY.parallelism),
         "KIOSK_STAFF_REQUIRE_2FA": _flag(env.get("KIOSK_STAFF_REQUIRE_2FA"), True),
         "REDIS_URL": env.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",

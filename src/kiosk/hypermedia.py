@@ -22,7 +22,9 @@ def wants_fragment() -> bool:
 def render_page(page: str, fragment: str, status: int = 200, **context: Any) -> Response:
     """Render `page`, or only `fragment` (which the page includes) for htmx."""
     if wants_fragment():
-        body = render_template(fragment, **context) + render_template("partials/flashes.html", oob=True)
+        body = render_template(fragment, **context) + render_template(
+            "partials/flashes.html", oob=True
+        )
     else:
         body = render_template(page, **context)
     response = make_response(body, status)

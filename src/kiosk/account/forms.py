@@ -17,6 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from kiosk.auth.forms import strip
 from kiosk.i18n import LANGUAGE_NAMES
 from kiosk.services.passwords import MAX_LENGTH, password_problems
 
@@ -104,7 +105,9 @@ class ChangePasswordForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     new_email = EmailField(
-        _l("New email address"), validators=[InputRequired(), Email(), Length(max=254)]
+        _l("New email address"),
+        filters=[strip],
+        validators=[InputRequired(), Email(), Length(max=254)],
     )
     current_password = PasswordField(
         _l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)]

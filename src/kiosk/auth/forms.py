@@ -12,8 +12,13 @@ from wtforms.validators import Email, InputRequired, Length, ValidationError
 from kiosk.services.passwords import MAX_LENGTH
 
 
+def strip(value: str | None) -> str | None:
+    """A form filter: surrounding spaces (pasted addresses) are never meant."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class SignInForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[InputRequired(), Length(max=254)])
+    email = EmailField(_l("Email"), filters=[strip], validators=[InputRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=MAX_LENGTH)])
     remember = BooleanField(_l("Stay signed in on this device"))
 
@@ -26,7 +31,9 @@ class SecondFactorForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Email"), filters=[strip], validators=[InputRequired(), Email(), Length(max=254)]
+    )
     name = StringField(_l("Name (optional)"), validators=[Length(max=120)])
     password = PasswordField(_l("Password"), validators=[InputRequired()])
 
@@ -41,7 +48,9 @@ class RegisterForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Email"), filters=[strip], validators=[InputRequired(), Email(), Length(max=254)]
+    )
 
 
 class NewPasswordForm(FlaskForm):

@@ -117,7 +117,7 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     if form.validate_on_submit():
         accounts.register(
-            form.email.data, form.password.data, form.name.data.strip(), str(get_locale())
+            form.email.data, form.password.data, (form.name.data or "").strip(), str(get_locale())
         )
         return redirect(url_for("auth.check_mail", reason="register"), code=303)
     return render_template("auth/register.html", form=form), 422 if form.errors else 200

@@ -39,6 +39,14 @@ def _palette(key: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
     return background, ink
 
 
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans where the system has it (umlauts, „quotes“), else Pillow's own font."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
 def draw_product_image(path: Path, title: str, category: str, index: int) -> None:
     """Draw one square demo picture: category colour, a shape per index, the title."""
     background, ink = _palette(category)
@@ -52,7 +60,7 @@ def draw_product_image(path: Path, title: str, category: str, index: int) -> Non
         draw.rounded_rectangle(box, radius=60, outline=ink, width=18)
     else:
         draw.polygon([(400, 120), (600, 520), (200, 520)], outline=ink, width=18)
-    font = ImageFont.load_default(size=44)
+    font = _font(44)
     lines = textwrap.wrap(title, width=26)[:3]
     y = 580
     for line in lines:

@@ -1,9 +1,10 @@
 """Passwords: Argon2id hashing and the policy for new passwords.
 
-Hashing uses argon2-cffi's RFC 9106 "low memory" profile (Argon2id,
-time_cost=3, memory_cost=64 MiB, parallelism=4, 16-byte salt, 32-byte hash).
-`needs_rehash` lets sign-in upgrade stored hashes when these parameters
-change. The policy follows NIST SP 800-63B: at least 12 characters, long
+Hashing uses Argon2id with RFC 9106's second recommended ("low memory")
+profile by default: time_cost=3, memory_cost=64 MiB, parallelism=4, 16-byte
+salt, 32-byte hash (settings ARGON2_TIME_COST, ARGON2_MEMORY_KIB,
+ARGON2_PARALLELISM). `needs_rehash` lets sign-in upgrade stored hashes when
+these parameters change. The policy follows NIST SP 800-63B: at least 12 characters, long
 passphrases welcome, no composition rules, but no password from the list of
 common and breached passwords bundled with zxcvbn (30,000 entries) and none
 that zxcvbn rates as easy to guess.
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
+from flask import current_app
 from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -23,39 +25,52 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 
-_hasher = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
+
+@cache
+def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=time_cost,
+        memory_cost=memory_kib,
+        parallelism=parallelism,
+        hash_len=RFC_9106_LOW_MEMORY.hash_len,
+        salt_len=RFC_9106_LOW_MEMORY.salt_len,
+        type=Type.ID,
+    )
 
 
 def hasher() -> PasswordHasher:
-    return _hasher
+    config = current_app.config
+    return _hasher_for(
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"], config["ARGON2_PARALLELISM"]
+    )
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
     try:
-        return _hasher.check_needs_rehash(password_hash)
+        return hasher().check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
 
 
 @cache
-def _dummy_hash() -> str:
-    return _hasher.hash("an unknown account still costs one verification")
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("an unknown account still costs one verification")
 
 
 def burn_verification_time(password: str) -> None:
     """Spend the time of one verification, so an unknown email answers as slowly as a known one."""
-    verify_password(_dummy_hash(), password)
+    verify_password(_dummy_hash(hasher()), password)
 
 
 @cache
@@ -71,7 +86,7 @@ def password_problems(password: str, *personal: str) -> list[str]:
         return [_("Use at most %(num)d characters.", num=MAX_LENGTH)]
     if password.lower() in _common_passwords():
         return [_("This password is on the list of common or breached passwords.")]
-    result = zxcvbn(password[:100], user_inputs=[p for p in personal if p])
+    result = zxcvbn(password[:72], user_inputs=[p for p in personal if p])  # its limit
     if result["score"] < 3:
         return [_("This password is too easy to guess. A few unusual words together work well.")]
     return []
