@@ -22,31 +22,40 @@ from sqlalchemy import Engine
 from kiosk import create_app
 from kiosk.extensions import db
 from kiosk.models import Base
+from tests import redis_server
 from tests.postgres import ENV_URL, create_database, start_server
 
 REQUIRE_ALL = os.environ.get("KIOSK_REQUIRE_ALL") == "1"
 BACKENDS = ("sqlite", "postgresql")
 
 
+_servers_key = pytest.StashKey[list[Any]]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput") or os.environ.get(ENV_URL):
-        return  # an xdist worker: the controller started the server
-    server = start_server()
-    if server is None:
-        if REQUIRE_ALL:
-            raise pytest.UsageError("KIOSK_REQUIRE_ALL=1 but PostgreSQL is not installed")
+    """Start PostgreSQL and Redis once, in the controlling process; xdist workers
+    find them through the environment."""
+    if hasattr(config, "workerinput"):
         return
-    os.environ[ENV_URL] = server.url
-    config.stash[_server_key] = server
+    config.stash[_servers_key] = []
+    for name, env_url, start in (
+        ("PostgreSQL", ENV_URL, start_server),
+        ("Redis", redis_server.ENV_URL, redis_server.start_server),
+    ):
+        if os.environ.get(env_url):
+            continue
+        server = start()
+        if server is None:
+            if REQUIRE_ALL:
+                raise pytest.UsageError(f"KIOSK_REQUIRE_ALL=1 but {name} is not installed")
+            continue
+        os.environ[env_url] = server.url
+        config.stash[_servers_key].append(server)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    server = config.stash.get(_server_key, None)
-    if server is not None:
+    for server in config.stash.get(_servers_key, []):
         server.stop()
-
-
-_server_key = pytest.StashKey[Any]()
 
 
 def settings_for(database_url: str, media_dir: Path, **extra: Any) -> dict[str, Any]:
@@ -114,12 +123,16 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def new_client(app: Flask) -> FlaskClient:
     """A browser that prefers English; tests of German pages ask for it."""
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return new_client(app)
 
 
 @pytest.fixture

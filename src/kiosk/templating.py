@@ -13,6 +13,7 @@ from flask_babel import format_datetime, format_decimal, get_locale
 from kiosk.i18n import LANGUAGE_NAMES, current_theme
 from kiosk.markdown import render_markdown
 from kiosk.money import Money
+from kiosk.services.passwords import MIN_LENGTH
 
 
 def format_money(value: Money | None) -> str:
@@ -59,6 +60,7 @@ def register(app: Flask) -> None:
         media_url=media_url,
         current_theme=current_theme,
         country_options=country_options,
+        password_min_length=MIN_LENGTH,
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,
         shop_name=lambda: current_app.config["KIOSK_SHOP_NAME"],

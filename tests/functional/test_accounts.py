@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from kiosk.extensions import db
 from kiosk.models import Address, AuditEvent, Role, User
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_user
 from tests.mailbox import link_in, outbox
 
@@ -253,10 +253,10 @@ def test_throttling_counts_per_account_across_addresses(app: Flask) -> None:
     with app.app_context():
         make_user()
     for i in range(5):
-        other_ip = app.test_client()
+        other_ip = new_client(app)
         other_ip.environ_base["REMOTE_ADDR"] = f"10.0.0.{i}"
         assert sign_in(other_ip, password="wrong").status_code == 422
-    last = app.test_client()
+    last = new_client(app)
     last.environ_base["REMOTE_ADDR"] = "10.0.1.1"
     assert sign_in(last).status_code == 429  # even the right password waits
 
@@ -312,7 +312,7 @@ def test_argon2_hashes_are_upgraded_at_sign_in(app: Flask, client: FlaskClient) 
 def test_reset_ends_every_other_session(app: Flask) -> None:
     with app.app_context():
         make_user()
-    laptop, phone = app.test_client(), app.test_client()
+    laptop, phone = new_client(app), new_client(app)
     sign_in(laptop)
     assert laptop.get("/account").status_code == 200
     response = phone.post(
@@ -329,7 +329,7 @@ def test_reset_ends_every_other_session(app: Flask) -> None:
     assert phone.get("/account").status_code == 200  # the phone is signed in
     assert laptop.get("/account").status_code == 302  # the laptop is not any more
     assert phone.get(link).status_code == 400  # the link is used up
-    assert sign_in(app.test_client(), password=NEW_PASSWORD).status_code == 303
+    assert sign_in(new_client(app), password=NEW_PASSWORD).status_code == 303
     assert "password.reset" in _events(app)
 
 
@@ -355,7 +355,7 @@ def test_reset_for_an_unknown_address_looks_the_same(app: Flask, client: FlaskCl
 def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app: Flask) -> None:
     with app.app_context():
         make_user()
-    this, other = app.test_client(), app.test_client()
+    this, other = new_client(app), new_client(app)
     sign_in(this)
     sign_in(other)
     token = csrf_token(this, "/account/security")
@@ -469,7 +469,7 @@ def test_a_totp_code_cannot_be_used_twice(app: Flask) -> None:
     with app.app_context():
         make_user(two_factor_secret=secret)
     code = pyotp.TOTP(secret).now()
-    first, second = app.test_client(), app.test_client()
+    first, second = new_client(app), new_client(app)
     sign_in(first)
     assert (
         first.post(
@@ -600,7 +600,7 @@ def test_another_customers_address_is_not_found(app: Flask) -> None:
     with app.app_context():
         make_user()
         make_user(email="other@example.org")
-    owner, intruder = app.test_client(), app.test_client()
+    owner, intruder = new_client(app), new_client(app)
     sign_in(owner)
     owner.post(
         "/account/addresses/new",

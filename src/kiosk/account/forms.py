@@ -51,7 +51,7 @@ EU_COUNTRIES = (
     "SI",
     "SK",
 )
-PHONE = Regexp(r"^[0-9 +()/.-]*$", message=_l("Use digits, spaces and + ( ) / - only."))
+PHONE = Regexp(r"^[0-9 +()/.-]*$", message=_l("Use digits, spaces and + ( ) / . - only."))
 
 
 class ProfileForm(FlaskForm):
@@ -70,7 +70,9 @@ class AddressForm(FlaskForm):
         validators=[
             InputRequired(),
             Length(max=16),
-            Regexp(r"^[A-Za-z0-9 -]+$", message=_l("Use letters, digits and spaces only.")),
+            Regexp(
+                r"^[A-Za-z0-9 -]+$", message=_l("Use letters, digits, spaces and hyphens only.")
+            ),
         ],
     )
     city = StringField(_l("Town or city"), validators=[InputRequired(), Length(max=120)])

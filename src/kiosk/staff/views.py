@@ -31,5 +31,5 @@ def retry_mail(message_id: int) -> ResponseReturnValue:
     if staff.retry_mail(current_user.id, message_id):
         flash(_("The message will be sent again."), "success")
     else:
-        flash(_("This message is not waiting for a retry."), "error")
+        flash(_("Only failed messages can be retried."), "error")
     return redirect(url_for("staff.outbox"), code=303)
