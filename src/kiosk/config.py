@@ -15,6 +15,7 @@ from typing import Any
 
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
+from kiosk.limits import DEFAULT_RATE_LIMITS
 from kiosk.money import parse_decimal_percent
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -145,6 +146,7 @@ def load_settings(
         "ARGON2_PARALLELISM": _int(env, "ARGON2_PARALLELISM", RFC_9106_LOW_MEMORY.parallelism),
         "KIOSK_STAFF_REQUIRE_2FA": _flag(env.get("KIOSK_STAFF_REQUIRE_2FA"), True),
         "REDIS_URL": env.get("REDIS_URL", ""),
+        "KIOSK_RATE_LIMITS": dict(DEFAULT_RATE_LIMITS),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,

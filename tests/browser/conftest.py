@@ -10,23 +10,27 @@ so `pytest -n auto --dist loadgroup` runs them in one worker.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext
 from pytest_playwright.pytest_playwright import CreateContextCallback
 from werkzeug.serving import make_server
 
 from kiosk import create_app
 from kiosk.config import PROJECT_ROOT
 from kiosk.extensions import db
+from kiosk.limits import DEFAULT_RATE_LIMITS
 from kiosk.services.demo import seed_demo
 from tests.conftest import REQUIRE_ALL, migrate, settings_for
+from tests.mailbox import CapturingSMTP
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 HERE = Path(__file__).parent
 CHROMIUM = shutil.which("chromium")
@@ -41,41 +45,68 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
-SCREENSHOT_DIR = PROJECT_ROOT / "test-artifacts" / "screenshots"
+SCREENSHOT_DIR: Path = PROJECT_ROOT / "test-artifacts" / "screenshots"
+
+
+MISSING = (
+    "KIOSK_REQUIRE_ALL=1 but Chromium is not installed: "
+    "apt-get install -y chromium (see /work/shared/TOOLING.md section 1)"
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the browser tests; without Chromium, skip them, or stop if all must run."""
     browser_items = [item for item in items if HERE in item.path.parents]
-    if browser_items and CHROMIUM is None and REQUIRE_ALL:
-        raise pytest.UsageError(
-            "KIOSK_REQUIRE_ALL=1 but Chromium is not installed: "
-            "apt-get install -y chromium (see /work/shared/TOOLING.md section 1)"
-        )
+    if browser_items and CHROMIUM is None and REQUIRE_ALL and not hasattr(config, "workerinput"):
+        raise pytest.UsageError(MISSING)  # an xdist worker fails each test instead, below
     for item in browser_items:
         item.add_marker(pytest.mark.browser)
         item.add_marker(pytest.mark.xdist_group("browser"))
-        if CHROMIUM is None:
+        if CHROMIUM is None and not REQUIRE_ALL:
             item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's Chromium: `playwright install` has no network here."""
+    if CHROMIUM is None:
+        pytest.fail(MISSING, pytrace=False)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The shop with the demo catalog, served on a free port; yields its base URL."""
+def smtp() -> Iterator[CapturingSMTP]:
+    """The mail server the live shop delivers to (aiosmtpd, in this process)."""
+    server = CapturingSMTP()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, smtp: CapturingSMTP) -> Iterator[str]:
+    """The shop with the demo catalog, served on a free port; yields its base URL.
+
+    Mail goes out over SMTP right after each request, as in a small shop.
+    """
     root = tmp_path_factory.mktemp("live-server")
     url, media = f"sqlite:///{root / 'kiosk.sqlite3'}", root / "media"
     migrate(url, media)
-    app = create_app(settings_for(url, media))
+    mail = {
+        "KIOSK_MAIL_BACKEND": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp.port,
+        "SMTP_SECURITY": "none",
+        "KIOSK_MAIL_FLUSH_AFTER_REQUEST": True,
+        # Many sign-ups come from one address here; the limits have tests of their own.
+        "KIOSK_RATE_LIMITS": {name: "1000 per minute" for name in DEFAULT_RATE_LIMITS},
+    }
+    app = create_app(settings_for(url, media, **mail))
     with app.app_context():
         seed_demo(only_if_empty=False)
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_files(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -85,10 +116,34 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         db.engine.dispose()
 
 
+def closing_files(app: WSGIApplication) -> WSGIApplication:
+    """Buffer each response, so no file stays open when the browser hangs up early.
+
+    Werkzeug's server skips closing the response when the browser drops the
+    connection (a page left while its pictures load), and the unclosed media file
+    would end as a ResourceWarning in some later test.
+    """
+
+    def buffered(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return buffered
+
+
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any], live_server: str) -> dict[str, Any]:
     """English, a desktop window, and relative URLs against the live server."""
-    return {**browser_context_args, "locale": "en-US", "viewport": VIEWPORT, "base_url": live_server}
+    return {
+        **browser_context_args,
+        "locale": "en-US",
+        "viewport": VIEWPORT,
+        "base_url": live_server,
+    }
 
 
 @pytest.fixture(params=[True, False], ids=["js", "nojs"])
@@ -107,13 +162,3 @@ def context(new_context: CreateContextCallback, js: bool) -> BrowserContext:
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
-
-
-def mark_document(page: Page) -> None:
-    """Tag the current document, to tell an htmx swap from a full page load."""
-    page.evaluate("window.__kiosk_marker = 1")
-
-
-def document_was_kept(page: Page) -> bool:
-    """True while the document tagged by `mark_document` is still the one shown."""
-    return bool(page.evaluate("window.__kiosk_marker === 1"))

@@ -26,6 +26,7 @@ from kiosk.auth.sessions import refresh_session
 from kiosk.auth.views import token_message
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page
+from kiosk.limits import rate
 from kiosk.services import accounts
 from kiosk.services.tokens import TokenError
 
@@ -54,7 +55,7 @@ def overview() -> str:
 
 @bp.route("/unverified", methods=["GET", "POST"])
 @login_required
-@limiter.limit("3 per hour", methods=["POST"])
+@limiter.limit(rate("resend_verification"), methods=["POST"])
 def unverified() -> ResponseReturnValue:
     """Account pages wait for a confirmed address; the mail can be sent again."""
     if current_user.is_verified:
@@ -170,7 +171,7 @@ def security() -> ResponseReturnValue:
 
 @bp.post("/security/password")
 @login_required
-@limiter.limit("10 per hour")
+@limiter.limit(rate("account_change"))
 def change_password() -> ResponseReturnValue:
     user = current_user.user
     form = ChangePasswordForm(prefix="pw", personal=(user.email, user.name))
@@ -190,7 +191,7 @@ def change_password() -> ResponseReturnValue:
 
 @bp.post("/security/email")
 @login_required
-@limiter.limit("10 per hour")
+@limiter.limit(rate("account_change"))
 def change_email() -> ResponseReturnValue:
     form = ChangeEmailForm(prefix="em")
     if form.validate_on_submit():
@@ -235,7 +236,7 @@ def confirm_email(token: str) -> ResponseReturnValue:
 
 @bp.route("/security/two-factor", methods=["GET", "POST"])
 @login_required
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(rate("two_factor_setup"), methods=["POST"])
 def two_factor() -> ResponseReturnValue:
     """Set up TOTP: scan the QR code (drawn here as SVG) or type the secret, then confirm a code."""
     if current_user.has_two_factor:
@@ -263,7 +264,7 @@ def two_factor() -> ResponseReturnValue:
 
 @bp.post("/security/two-factor/disable")
 @login_required
-@limiter.limit("10 per hour")
+@limiter.limit(rate("account_change"))
 def disable_two_factor() -> ResponseReturnValue:
     form = ConfirmPasswordForm(prefix="tf")
     if form.validate_on_submit():
@@ -279,7 +280,7 @@ def disable_two_factor() -> ResponseReturnValue:
 
 @bp.post("/security/recovery-codes")
 @login_required
-@limiter.limit("10 per hour")
+@limiter.limit(rate("account_change"))
 def regenerate_recovery_codes() -> ResponseReturnValue:
     form = ConfirmPasswordForm(prefix="tf")
     if form.validate_on_submit():
@@ -297,7 +298,7 @@ def regenerate_recovery_codes() -> ResponseReturnValue:
 
 @bp.route("/email-preferences", methods=["GET", "POST"])
 @require_verified_account
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(rate("account_change"), methods=["POST"])
 def email_preferences() -> ResponseReturnValue:
     """Order mails always go out; the newsletter only after a confirmed opt-in."""
     form = EmptyForm()

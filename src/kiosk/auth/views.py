@@ -21,6 +21,7 @@ from kiosk.auth.forms import (
 from kiosk.auth.sessions import end_session, start_session
 from kiosk.extensions import limiter
 from kiosk.hypermedia import safe_next
+from kiosk.limits import rate
 from kiosk.repositories.accounts import normalise_email
 from kiosk.services import accounts
 from kiosk.services.tokens import TokenError, TokenProblem
@@ -54,8 +55,8 @@ def token_message(problem: TokenProblem) -> str:
 
 
 @bp.route("/signin", methods=["GET", "POST"])
-@limiter.limit("10 per minute;50 per hour", methods=["POST"])
-@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_form_email_key)
+@limiter.limit(rate("signin"), methods=["POST"])
+@limiter.limit(rate("signin_account"), methods=["POST"], key_func=_form_email_key)
 def signin() -> ResponseReturnValue:
     """Email and password; a second step follows when 2FA is on."""
     form = SignInForm()
@@ -80,8 +81,8 @@ def signin() -> ResponseReturnValue:
 
 
 @bp.route("/signin/code", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
-@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_pending_user_key)
+@limiter.limit(rate("second_factor"), methods=["POST"])
+@limiter.limit(rate("second_factor_account"), methods=["POST"], key_func=_pending_user_key)
 def second_factor() -> ResponseReturnValue:
     """The second step: a code from the authenticator app, or a recovery code."""
     pending = session.get(PENDING_2FA)
@@ -111,7 +112,7 @@ def signout() -> ResponseReturnValue:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("5 per minute;20 per hour", methods=["POST"])
+@limiter.limit(rate("register"), methods=["POST"])
 def register() -> ResponseReturnValue:
     """Create an account; the same answer whether or not the address is known."""
     form = RegisterForm()
@@ -124,7 +125,7 @@ def register() -> ResponseReturnValue:
 
 
 @bp.post("/register/check-password")
-@limiter.limit("60 per minute")
+@limiter.limit(rate("password_check"))
 def check_password() -> ResponseReturnValue:
     """htmx: judge the password while the visitor types (the form checks again on submit)."""
     form = RegisterForm()
@@ -155,8 +156,8 @@ def verify_email(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit("5 per 15 minutes", methods=["POST"])
-@limiter.limit("3 per hour", methods=["POST"], key_func=_form_email_key)
+@limiter.limit(rate("reset_request"), methods=["POST"])
+@limiter.limit(rate("reset_request_account"), methods=["POST"], key_func=_form_email_key)
 def forgot_password() -> ResponseReturnValue:
     """Ask for a reset link; the answer does not tell whether the address has an account."""
     form = ForgotPasswordForm()
@@ -167,7 +168,7 @@ def forgot_password() -> ResponseReturnValue:
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit(rate("reset"), methods=["POST"])
 def reset_password(token: str) -> ResponseReturnValue:
     """Choose a new password from the emailed link; all other sessions end."""
     try:

@@ -1,0 +1,34 @@
+"""Rate limits by name, so one table holds them all and a shop (or a test) can tune them.
+
+Views say `@limiter.limit(rate("signin"), …)`; the value is read from
+`KIOSK_RATE_LIMITS` at request time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app
+
+DEFAULT_RATE_LIMITS = {
+    "signin": "10 per minute;50 per hour",  # per IP address
+    "signin_account": "5 per minute;20 per hour",  # per email address named in the form
+    "second_factor": "10 per minute",
+    "second_factor_account": "5 per minute;30 per hour",
+    "register": "5 per minute;20 per hour",
+    "password_check": "60 per minute",
+    "reset_request": "5 per 15 minutes",
+    "reset_request_account": "3 per hour",
+    "reset": "10 per hour",
+    "resend_verification": "3 per hour",
+    "account_change": "10 per hour",
+    "two_factor_setup": "10 per minute",
+}
+
+
+def rate(name: str) -> Callable[[], str]:
+    def current() -> str:
+        limit: str = current_app.config["KIOSK_RATE_LIMITS"][name]
+        return limit
+
+    return current
