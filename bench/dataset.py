@@ -37,10 +37,7 @@ SEED = 20_240_601  # the same catalog on every machine
 
 # Every tenth product carries one of these styles in its name, so a search for
 # one of them (SEARCH_WORD) finds about 1,000 products.
-STYLES = (
-    "Bär", "Fuchs", "Linde", "Nordlicht", "Hafen",
-    "Wiese", "Alpin", "Klassik", "Sommer", "Morgenrot",
-)  # fmt: skip
+STYLES = ("Bär", "Fuchs", "Linde", "Hafen", "Wiese", "Alpin", "Sommer", "Klassik", "Heide", "Mond")
 SEARCH_WORD = "fuchs"
 NOUNS = {
     "kaffee-tee": ("Kaffeebecher", "Teekanne", "Milchkännchen", "Untersetzer"),
@@ -93,7 +90,7 @@ def prepare(fresh: bool = False) -> None:
         print(f"Reusing {DB_PATH.relative_to(ROOT)} ({count} products; --fresh rebuilds it).")
         _flask("db", "upgrade")  # cheap when current; keeps an old database at the newest schema
         return
-    print(f"Building the bench catalog in {BENCH_DATA.relative_to(ROOT)} ...", flush=True)
+    print(f"Building the bench catalog in {BENCH_DATA.relative_to(ROOT)} ...")
     _remove_database()
     shutil.rmtree(MEDIA_DIR, ignore_errors=True)
     MEDIA_DIR.mkdir(parents=True)
@@ -144,7 +141,7 @@ def _remove_database() -> None:
 def _flask(*args: str) -> None:
     """Run `flask --app kiosk ARGS` against the bench database; raise if it fails."""
     command = [sys.executable, "-m", "flask", "--app", "kiosk", *args]
-    print(f"  $ flask --app kiosk {' '.join(args)}", flush=True)
+    print(f"  $ flask --app kiosk {' '.join(args)}")
     result = subprocess.run(command, cwd=ROOT, env=bench_env(), capture_output=True, text=True)
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip()

@@ -7,6 +7,9 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+# wrk's default of 2 s would drop the slowest responses from p99 as "timeouts".
+TIMEOUT_S = 10
+
 
 class LoadError(RuntimeError):
     """wrk failed or printed something we cannot read."""
@@ -33,7 +36,6 @@ class LoadResult:
         return self.non_2xx_3xx + self.socket_errors
 
 
-TIMEOUT_S = 10
 _TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _PERCENTILE = r"^\s*{}%\s+([\d.]+)(us|ms|s|m|h)\s*$"
 _REQUESTS = re.compile(r"^\s*(\d+) requests in ", re.MULTILINE)
@@ -52,17 +54,20 @@ def run_wrk(url: str, settings: LoadSettings) -> LoadResult:
     if wrk is None:
         raise LoadError("wrk is not installed")
     command = [
-        wrk, "--latency",
-        "--threads", str(settings.threads),
-        "--connections", str(settings.connections),
-        "--duration", f"{settings.duration_s}s",
-        # wrk's default of 2 s would drop the slowest responses from p99 as "timeouts".
-        "--timeout", f"{TIMEOUT_S}s",
+        wrk,
+        "--latency",
+        f"--threads={settings.threads}",
+        f"--connections={settings.connections}",
+        f"--duration={settings.duration_s}s",
+        f"--timeout={TIMEOUT_S}s",
         url,
-    ]  # fmt: skip
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=settings.duration_s + 60
-    )
+    ]
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=settings.duration_s + 60
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise LoadError(f"wrk did not finish within {exc.timeout:.0f} s") from exc
     if result.returncode != 0:
         raise LoadError(f"wrk failed ({result.returncode}): {result.stderr.strip()}")
     return parse_wrk(result.stdout)

@@ -46,15 +46,17 @@ def gunicorn(
 ) -> Iterator[str]:
     """Serve `app` with `workers` sync workers; yields the base URL once `ready_path` answers."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "gunicorn", app,
-        "--workers", str(workers), "--worker-class", "sync",
-        "--bind", f"{HOST}:{port}",
-        "--access-logfile", "/dev/null", "--log-level", "warning",
-        "--no-control-socket",  # several servers in a row must not share one socket
-    ]  # fmt: skip
+    options = [
+        f"--workers={workers}",
+        "--worker-class=sync",
+        f"--bind={HOST}:{port}",
+        "--access-logfile=/dev/null",
+        "--log-level=warning",
+        "--no-control-socket",  # servers started one after another must not share one
+    ]
     if pythonpath is not None:
-        command += ["--pythonpath", str(pythonpath)]
+        options.append(f"--pythonpath={pythonpath}")
+    command = [sys.executable, "-m", "gunicorn", *options, app]
     base_url = f"http://{HOST}:{port}"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("wb") as log:
@@ -114,10 +116,13 @@ def get_status(url: str, timeout: float = REQUEST_TIMEOUT_S) -> int:
 def check_and_warm_up(url: str, requests: int = 20, parallel: int = 4) -> None:
     """Fail unless `url` answers 200, then request it a few more times in parallel,
     so every worker has compiled its templates and filled its caches before wrk starts."""
-    status = get_status(url)
-    if status != 200:
-        raise ServerError(f"{url} answered {status}, not 200")
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        statuses = set(pool.map(get_status, [url] * requests))
+    try:
+        status = get_status(url)
+        if status != 200:
+            raise ServerError(f"{url} answered {status}, not 200")
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            statuses = set(pool.map(get_status, [url] * requests))
+    except OSError as exc:
+        raise ServerError(f"{url} did not answer: {exc}") from exc
     if statuses != {200}:
         raise ServerError(f"{url} answered {sorted(statuses)} while warming up")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, NoReturn
 
 import click
 from flask.cli import AppGroup
@@ -45,28 +46,27 @@ def _report_problems(rejected: product_csv.ImportRejected) -> NoReturn:
     sys.exit(1)
 
 
+def _import(file: Path, importer: Callable[[IO[str]], product_csv.ImportReport]) -> None:
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            report = importer(handle)
+        except product_csv.ImportRejected as rejected:
+            _report_problems(rejected)
+    click.echo(f"Imported: {report.created} created, {report.updated} updated.")
+
+
 @kiosk_cli.command("import-products")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_products_command(file: Path) -> None:
     """Create or update products from a CSV file (all or nothing)."""
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            report = product_csv.import_products(handle)
-        except product_csv.ImportRejected as rejected:
-            _report_problems(rejected)
-    click.echo(f"Imported: {report.created} created, {report.updated} updated.")
+    _import(file, product_csv.import_products)
 
 
 @kiosk_cli.command("import-categories")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_categories_command(file: Path) -> None:
     """Create or update categories from a CSV file (all or nothing)."""
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            report = product_csv.import_categories(handle)
-        except product_csv.ImportRejected as rejected:
-            _report_problems(rejected)
-    click.echo(f"Imported: {report.created} created, {report.updated} updated.")
+    _import(file, product_csv.import_categories)
 
 
 @kiosk_cli.command("export-products")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency
 
@@ -106,7 +107,7 @@ class Money:
         return Decimal(self.cents).scaleb(-2)
 
     def format(self, locale: str) -> str:
-        return format_currency(self.to_decimal(), self.currency, locale=locale)
+        return _format(self.cents, self.currency, locale)
 
     def plain(self) -> str:
         """Machine-readable "12.50", used in CSV files."""
@@ -114,6 +115,12 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.plain()} {self.currency}"
+
+
+@lru_cache(maxsize=8192)
+def _format(cents: int, currency: str, locale: str) -> str:
+    """Babel parses its number pattern on every call; prices repeat, so remember them."""
+    return format_currency(Decimal(cents).scaleb(-2), currency, locale=locale)
 
 
 def parse_decimal_percent(text: str) -> int:

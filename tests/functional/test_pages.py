@@ -5,6 +5,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tests.factories import make_category, make_product
 
@@ -181,3 +182,19 @@ def test_legal_pages_render(client: FlaskClient, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 200
     assert "<h1>" in response.text
+
+
+def test_listing_cards_follow_changes_to_price_and_stock(
+    app: Flask, client: FlaskClient, shop: dict[str, str]
+) -> None:
+    """Cards are cached; a changed product must never show its old card."""
+    from kiosk.models import Product
+    from kiosk.services.uow import unit_of_work
+
+    assert "€24.90" in client.get("/c/getraenke?q=kaffeebecher").text
+    with app.app_context(), unit_of_work() as session:
+        mug = session.scalar(select(Product).where(Product.slug == "kaffeebecher-baer"))
+        mug.price_cents, mug.stock_on_hand = 1990, 0
+    html = client.get("/c/getraenke?q=kaffeebecher").text
+    assert "€19.90" in html and "€24.90" not in html
+    assert "Sold out" in html

@@ -17,9 +17,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from kiosk.auth.forms import strip
+from kiosk.auth.forms import AcceptablePassword, PasswordPolicyForm, strip
 from kiosk.i18n import LANGUAGE_NAMES
-from kiosk.services.passwords import MAX_LENGTH, password_problems
+from kiosk.services.passwords import MAX_LENGTH
 
 # Shipping destinations to start with: the EU member states.
 EU_COUNTRIES = (
@@ -89,20 +89,13 @@ class AddressForm(FlaskForm):
             raise ValidationError(_l("A German postcode has five digits."))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PasswordPolicyForm):
     current_password = PasswordField(
         _l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)]
     )
-    new_password = PasswordField(_l("New password"), validators=[InputRequired()])
-
-    def __init__(self, *args: Any, personal: tuple[str, ...] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._personal = personal
-
-    def validate_new_password(self, field: Any) -> None:
-        problems = password_problems(field.data or "", *self._personal)
-        if problems:
-            raise ValidationError(problems[0])
+    new_password = PasswordField(
+        _l("New password"), validators=[InputRequired(), AcceptablePassword()]
+    )
 
 
 class ChangeEmailForm(FlaskForm):

@@ -23,11 +23,13 @@ from kiosk.account.forms import (
 from kiosk.auth.forms import EmptyForm
 from kiosk.auth.guards import require_verified_account
 from kiosk.auth.sessions import refresh_session
-from kiosk.auth.views import token_message
+from kiosk.auth.views import link_problem
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page
 from kiosk.limits import rate
 from kiosk.services import accounts
+from kiosk.services import addresses as address_book
+from kiosk.services import two_factor as totp
 from kiosk.services.tokens import TokenError
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -49,7 +51,7 @@ def _no_store(response: ResponseReturnValue) -> ResponseReturnValue:
 def overview() -> str:
     """What the account holds, with links to each part."""
     return render_template(
-        "account/overview.html", recovery_left=accounts.unused_recovery_codes(current_user.user)
+        "account/overview.html", recovery_left=totp.unused_recovery_codes(current_user.user)
     )
 
 
@@ -85,12 +87,12 @@ def profile() -> ResponseReturnValue:
 # Addresses ---------------------------------------------------------------------------
 
 
-def _address_data(form: AddressForm) -> accounts.AddressData:
+def _address_data(form: AddressForm) -> address_book.AddressData:
     values: dict[str, Any] = {
-        f.name: getattr(form, f.name).data for f in fields(accounts.AddressData)
+        f.name: getattr(form, f.name).data for f in fields(address_book.AddressData)
     }
     cleaned: dict[str, Any] = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
-    return accounts.AddressData(**cleaned)
+    return address_book.AddressData(**cleaned)
 
 
 @bp.get("/addresses")
@@ -118,7 +120,7 @@ def edit_address(address_id: int | None = None) -> ResponseReturnValue:
     form = AddressForm(obj=address)
     if form.validate_on_submit():
         try:
-            accounts.save_address(current_user.id, _address_data(form), address_id)
+            address_book.save_address(current_user.id, _address_data(form), address_id)
         except accounts.AccountError:
             abort(404)
         flash(_("The address is saved."), "success")
@@ -140,7 +142,7 @@ def delete_address(address_id: int) -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        accounts.delete_address(current_user.id, address_id)
+        address_book.delete_address(current_user.id, address_id)
     except accounts.AccountError:
         abort(404)
     flash(_("The address is deleted."), "success")
@@ -156,7 +158,7 @@ def _security_page(status: int = 200, **forms: object) -> ResponseReturnValue:
         "password_form": ChangePasswordForm(prefix="pw", personal=(user.email, user.name)),
         "email_form": ChangeEmailForm(prefix="em"),
         "confirm_form": ConfirmPasswordForm(prefix="tf"),
-        "recovery_left": accounts.unused_recovery_codes(user),
+        "recovery_left": totp.unused_recovery_codes(user),
     }
     context.update(forms)
     return render_template("account/security.html", **context), status
@@ -224,7 +226,7 @@ def confirm_email(token: str) -> ResponseReturnValue:
     try:
         accounts.confirm_email_change(token)
     except TokenError as error:
-        return render_template("auth/link_problem.html", message=token_message(error.problem)), 400
+        return link_problem(error)
     except accounts.AccountError:
         message = _("Another account already uses this address.")
         return render_template("auth/link_problem.html", message=message), 409
@@ -241,12 +243,12 @@ def two_factor() -> ResponseReturnValue:
     """Set up TOTP: scan the QR code (drawn here as SVG) or type the secret, then confirm a code."""
     if current_user.has_two_factor:
         return redirect(url_for("account.security"))
-    secret = session.get(TOTP_SETUP) or accounts.new_totp_secret()
+    secret = session.get(TOTP_SETUP) or totp.new_totp_secret()
     session[TOTP_SETUP] = secret
     form = EnableTwoFactorForm()
     if form.validate_on_submit():
         try:
-            codes = accounts.enable_two_factor(current_user.id, secret, form.code.data)
+            codes = totp.enable_two_factor(current_user.id, secret, form.code.data)
         except accounts.AccountError:
             form.code.errors.append(
                 _("That code is not right. Check the time on your phone and try the newest code.")
@@ -255,7 +257,7 @@ def two_factor() -> ResponseReturnValue:
             session.pop(TOTP_SETUP, None)
             flash(_("Two-factor sign-in is on."), "success")
             return _no_store(render_template("account/recovery_codes.html", codes=codes))
-    uri = accounts.totp_uri(current_user.user, secret)
+    uri = totp.totp_uri(current_user.user, secret)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2, dark="#000", light="#fff")
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     page = render_template("account/two_factor.html", form=form, qr=qr, secret=grouped)
@@ -269,7 +271,7 @@ def disable_two_factor() -> ResponseReturnValue:
     form = ConfirmPasswordForm(prefix="tf")
     if form.validate_on_submit():
         try:
-            accounts.disable_two_factor(current_user.id, form.current_password.data)
+            totp.disable_two_factor(current_user.id, form.current_password.data)
         except accounts.AccountError:
             form.current_password.errors.append(_("That is not your current password."))
         else:
@@ -285,7 +287,7 @@ def regenerate_recovery_codes() -> ResponseReturnValue:
     form = ConfirmPasswordForm(prefix="tf")
     if form.validate_on_submit():
         try:
-            codes = accounts.regenerate_recovery_codes(current_user.id, form.current_password.data)
+            codes = totp.regenerate_recovery_codes(current_user.id, form.current_password.data)
         except accounts.AccountError:
             form.current_password.errors.append(_("That is not your current password."))
         else:
@@ -319,7 +321,7 @@ def confirm_marketing(token: str) -> ResponseReturnValue:
     try:
         accounts.confirm_marketing(token)
     except TokenError as error:
-        return render_template("auth/link_problem.html", message=token_message(error.problem)), 400
+        return link_problem(error)
     flash(_("Thank you, your newsletter subscription is confirmed."), "success")
     return redirect(
         url_for("account.email_preferences" if current_user.is_authenticated else "core.home"),

@@ -30,21 +30,37 @@ class SecondFactorForm(FlaskForm):
     )
 
 
-class RegisterForm(FlaskForm):
+class AcceptablePassword:
+    """WTForms validator for a new password: the policy, with the form's personal data."""
+
+    def __call__(self, form: PasswordPolicyForm, field: Any) -> None:
+        from kiosk.services.accounts import check_new_password
+
+        problems = check_new_password(field.data or "", *form.personal_data())
+        if problems:
+            raise ValidationError(problems[0])
+
+
+class PasswordPolicyForm(FlaskForm):
+    """A form with a new password: `personal` words (email, name) may not make it up."""
+
+    def __init__(self, *args: Any, personal: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._personal = personal
+
+    def personal_data(self) -> tuple[str, ...]:
+        return self._personal
+
+
+class RegisterForm(PasswordPolicyForm):
     email = EmailField(
         _l("Email"), filters=[strip], validators=[InputRequired(), Email(), Length(max=254)]
     )
-    name = StringField(_l("Name (optional)"), validators=[Length(max=120)])
-    password = PasswordField(_l("Password"), validators=[InputRequired()])
+    name = StringField(_l("Name (optional)"), filters=[strip], validators=[Length(max=120)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), AcceptablePassword()])
 
-    def validate_password(self, field: Any) -> None:
-        from kiosk.services.accounts import check_new_password
-
-        problems = check_new_password(
-            field.data or "", email=self.email.data or "", name=self.name.data or ""
-        )
-        if problems:
-            raise ValidationError(problems[0])
+    def personal_data(self) -> tuple[str, ...]:
+        return (self.email.data or "", self.name.data or "")
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -53,19 +69,8 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[InputRequired()])
-
-    def __init__(self, *args: Any, personal: tuple[str, ...] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._personal = personal
-
-    def validate_password(self, field: Any) -> None:
-        from kiosk.services.passwords import password_problems
-
-        problems = password_problems(field.data or "", *self._personal)
-        if problems:
-            raise ValidationError(problems[0])
+class NewPasswordForm(PasswordPolicyForm):
+    password = PasswordField(_l("New password"), validators=[InputRequired(), AcceptablePassword()])
 
 
 class EmptyForm(FlaskForm):

@@ -23,7 +23,7 @@ from kiosk.extensions import limiter
 from kiosk.hypermedia import safe_next
 from kiosk.limits import rate
 from kiosk.repositories.accounts import normalise_email
-from kiosk.services import accounts
+from kiosk.services import accounts, two_factor
 from kiosk.services.tokens import TokenError, TokenProblem
 
 bp = Blueprint("auth", __name__)
@@ -39,6 +39,11 @@ def _form_email_key() -> str:
 
 def _pending_user_key() -> str:
     return "2fa:" + str((session.get(PENDING_2FA) or {}).get("user_id", "none"))
+
+
+def link_problem(error: TokenError) -> ResponseReturnValue:
+    """The page for a mailed link that is expired, used or broken."""
+    return render_template("auth/link_problem.html", message=token_message(error.problem)), 400
 
 
 def token_message(problem: TokenProblem) -> str:
@@ -92,7 +97,7 @@ def second_factor() -> ResponseReturnValue:
         return redirect(url_for("auth.signin"), code=303)
     form = SecondFactorForm()
     if form.validate_on_submit():
-        user = accounts.complete_second_factor(pending["user_id"], form.code.data)
+        user = two_factor.complete_second_factor(pending["user_id"], form.code.data)
         if user is None:
             form.code.errors.append(_("That code is not right. Codes change every 30 seconds."))
         else:
@@ -118,7 +123,7 @@ def register() -> ResponseReturnValue:
     form = RegisterForm()
     if form.validate_on_submit():
         accounts.register(
-            form.email.data, form.password.data, (form.name.data or "").strip(), str(get_locale())
+            form.email.data, form.password.data, form.name.data or "", str(get_locale())
         )
         return redirect(url_for("auth.check_mail", reason="register"), code=303)
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
@@ -129,9 +134,7 @@ def register() -> ResponseReturnValue:
 def check_password() -> ResponseReturnValue:
     """htmx: judge the password while the visitor types (the form checks again on submit)."""
     form = RegisterForm()
-    problems = accounts.check_new_password(
-        form.password.data or "", email=form.email.data or "", name=form.name.data or ""
-    )
+    problems = accounts.check_new_password(form.password.data or "", *form.personal_data())
     return render_template(
         "auth/_password_feedback.html", problems=problems, password=form.password.data or ""
     )
@@ -149,7 +152,7 @@ def verify_email(token: str) -> ResponseReturnValue:
     try:
         accounts.verify_email(token)
     except TokenError as error:
-        return render_template("auth/link_problem.html", message=token_message(error.problem)), 400
+        return link_problem(error)
     flash(_("Thank you, your email address is confirmed."), "success")
     target = "account.overview" if current_user.is_authenticated else "auth.signin"
     return redirect(url_for(target), code=303)
@@ -174,7 +177,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     try:
         user = accounts.user_for_reset(token)
     except TokenError as error:
-        return render_template("auth/link_problem.html", message=token_message(error.problem)), 400
+        return link_problem(error)
     form = NewPasswordForm(personal=(user.email, user.name))
     if form.validate_on_submit():
         try:

@@ -39,25 +39,16 @@ def preferences() -> ResponseReturnValue:
     if not form.validate():
         flash(_("That choice is not available."), "error")
         return response
-    secure = current_app.config["KIOSK_SECURE_COOKIES"]
-    if form.lang.data:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            form.lang.data,
-            max_age=ONE_YEAR,
-            samesite="Lax",
-            httponly=True,
-            secure=secure,
-        )
-    if form.theme.data:
-        response.set_cookie(
-            THEME_COOKIE,
-            form.theme.data,
-            max_age=ONE_YEAR,
-            samesite="Lax",
-            httponly=True,
-            secure=secure,
-        )
+    for cookie, value in ((LANGUAGE_COOKIE, form.lang.data), (THEME_COOKIE, form.theme.data)):
+        if value:
+            response.set_cookie(
+                cookie,
+                value,
+                max_age=ONE_YEAR,
+                samesite="Lax",
+                httponly=True,
+                secure=current_app.config["KIOSK_SECURE_COOKIES"],
+            )
     return response
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from kiosk.models import Category, Product, ProductImage
 
@@ -95,7 +95,7 @@ class ProductRepository:
         stmt = (
             select(Product)
             .where(Product.slug == slug, Product.is_active.is_(True))
-            .options(selectinload(Product.images), selectinload(Product.category))
+            .options(selectinload(Product.images), joinedload(Product.category))
         )
         return self.session.scalar(stmt)
 

@@ -1,4 +1,6 @@
-"""Account use cases: register, verify, sign in, reset and change credentials, 2FA.
+"""Account use cases: register, verify, sign in, reset and change credentials, profile.
+
+Two-factor sign-in is in `two_factor`, the address book in `addresses`.
 
 Every function that changes something runs in one unit of work, records its
 audit event and queues its mail in that same transaction.
@@ -6,15 +8,12 @@ audit event and queues its mail in that same transaction.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 
-import pyotp
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from kiosk.models import Address, RecoveryCode, Role, User
+from kiosk.models import Role, User
 from kiosk.models.base import utcnow
 from kiosk.repositories.accounts import UserRepository, normalise_email
 from kiosk.services import audit
@@ -32,14 +31,10 @@ from kiosk.services.tokens import (
     TokenError,
     TokenProblem,
     TokenPurpose,
-    check_fingerprint,
     make_token,
-    read_token,
+    user_for_token,
 )
 from kiosk.services.uow import read_session, unit_of_work
-
-RECOVERY_CODE_COUNT = 10
-TOTP_ISSUER = "Kiosk"
 
 
 class AccountError(ValueError):
@@ -103,11 +98,8 @@ def resend_verification(user_id: int) -> None:
 
 
 def verify_email(token: str) -> User:
-    payload = read_token(TokenPurpose.VERIFY_EMAIL, token)
     with unit_of_work() as session:
-        user = check_fingerprint(
-            TokenPurpose.VERIFY_EMAIL, UserRepository(session).get(payload["u"]), payload
-        )
+        user, _ = user_for_token(session, TokenPurpose.VERIFY_EMAIL, token)
         user.email_verified_at = utcnow()
         audit.record(session, "account.verified", actor=user)
         return user
@@ -139,66 +131,28 @@ def authenticate(email: str, password: str) -> SignInResult | None:
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)  # parameters changed: upgrade
         if not user.has_two_factor:
-            _signed_in(session, user)
+            signed_in(session, user)
         return SignInResult(user, user.has_two_factor)
 
 
-def _signed_in(session: Session, user: User, method: str = "password") -> None:
+def signed_in(session: Session, user: User, method: str = "password") -> None:
     user.last_sign_in_at = utcnow()
     audit.record(session, "signin.ok", actor=user, method=method)
 
 
-def complete_second_factor(user_id: int, code: str) -> User | None:
-    """Finish a sign-in with a TOTP code or a recovery code; None when the code is wrong."""
+def record_signout(user_id: int) -> None:
     with unit_of_work() as session:
         user = UserRepository(session).get(user_id)
-        if user is None or not user.has_two_factor or not user.is_active:
-            return None
-        method = _use_second_factor(user, code)
-        if method is None:
-            audit.record(session, "signin.2fa_failed", subject=user)
-            return None
-        if method == "recovery":
-            audit.record(session, "2fa.recovery_used", actor=user)
-        _signed_in(session, user, method=method)
-        return user
-
-
-def _use_second_factor(user: User, code: str) -> str | None:
-    code = "".join(code.split()).replace("-", "").upper()
-    if code.isdigit() and len(code) == 6:
-        return "totp" if _use_totp(user, code) else None
-    digest = _hash_recovery_code(code)
-    for recovery in user.recovery_codes:
-        if recovery.used_at is None and secrets.compare_digest(recovery.code_hash, digest):
-            recovery.used_at = utcnow()
-            return "recovery"
-    return None
-
-
-def _use_totp(user: User, code: str, secret: str | None = None) -> bool:
-    """Accept the current code or one step either side, each time step only once."""
-    totp = pyotp.TOTP(secret or user.totp_secret or "")
-    now_step = totp.timecode(utcnow())
-    for step in (now_step - 1, now_step, now_step + 1):
-        if secrets.compare_digest(totp.generate_otp(step), code):
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False  # replayed
-            user.totp_last_step = step
-            return True
-    return False
+        if user is not None:
+            audit.record(session, "signout", actor=user)
 
 
 # Passwords --------------------------------------------------------------------------
 
 
-def check_new_password(
-    password: str, user: User | None = None, email: str = "", name: str = ""
-) -> list[str]:
-    personal = [email, name, current_app.config["KIOSK_SHOP_NAME"]]
-    if user is not None:
-        personal += [user.email, user.name]
-    return password_problems(password, *personal)
+def check_new_password(password: str, *personal: str) -> list[str]:
+    """Why a new password will not do, judged with the person's own words and the shop's name."""
+    return password_problems(password, *personal, current_app.config["KIOSK_SHOP_NAME"])
 
 
 def request_password_reset(email: str) -> None:
@@ -221,18 +175,12 @@ def request_password_reset(email: str) -> None:
 
 def user_for_reset(token: str) -> User:
     """The account a reset link is for, if the link is still good (checked before the form)."""
-    payload = read_token(TokenPurpose.RESET_PASSWORD, token)
-    return check_fingerprint(
-        TokenPurpose.RESET_PASSWORD, UserRepository(read_session()).get(payload["u"]), payload
-    )
+    return user_for_token(read_session(), TokenPurpose.RESET_PASSWORD, token)[0]
 
 
 def reset_password(token: str, new_password: str) -> User:
-    payload = read_token(TokenPurpose.RESET_PASSWORD, token)
     with unit_of_work() as session:
-        user = check_fingerprint(
-            TokenPurpose.RESET_PASSWORD, UserRepository(session).get(payload["u"]), payload
-        )
+        user, _ = user_for_token(session, TokenPurpose.RESET_PASSWORD, token)
         _set_password(user, new_password)
         user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the address
         audit.record(session, "password.reset", actor=user)
@@ -247,14 +195,14 @@ def _set_password(user: User, new_password: str) -> None:
 
 def change_password(user_id: int, current_password: str, new_password: str) -> User:
     with unit_of_work() as session:
-        user = _require_password(session, user_id, current_password)
+        user = require_password(session, user_id, current_password)
         _set_password(user, new_password)
         audit.record(session, "password.changed", actor=user)
         queue_mail(session, user.email, "password_changed", user.locale, user=user)
         return user
 
 
-def _require_password(session: Session, user_id: int, password: str) -> User:
+def require_password(session: Session, user_id: int, password: str) -> User:
     user = UserRepository(session).get(user_id)
     if user is None or not verify_password(user.password_hash, password):
         raise AccountError("current_password")
@@ -267,7 +215,7 @@ def _require_password(session: Session, user_id: int, password: str) -> User:
 def request_email_change(user_id: int, current_password: str, new_email: str) -> None:
     new_email = normalise_email(new_email)
     with unit_of_work() as session:
-        user = _require_password(session, user_id, current_password)
+        user = require_password(session, user_id, current_password)
         if new_email == user.email:
             raise AccountError("same_email")
         token = make_token(TokenPurpose.CHANGE_EMAIL, user, email=new_email)
@@ -284,14 +232,12 @@ def request_email_change(user_id: int, current_password: str, new_email: str) ->
 
 
 def confirm_email_change(token: str) -> User:
-    payload = read_token(TokenPurpose.CHANGE_EMAIL, token)
-    new_email = payload.get("email")
-    if not isinstance(new_email, str):
-        raise TokenError(TokenProblem.INVALID)
     with unit_of_work() as session:
-        users = UserRepository(session)
-        user = check_fingerprint(TokenPurpose.CHANGE_EMAIL, users.get(payload["u"]), payload)
-        if users.get_by_email(new_email) is not None:
+        user, payload = user_for_token(session, TokenPurpose.CHANGE_EMAIL, token)
+        new_email = payload.get("email")
+        if not isinstance(new_email, str):
+            raise TokenError(TokenProblem.INVALID)
+        if UserRepository(session).get_by_email(new_email) is not None:
             raise AccountError("email_taken")
         old_email = user.email
         user.email = new_email
@@ -299,69 +245,6 @@ def confirm_email_change(token: str) -> User:
         audit.record(session, "email.changed", actor=user)
         queue_mail(session, old_email, "email_changed", user.locale, user=user, new_email=new_email)
         return user
-
-
-# Two-factor sign-in -----------------------------------------------------------------
-
-
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
-def totp_uri(user: User, secret: str) -> str:
-    issuer = current_app.config["KIOSK_SHOP_NAME"] or TOTP_ISSUER
-    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
-
-
-def _hash_recovery_code(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
-
-
-def _new_recovery_codes(user: User) -> list[str]:
-    codes = [
-        "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
-        for _ in range(RECOVERY_CODE_COUNT)
-    ]
-    user.recovery_codes.clear()
-    user.recovery_codes.extend(RecoveryCode(code_hash=_hash_recovery_code(c)) for c in codes)
-    return [f"{c[:5]}-{c[5:]}" for c in codes]
-
-
-def enable_two_factor(user_id: int, secret: str, code: str) -> list[str]:
-    """Turn on TOTP once the user proved their app has the secret; returns the recovery codes."""
-    with unit_of_work() as session:
-        user = UserRepository(session).get(user_id)
-        if user is None:
-            raise AccountError("no_user")
-        code = "".join(code.split())
-        if not (code.isdigit() and len(code) == 6 and _use_totp(user, code, secret)):
-            raise AccountError("wrong_code")
-        user.totp_secret, user.totp_enabled_at = secret, utcnow()
-        audit.record(session, "2fa.enabled", actor=user)
-        queue_mail(session, user.email, "two_factor_changed", user.locale, user=user, enabled=True)
-        return _new_recovery_codes(user)
-
-
-def disable_two_factor(user_id: int, current_password: str) -> None:
-    with unit_of_work() as session:
-        user = _require_password(session, user_id, current_password)
-        user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
-        user.recovery_codes.clear()
-        audit.record(session, "2fa.disabled", actor=user)
-        queue_mail(session, user.email, "two_factor_changed", user.locale, user=user, enabled=False)
-
-
-def regenerate_recovery_codes(user_id: int, current_password: str) -> list[str]:
-    with unit_of_work() as session:
-        user = _require_password(session, user_id, current_password)
-        if not user.has_two_factor:
-            raise AccountError("no_two_factor")
-        audit.record(session, "2fa.recovery_regenerated", actor=user)
-        return _new_recovery_codes(user)
-
-
-def unused_recovery_codes(user: User) -> int:
-    return sum(1 for code in user.recovery_codes if code.used_at is None)
 
 
 # Profile, preferences, roles ----------------------------------------------------------
@@ -395,11 +278,8 @@ def request_marketing(user_id: int) -> None:
 
 
 def confirm_marketing(token: str) -> User:
-    payload = read_token(TokenPurpose.MARKETING_OPT_IN, token)
     with unit_of_work() as session:
-        user = check_fingerprint(
-            TokenPurpose.MARKETING_OPT_IN, UserRepository(session).get(payload["u"]), payload
-        )
+        user, _ = user_for_token(session, TokenPurpose.MARKETING_OPT_IN, token)
         if user.marketing_opt_in_at is None:
             raise TokenError(TokenProblem.USED)
         user.marketing_consent_at = utcnow()  # the consent time the law asks us to keep
@@ -455,77 +335,3 @@ def create_owner(email: str, password: str, name: str = "") -> User:
                 session, "role.changed", subject=user, old=old.value, new="owner", by="cli"
             )
     return user
-
-
-# Addresses -------------------------------------------------------------------------
-
-
-@dataclass
-class AddressData:
-    name: str
-    company: str
-    street: str
-    extra: str
-    postal_code: str
-    city: str
-    country: str
-    phone: str
-    is_default_shipping: bool
-    is_default_billing: bool
-
-
-def save_address(user_id: int, data: AddressData, address_id: int | None = None) -> Address:
-    """Add an address, or change one of the user's own (another user's is not found)."""
-    with unit_of_work() as session:
-        users = UserRepository(session)
-        user = users.get(user_id)
-        if user is None:
-            raise AccountError("no_user")
-        if address_id is None:
-            address = Address(user=user, name="", street="", postal_code="", city="")
-            session.add(address)
-        else:
-            found = users.address_of(user, address_id)
-            if found is None:
-                raise AccountError("not_found")
-            address = found
-        for field, value in vars(data).items():
-            setattr(address, field, value)
-        first = len(user.addresses) == 1
-        _keep_one_default(
-            user,
-            address,
-            shipping=data.is_default_shipping or first,
-            billing=data.is_default_billing or first,
-        )
-        return address
-
-
-def _keep_one_default(user: User, chosen: Address, shipping: bool, billing: bool) -> None:
-    for other in user.addresses:
-        if shipping:
-            other.is_default_shipping = other is chosen
-        if billing:
-            other.is_default_billing = other is chosen
-
-
-def delete_address(user_id: int, address_id: int) -> None:
-    with unit_of_work() as session:
-        users = UserRepository(session)
-        user = users.get(user_id)
-        address = users.address_of(user, address_id) if user else None
-        if user is None or address is None:
-            raise AccountError("not_found")
-        user.addresses.remove(address)
-        remaining = user.addresses
-        if remaining and not any(a.is_default_shipping for a in remaining):
-            remaining[0].is_default_shipping = True
-        if remaining and not any(a.is_default_billing for a in remaining):
-            remaining[0].is_default_billing = True
-
-
-def record_signout(user_id: int) -> None:
-    with unit_of_work() as session:
-        user = UserRepository(session).get(user_id)
-        if user is not None:
-            audit.record(session, "signout", actor=user)

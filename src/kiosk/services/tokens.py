@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
 
 from kiosk.models import User
 
@@ -86,3 +87,11 @@ def check_fingerprint(purpose: TokenPurpose, user: User | None, payload: dict[st
     if payload.get("f") != fingerprint(purpose, user):
         raise TokenError(TokenProblem.USED)
     return user
+
+
+def user_for_token(
+    session: Session, purpose: TokenPurpose, token: str
+) -> tuple[User, dict[str, Any]]:
+    """The user a link is for, and its payload, if the link is good and unused."""
+    payload = read_token(purpose, token)
+    return check_fingerprint(purpose, session.get(User, payload["u"]), payload), payload

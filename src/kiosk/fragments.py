@@ -1,0 +1,56 @@
+"""Cached HTML fragments: a product card is rendered once per version and language.
+
+A listing shows 24 cards, and rendering them is most of a listing's cost. A
+card depends only on the product's own data, so its HTML is kept in a small
+in-process LRU cache under a key that changes whenever what it shows changes:
+the product's `updated_at`, its stock, its first picture, and the language.
+Nothing has to be invalidated; old entries simply fall out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from kiosk.models import Product
+
+MAX_ENTRIES = 5000
+
+
+class FragmentCache:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._entries: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, key: tuple[Any, ...]) -> Markup | None:
+        with self._lock:
+            html = self._entries.get(key)
+            if html is not None:
+                self._entries.move_to_end(key)
+            return html
+
+    def put(self, key: tuple[Any, ...], html: Markup) -> None:
+        with self._lock:
+            self._entries[key] = html
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+
+def product_card(product: Product) -> Markup:
+    """The card of `product` for listings, from the cache when it is current."""
+    cache: FragmentCache = current_app.extensions.setdefault("kiosk_fragments", FragmentCache())
+    image = product.primary_image
+    key = ("card", product.id, product.updated_at, product.stock_on_hand,
+           image.filename if image else None, str(get_locale()))  # fmt: skip
+    html = cache.get(key)
+    if html is None:
+        html = Markup(render_template("partials/product_card.html", product=product))  # noqa: S704
+        cache.put(key, html)
+    return html

@@ -1,0 +1,127 @@
+"""Two-factor sign-in: TOTP (RFC 6238) and single-use recovery codes.
+
+A TOTP code is accepted for the current 30-second step and one step either
+side (clock drift), and each step only once (`User.totp_last_step`), so a code
+seen over someone's shoulder cannot be used again. Recovery codes are random
+(50 bits) and stored as SHA-256 hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import pyotp
+from flask import current_app
+
+from kiosk.models import RecoveryCode, User
+from kiosk.models.base import utcnow
+from kiosk.repositories.accounts import UserRepository
+from kiosk.services import audit
+from kiosk.services.accounts import AccountError, require_password, signed_in
+from kiosk.services.mail import queue_mail
+from kiosk.services.uow import unit_of_work
+
+RECOVERY_CODE_COUNT = 10
+TOTP_ISSUER = "Kiosk"
+
+
+def complete_second_factor(user_id: int, code: str) -> User | None:
+    """Finish a sign-in with a TOTP code or a recovery code; None when the code is wrong."""
+    with unit_of_work() as session:
+        user = UserRepository(session).get(user_id)
+        if user is None or not user.has_two_factor or not user.is_active:
+            return None
+        method = _use_second_factor(user, code)
+        if method is None:
+            audit.record(session, "signin.2fa_failed", subject=user)
+            return None
+        if method == "recovery":
+            audit.record(session, "2fa.recovery_used", actor=user)
+        signed_in(session, user, method=method)
+        return user
+
+
+def _use_second_factor(user: User, code: str) -> str | None:
+    code = "".join(code.split()).replace("-", "").upper()
+    if code.isdigit() and len(code) == 6:
+        return "totp" if _use_totp(user, code) else None
+    digest = _hash_recovery_code(code)
+    for recovery in user.recovery_codes:
+        if recovery.used_at is None and secrets.compare_digest(recovery.code_hash, digest):
+            recovery.used_at = utcnow()
+            return "recovery"
+    return None
+
+
+def _use_totp(user: User, code: str, secret: str | None = None) -> bool:
+    """Accept the current code or one step either side, each time step only once."""
+    totp = pyotp.TOTP(secret or user.totp_secret or "")
+    now_step = totp.timecode(utcnow())
+    for step in (now_step - 1, now_step, now_step + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False  # replayed
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    issuer = current_app.config["KIOSK_SHOP_NAME"] or TOTP_ISSUER
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+
+
+def _hash_recovery_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    codes = [
+        "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
+        for _ in range(RECOVERY_CODE_COUNT)
+    ]
+    user.recovery_codes.clear()
+    user.recovery_codes.extend(RecoveryCode(code_hash=_hash_recovery_code(c)) for c in codes)
+    return [f"{c[:5]}-{c[5:]}" for c in codes]
+
+
+def enable_two_factor(user_id: int, secret: str, code: str) -> list[str]:
+    """Turn on TOTP once the user proved their app has the secret; returns the recovery codes."""
+    with unit_of_work() as session:
+        user = UserRepository(session).get(user_id)
+        if user is None:
+            raise AccountError("no_user")
+        code = "".join(code.split())
+        if not (code.isdigit() and len(code) == 6 and _use_totp(user, code, secret)):
+            raise AccountError("wrong_code")
+        user.totp_secret, user.totp_enabled_at = secret, utcnow()
+        audit.record(session, "2fa.enabled", actor=user)
+        queue_mail(session, user.email, "two_factor_changed", user.locale, user=user, enabled=True)
+        return _new_recovery_codes(user)
+
+
+def disable_two_factor(user_id: int, current_password: str) -> None:
+    with unit_of_work() as session:
+        user = require_password(session, user_id, current_password)
+        user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
+        user.recovery_codes.clear()
+        audit.record(session, "2fa.disabled", actor=user)
+        queue_mail(session, user.email, "two_factor_changed", user.locale, user=user, enabled=False)
+
+
+def regenerate_recovery_codes(user_id: int, current_password: str) -> list[str]:
+    with unit_of_work() as session:
+        user = require_password(session, user_id, current_password)
+        if not user.has_two_factor:
+            raise AccountError("no_two_factor")
+        audit.record(session, "2fa.recovery_regenerated", actor=user)
+        return _new_recovery_codes(user)
+
+
+def unused_recovery_codes(user: User) -> int:
+    return sum(1 for code in user.recovery_codes if code.used_at is None)
