@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from kiosk.models import Category, Product, ProductImage
 
@@ -84,7 +84,10 @@ class ProductRepository:
     ) -> Sequence[Product]:
         stmt = (
             self._filtered(select(Product), f)
-            .options(selectinload(Product.images))
+            # Cards show neither the description nor the search text: leave them in the database.
+            .options(
+                selectinload(Product.images), defer(Product.description), defer(Product.search_text)
+            )
             .order_by(*SORTS[sort])
             .limit(limit)
             .offset(offset)
