@@ -156,3 +156,37 @@ def test_sign_in_page_in_german(page: Page) -> None:
     expect(page.get_by_label("Passwort")).to_be_visible()
     page.get_by_role("button", name=re.compile("^EN")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+
+
+def test_profile_and_newsletter(page: Page, smtp: CapturingSMTP) -> None:
+    """Change the profile (a bad phone number first), then subscribe with the emailed link."""
+    email = _registered_and_verified(page, smtp)
+    _sign_in(page, email)
+    page.get_by_role("link", name="Change profile").click()
+    page.get_by_label("Phone (optional)").fill("call me")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#phone-error")).to_be_visible()
+    expect(page.get_by_label("Name")).to_have_value("Jana Müller")
+    page.get_by_label("Phone (optional)").fill("+49 30 123456")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Your profile is saved.")
+    page.goto("/account/email-preferences")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.locator(".flash")).to_contain_text("Please confirm")
+    page.goto(_link_from_mail(smtp, email, "/account/newsletter/confirm/"))
+    expect(page.get_by_text(re.compile("You subscribed on"))).to_be_visible()
+
+
+def test_change_password_on_the_security_page(page: Page, smtp: CapturingSMTP) -> None:
+    """A wrong current password is refused in place; the right one changes it."""
+    email = _registered_and_verified(page, smtp)
+    _sign_in(page, email)
+    page.goto("/account/security")
+    page.locator("#pw-current_password").fill("not my password")
+    page.locator("#pw-new_password").fill("purple elephants juggle quietly")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".error-summary")).to_contain_text("That is not your current password.")
+    page.locator("#pw-current_password").fill(PASSWORD)
+    page.locator("#pw-new_password").fill("purple elephants juggle quietly")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".flash")).to_contain_text("Your password is changed.")
