@@ -56,6 +56,9 @@ def register(email: str, password: str, name: str, locale: str) -> None:
     For an address that already has an account, the owner is told by mail
     instead; the page the visitor sees is the same either way.
     """
+    # Hashed first, known address or not: both answers take as long, and no write
+    # lock is held while Argon2 works.
+    password_hash = hash_password(password)
     with unit_of_work() as session:
         users = UserRepository(session)
         existing = users.get_by_email(email)
@@ -70,9 +73,7 @@ def register(email: str, password: str, name: str, locale: str) -> None:
                 reset_url=_link("auth.forgot_password"),
             )
             return
-        user = users.add(
-            User(email=email, password_hash=hash_password(password), name=name, locale=locale)
-        )
+        user = users.add(User(email=email, password_hash=password_hash, name=name, locale=locale))
         session.flush()
         audit.record(session, "account.registered", actor=user)
         _queue_verification(session, user)
@@ -119,17 +120,28 @@ def authenticate(email: str, password: str) -> SignInResult | None:
 
     An unknown email costs one Argon2 verification too, so timing tells nothing.
     """
+    # Argon2 runs before the transaction: no write lock is held while it works.
+    found = UserRepository(read_session()).get_by_email(email)
+    user_id = found.id if found is not None and found.is_active else None
+    if user_id is None:
+        burn_verification_time(password)
+        correct = False
+    else:
+        assert found is not None
+        correct = verify_password(found.password_hash, password)
+    upgraded = (
+        hash_password(password) if correct and found and needs_rehash(found.password_hash) else None
+    )
     with unit_of_work() as session:
-        user = UserRepository(session).get_by_email(email)
-        if user is None or not user.is_active:
-            burn_verification_time(password)
+        user = UserRepository(session).get(user_id) if user_id else None
+        if user is None:
             audit.record(session, "signin.failed", reason="unknown")
             return None
-        if not verify_password(user.password_hash, password):
+        if not correct:
             audit.record(session, "signin.failed", subject=user, reason="password")
             return None
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)  # parameters changed: upgrade
+        if upgraded:
+            user.password_hash = upgraded  # the parameters changed: upgrade the stored hash
         if not user.has_two_factor:
             signed_in(session, user)
         return SignInResult(user, user.has_two_factor)
@@ -179,33 +191,46 @@ def user_for_reset(token: str) -> User:
 
 
 def reset_password(token: str, new_password: str) -> User:
+    new_hash = hash_password(new_password)
     with unit_of_work() as session:
         user, _ = user_for_token(session, TokenPurpose.RESET_PASSWORD, token)
-        _set_password(user, new_password)
+        _set_password(user, new_hash)
         user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the address
         audit.record(session, "password.reset", actor=user)
         queue_mail(session, user.email, "password_changed", user.locale, user=user)
         return user
 
 
-def _set_password(user: User, new_password: str) -> None:
-    user.password_hash = hash_password(new_password)
+def _set_password(user: User, new_hash: str) -> None:
+    user.password_hash = new_hash
     user.session_version += 1  # every other session and remember-me cookie ends
 
 
 def change_password(user_id: int, current_password: str, new_password: str) -> User:
+    require_password(user_id, current_password)
+    new_hash = hash_password(new_password)
     with unit_of_work() as session:
-        user = require_password(session, user_id, current_password)
-        _set_password(user, new_password)
+        user = _get(session, user_id)
+        _set_password(user, new_hash)
         audit.record(session, "password.changed", actor=user)
         queue_mail(session, user.email, "password_changed", user.locale, user=user)
         return user
 
 
-def require_password(session: Session, user_id: int, password: str) -> User:
-    user = UserRepository(session).get(user_id)
+def require_password(user_id: int, password: str) -> None:
+    """Raise AccountError unless `password` is the user's current one.
+
+    Called before the unit of work, so Argon2 runs while no write lock is held.
+    """
+    user = UserRepository(read_session()).get(user_id)
     if user is None or not verify_password(user.password_hash, password):
         raise AccountError("current_password")
+
+
+def _get(session: Session, user_id: int) -> User:
+    user = UserRepository(session).get(user_id)
+    if user is None:
+        raise AccountError("no_user")
     return user
 
 
@@ -214,8 +239,9 @@ def require_password(session: Session, user_id: int, password: str) -> User:
 
 def request_email_change(user_id: int, current_password: str, new_email: str) -> None:
     new_email = normalise_email(new_email)
+    require_password(user_id, current_password)
     with unit_of_work() as session:
-        user = require_password(session, user_id, current_password)
+        user = _get(session, user_id)
         if new_email == user.email:
             raise AccountError("same_email")
         token = make_token(TokenPurpose.CHANGE_EMAIL, user, email=new_email)
@@ -318,6 +344,7 @@ def create_owner(email: str, password: str, name: str = "") -> User:
         raise AccountError("That is not an email address.")
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise AccountError(f"The password must have {MIN_LENGTH} to {MAX_LENGTH} characters.")
+    password_hash = hash_password(password)
     with unit_of_work() as session:
         users = UserRepository(session)
         user = users.get_by_email(email)
@@ -325,7 +352,7 @@ def create_owner(email: str, password: str, name: str = "") -> User:
             user = users.add(User(email=email, password_hash="", name=name))
             session.flush()
         old = user.role
-        _set_password(user, password)
+        _set_password(user, password_hash)
         user.role = Role.OWNER
         user.email_verified_at = user.email_verified_at or utcnow()
         if name:

@@ -106,8 +106,10 @@ def enable_two_factor(user_id: int, secret: str, code: str) -> list[str]:
 
 
 def disable_two_factor(user_id: int, current_password: str) -> None:
+    require_password(user_id, current_password)
     with unit_of_work() as session:
-        user = require_password(session, user_id, current_password)
+        user = UserRepository(session).get(user_id)
+        assert user is not None
         user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
         user.recovery_codes.clear()
         audit.record(session, "2fa.disabled", actor=user)
@@ -115,8 +117,10 @@ def disable_two_factor(user_id: int, current_password: str) -> None:
 
 
 def regenerate_recovery_codes(user_id: int, current_password: str) -> list[str]:
+    require_password(user_id, current_password)
     with unit_of_work() as session:
-        user = require_password(session, user_id, current_password)
+        user = UserRepository(session).get(user_id)
+        assert user is not None
         if not user.has_two_factor:
             raise AccountError("no_two_factor")
         audit.record(session, "2fa.recovery_regenerated", actor=user)
