@@ -7,7 +7,7 @@ from kiosk.hypermedia import safe_next
 from kiosk.markdown import render_markdown
 from kiosk.models import Product, UnitMeasure
 from kiosk.money import Money
-from kiosk.services.catalog import CategoryTree, Listing, ListingQuery
+from kiosk.services.catalog import CategoryNode, CategoryTree, Listing, ListingQuery
 from kiosk.services.product_csv import make_slug
 
 
@@ -108,15 +108,14 @@ def test_page_numbers_show_a_window_with_gaps() -> None:
 
 
 def test_category_tree_finds_descendants_and_ancestors() -> None:
-    from kiosk.models import Category
-
-    root = Category(id=1, slug="a", name="A", parent_id=None)
-    child = Category(id=2, slug="b", name="B", parent_id=1)
-    grandchild = Category(id=3, slug="c", name="C", parent_id=2)
-    other = Category(id=4, slug="d", name="D", parent_id=None)
+    root = CategoryNode(1, None, "a", "A", "")
+    child = CategoryNode(2, 1, "b", "B", "")
+    grandchild = CategoryNode(3, 2, "c", "C", "")
+    other = CategoryNode(4, None, "d", "D", "")
     tree = CategoryTree([root, child, grandchild, other])
     assert tree.descendant_ids(root) == [1, 2, 3]
-    assert tree.ancestors(grandchild) == [root, child, grandchild]
+    assert tree.ancestors(3) == [root, child, grandchild]
+    assert tree.ancestors(None) == []
     assert tree.roots == [root, other]
 
 

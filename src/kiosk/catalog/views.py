@@ -27,7 +27,7 @@ def _listing(category_slug: str | None) -> Response:
         listing=listing,
         category=category,
         tree=tree,
-        trail=tree.ancestors(category),
+        trail=tree.ancestors(category.id if category else None),
         sort_labels=catalog.SORT_LABELS,
     )
 
@@ -61,7 +61,7 @@ def product(slug: str) -> str:
         "catalog/product.html",
         product=item,
         tree=tree,
-        trail=tree.ancestors(item.category),
+        trail=tree.ancestors(item.category_id),
         image_index=image_index,
         low_stock=current_app.config["KIOSK_LOW_STOCK_HINT"],
     )

@@ -32,6 +32,13 @@ class ProductFilter:
     featured: bool = False
 
 
+def forget_category_tree() -> None:
+    """Drop this process's cached category tree (see services.catalog.category_tree)."""
+    from flask import current_app
+
+    current_app.extensions.pop("kiosk_category_tree", None)
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -50,6 +57,7 @@ class CategoryRepository:
 
     def add(self, category: Category) -> Category:
         self.session.add(category)
+        forget_category_tree()
         return category
 
     def count(self) -> int:
@@ -98,9 +106,9 @@ class ProductRepository:
         stmt = (
             select(Product)
             .where(Product.slug == slug, Product.is_active.is_(True))
-            .options(selectinload(Product.images), joinedload(Product.category))
+            .options(joinedload(Product.images))
         )
-        return self.session.scalar(stmt)
+        return self.session.scalars(stmt).unique().one_or_none()
 
     def get_by_sku(self, sku: str) -> Product | None:
         return self.session.scalar(select(Product).where(Product.sku == sku))

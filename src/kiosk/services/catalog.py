@@ -7,11 +7,13 @@ so every filter, sort and page is a plain GET that can be bookmarked and shared.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from kiosk.models import Category, Product
@@ -144,43 +146,77 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class CategoryNode:
+    """A category as pages show it: plain data, safe to keep between requests."""
+
+    id: int
+    parent_id: int | None
+    slug: str
+    name: str
+    description: str
+
+    @classmethod
+    def of(cls, category: Category) -> CategoryNode:
+        return cls(
+            category.id, category.parent_id, category.slug, category.name, category.description
+        )
+
+
+@dataclass(frozen=True)
 class CategoryTree:
-    categories: Sequence[Category]
+    categories: Sequence[CategoryNode]
 
     @property
-    def roots(self) -> list[Category]:
+    def roots(self) -> list[CategoryNode]:
         return [c for c in self.categories if c.parent_id is None]
 
-    def children_of(self, category: Category) -> list[Category]:
+    def children_of(self, category: CategoryNode) -> list[CategoryNode]:
         return [c for c in self.categories if c.parent_id == category.id]
 
-    def descendant_ids(self, category: Category) -> list[int]:
+    def descendant_ids(self, category: CategoryNode) -> list[int]:
         ids, frontier = [category.id], [category.id]
         while frontier:
             frontier = [c.id for c in self.categories if c.parent_id in frontier]
             ids.extend(frontier)
         return ids
 
-    def ancestors(self, category: Category | None) -> list[Category]:
+    def ancestors(self, category_id: int | None) -> list[CategoryNode]:
+        """The category and those above it, top first (for the breadcrumb)."""
         by_id = {c.id: c for c in self.categories}
-        chain: list[Category] = []
-        while category is not None:
-            chain.append(category)
-            category = by_id.get(category.parent_id) if category.parent_id else None
+        chain: list[CategoryNode] = []
+        node = by_id.get(category_id) if category_id is not None else None
+        while node is not None:
+            chain.append(node)
+            node = by_id.get(node.parent_id) if node.parent_id else None
         return chain[::-1]
 
-    def by_slug(self, slug: str) -> Category | None:
+    def by_slug(self, slug: str) -> CategoryNode | None:
         return next((c for c in self.categories if c.slug == slug), None)
 
 
+TREE_KEY = "kiosk_category_tree"
+TREE_SECONDS = 60.0
+
+
 def category_tree() -> CategoryTree:
-    return CategoryTree(CategoryRepository(read_session()).all())
+    """The category tree, kept for a minute: every page shows it, and it rarely changes.
+
+    A change made through this process shows at once (the repository forgets
+    the tree when it writes a category); other workers see it within a minute.
+    """
+    cached = current_app.extensions.get(TREE_KEY)
+    if cached is not None and time.monotonic() - cached[0] < TREE_SECONDS:
+        tree: CategoryTree = cached[1]
+        return tree
+    tree = CategoryTree([CategoryNode.of(c) for c in CategoryRepository(read_session()).all()])
+    current_app.extensions[TREE_KEY] = (time.monotonic(), tree)
+    return tree
 
 
 def list_products(
     query: ListingQuery,
     page_size: int,
-    category: Category | None = None,
+    category: CategoryNode | None = None,
     tree: CategoryTree | None = None,
 ) -> Listing:
     products = ProductRepository(read_session())

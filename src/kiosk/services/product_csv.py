@@ -19,7 +19,11 @@ from slugify import slugify
 
 from kiosk.models import Category, Product, UnitMeasure
 from kiosk.money import Money
-from kiosk.repositories.catalog import CategoryRepository, ProductRepository
+from kiosk.repositories.catalog import (
+    CategoryRepository,
+    ProductRepository,
+    forget_category_tree,
+)
 from kiosk.services.uow import read_session, unit_of_work
 
 PRODUCT_COLUMNS = (
@@ -364,6 +368,7 @@ def import_categories(source: IO[str]) -> ImportReport:
             category.description = reader.text("description", 2000)
             category.sort_order = sort_order or 0
             category.parent = known.get(parent_slug) if parent_slug else None
+        forget_category_tree()
         if problems:
             raise ImportRejected(problems)
     return report
