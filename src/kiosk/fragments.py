@@ -43,9 +43,24 @@ class FragmentCache:
                 self._entries.popitem(last=False)
 
 
+def _cache() -> FragmentCache:
+    cache: FragmentCache = current_app.extensions.setdefault("kiosk_fragments", FragmentCache())
+    return cache
+
+
+def cached_fragment(template: str) -> Markup:
+    """A template that depends on nothing but the language (the footer)."""
+    key = ("fragment", template, str(get_locale()))
+    html = _cache().get(key)
+    if html is None:
+        html = Markup(render_template(template))  # noqa: S704
+        _cache().put(key, html)
+    return html
+
+
 def product_card(product: Product) -> Markup:
     """The card of `product` for listings, from the cache when it is current."""
-    cache: FragmentCache = current_app.extensions.setdefault("kiosk_fragments", FragmentCache())
+    cache = _cache()
     image = product.primary_image
     key = ("card", product.id, product.updated_at, product.stock_on_hand,
            image.filename if image else None, str(get_locale()))  # fmt: skip

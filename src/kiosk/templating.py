@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask, current_app, url_for
 from flask_babel import format_datetime, format_decimal, get_locale
 
-from kiosk.fragments import product_card
+from kiosk.fragments import cached_fragment, product_card
 from kiosk.i18n import LANGUAGE_NAMES, current_theme
 from kiosk.markdown import render_markdown
 from kiosk.money import Money
@@ -62,6 +62,7 @@ def register(app: Flask) -> None:
         current_theme=current_theme,
         country_options=country_options,
         product_card=product_card,
+        cached_fragment=cached_fragment,
         password_min_length=MIN_LENGTH,
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,
