@@ -17,7 +17,7 @@ from kiosk.models import Role, User
 from kiosk.models.base import utcnow
 from kiosk.repositories.accounts import UserRepository, normalise_email
 from kiosk.services import audit
-from kiosk.services.mail import queue_mail
+from kiosk.services.mail import mail_user, queue_mail
 from kiosk.services.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -63,12 +63,10 @@ def register(email: str, password: str, name: str, locale: str) -> None:
         users = UserRepository(session)
         existing = users.get_by_email(email)
         if existing is not None:
-            queue_mail(
+            mail_user(
                 session,
-                existing.email,
+                existing,
                 "account_exists",
-                existing.locale,
-                user=existing,
                 signin_url=_link("auth.signin"),
                 reset_url=_link("auth.forgot_password"),
             )
@@ -81,12 +79,10 @@ def register(email: str, password: str, name: str, locale: str) -> None:
 
 def _queue_verification(session: Session, user: User) -> None:
     token = make_token(TokenPurpose.VERIFY_EMAIL, user)
-    queue_mail(
+    mail_user(
         session,
-        user.email,
+        user,
         "verify_email",
-        user.locale,
-        user=user,
         verify_url=_link("auth.verify_email", token=token),
     )
 
@@ -175,12 +171,10 @@ def request_password_reset(email: str) -> None:
             return
         token = make_token(TokenPurpose.RESET_PASSWORD, user)
         audit.record(session, "password.reset_requested", subject=user)
-        queue_mail(
+        mail_user(
             session,
-            user.email,
+            user,
             "reset_password",
-            user.locale,
-            user=user,
             reset_url=_link("auth.reset_password", token=token),
         )
 
@@ -197,7 +191,7 @@ def reset_password(token: str, new_password: str) -> User:
         _set_password(user, new_hash)
         user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the address
         audit.record(session, "password.reset", actor=user)
-        queue_mail(session, user.email, "password_changed", user.locale, user=user)
+        mail_user(session, user, "password_changed")
         return user
 
 
@@ -213,7 +207,7 @@ def change_password(user_id: int, current_password: str, new_password: str) -> U
         user = _get(session, user_id)
         _set_password(user, new_hash)
         audit.record(session, "password.changed", actor=user)
-        queue_mail(session, user.email, "password_changed", user.locale, user=user)
+        mail_user(session, user, "password_changed")
         return user
 
 
@@ -293,12 +287,10 @@ def request_marketing(user_id: int) -> None:
         user.marketing_opt_in_at = utcnow()
         session.flush()
         token = make_token(TokenPurpose.MARKETING_OPT_IN, user)
-        queue_mail(
+        mail_user(
             session,
-            user.email,
+            user,
             "confirm_marketing",
-            user.locale,
-            user=user,
             confirm_url=_link("account.confirm_marketing", token=token),
         )
 

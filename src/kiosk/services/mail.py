@@ -31,7 +31,7 @@ from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.models import MailStatus, OutboxAttachment, OutboxMessage
+from kiosk.models import MailStatus, OutboxAttachment, OutboxMessage, User
 from kiosk.models.base import utcnow
 from kiosk.services.uow import read_session, unit_of_work
 
@@ -83,6 +83,11 @@ def queue_mail(
     session.add(message)
     g.kiosk_mail_queued = True
     return message
+
+
+def mail_user(session: Session, user: User, template: str, **context: Any) -> OutboxMessage:
+    """Queue a mail to an account holder, in their language, with `user` in the template."""
+    return queue_mail(session, user.email, template, user.locale, user=user, **context)
 
 
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:

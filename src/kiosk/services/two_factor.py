@@ -19,7 +19,7 @@ from kiosk.models.base import utcnow
 from kiosk.repositories.accounts import UserRepository
 from kiosk.services import audit
 from kiosk.services.accounts import AccountError, require_password, signed_in
-from kiosk.services.mail import queue_mail
+from kiosk.services.mail import mail_user
 from kiosk.services.uow import unit_of_work
 
 RECOVERY_CODE_COUNT = 10
@@ -101,7 +101,7 @@ def enable_two_factor(user_id: int, secret: str, code: str) -> list[str]:
             raise AccountError("wrong_code")
         user.totp_secret, user.totp_enabled_at = secret, utcnow()
         audit.record(session, "2fa.enabled", actor=user)
-        queue_mail(session, user.email, "two_factor_changed", user.locale, user=user, enabled=True)
+        mail_user(session, user, "two_factor_changed", enabled=True)
         return _new_recovery_codes(user)
 
 
@@ -113,7 +113,7 @@ def disable_two_factor(user_id: int, current_password: str) -> None:
         user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
         user.recovery_codes.clear()
         audit.record(session, "2fa.disabled", actor=user)
-        queue_mail(session, user.email, "two_factor_changed", user.locale, user=user, enabled=False)
+        mail_user(session, user, "two_factor_changed", enabled=False)
 
 
 def regenerate_recovery_codes(user_id: int, current_password: str) -> list[str]:
