@@ -67,13 +67,18 @@ def make_user(
     password: str = PASSWORD,
     verified: bool = True,
     role: Role = Role.CUSTOMER,
+    locale: str = "en",
     two_factor_secret: str | None = None,
     **fields: Any,
 ) -> User:
     with unit_of_work() as session:
         user = UserRepository(session).add(
             User(
-                email=email, password_hash=hash_password(password), role=role, locale="en", **fields
+                email=email,
+                password_hash=hash_password(password),
+                role=role,
+                locale=locale,
+                **fields,
             )
         )
         if verified:

@@ -6,9 +6,10 @@ import hashlib
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, current_app, url_for
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask import Flask, current_app, g, url_for
+from flask_babel import format_datetime, format_decimal, get_locale, get_translations
 
 from kiosk.fragments import cached_fragment, product_card
 from kiosk.i18n import LANGUAGE_NAMES, current_theme
@@ -51,7 +52,33 @@ def country_options() -> list[tuple[str, str]]:
     return sorted(((code, names.get(code, code)) for code in EU_COUNTRIES), key=lambda c: c[1])
 
 
+def _translations() -> Any:
+    """The catalog for the locale in force, looked up once per request and locale.
+
+    Templates translate a few dozen strings per page, and Flask-Babel resolves
+    its context, domain and locale anew for each one (a quarter of the page
+    frame's time). The locale object in force (Flask-Babel keeps it in
+    `g._flask_babel`; `force_locale`, used for mails, swaps it) keys the cache,
+    so a mail rendered in another language gets its own catalog.
+    """
+    state = g.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    cached = g.get("kiosk_translations")
+    if cached is not None and locale is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    g.kiosk_translations = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
+    return translations
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = format_local_datetime
     app.jinja_env.filters["markdown"] = render_markdown

@@ -174,3 +174,16 @@ def test_retries_back_off_exponentially_up_to_an_hour() -> None:
     delays = [retry_delay(n).total_seconds() for n in range(1, 10)]
     assert delays[:4] == [30, 60, 120, 240]
     assert max(delays) == 3600
+
+
+def test_a_mail_and_the_page_keep_their_own_languages_in_one_request(app: Flask) -> None:
+    """A German mail queued while an English page renders: neither takes the other's language."""
+    from flask import render_template_string
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        user = make_user(locale="de")
+        assert render_template_string("{{ _('Sign in') }}") == "Sign in"
+        with unit_of_work() as session:
+            message = queue_mail(session, user.email, "password_changed", user.locale, user=user)
+        assert message.subject == "Ihr Passwort wurde geändert"
+        assert render_template_string("{{ _('Sign in') }}") == "Sign in"
