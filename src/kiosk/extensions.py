@@ -13,6 +13,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from kiosk.limits import only_form_submissions
 from kiosk.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -21,4 +22,5 @@ csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter.request_filter(only_form_submissions)
 login_manager = LoginManager()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app
+from flask import current_app, request
 
 DEFAULT_RATE_LIMITS = {
     "signin": "10 per minute;50 per hour",  # per IP address
@@ -24,6 +24,11 @@ DEFAULT_RATE_LIMITS = {
     "account_change": "10 per hour",
     "two_factor_setup": "10 per minute",
 }
+
+
+def only_form_submissions() -> bool:
+    """Flask-Limiter request filter: pages (GET, HEAD) are never limited, so skip the check."""
+    return request.method in ("GET", "HEAD")
 
 
 def rate(name: str) -> Callable[[], str]:

@@ -14,7 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from kiosk.models.base import Base, UTCDateTime, utcnow
 from kiosk.money import Money, div_round_half_up
@@ -110,6 +110,10 @@ class Product(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # The first picture's file name, loaded by listing queries in the same
+    # statement (`with_expression`), so cards need no query for pictures.
+    card_image: Mapped[str | None] = query_expression()
+
     category: Mapped[Category | None] = relationship()
     images: Mapped[list[ProductImage]] = relationship(
         back_populates="product",
@@ -135,10 +139,6 @@ class Product(Base):
         measure = UnitMeasure(self.unit_measure)
         cents = div_round_half_up(self.price_cents * measure.reference_amount, self.unit_content)
         return Money(cents, self.currency), measure.reference_label
-
-    @property
-    def primary_image(self) -> ProductImage | None:
-        return self.images[0] if self.images else None
 
     def refresh_search_text(self) -> None:
         parts = (self.name, self.sku, self.description)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload, with_expression
 
 from kiosk.models import Category, Product, ProductImage
 
@@ -19,6 +19,14 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
 }
 
 
+FIRST_IMAGE = (
+    select(ProductImage.filename)
+    .where(ProductImage.product_id == Product.id)
+    .order_by(ProductImage.position)
+    .limit(1)
+    .correlate(Product)
+    .scalar_subquery()
+)
 AnySelect = TypeVar("AnySelect", bound=Select[Any])
 
 
@@ -92,9 +100,12 @@ class ProductRepository:
     ) -> Sequence[Product]:
         stmt = (
             self._filtered(select(Product), f)
-            # Cards show neither the description nor the search text: leave them in the database.
+            # What a card shows: the first picture comes in the same statement, and
+            # the description and search text stay in the database.
             .options(
-                selectinload(Product.images), defer(Product.description), defer(Product.search_text)
+                with_expression(Product.card_image, FIRST_IMAGE),
+                defer(Product.description),
+                defer(Product.search_text),
             )
             .order_by(*SORTS[sort])
             .limit(limit)
