@@ -12,6 +12,7 @@ from kiosk.models import Category, Product, ProductImage, Role, User
 from kiosk.models.base import utcnow
 from kiosk.repositories.accounts import UserRepository
 from kiosk.repositories.catalog import CategoryRepository, ProductRepository
+from kiosk.services.inventory import set_stock
 from kiosk.services.passwords import hash_password
 from kiosk.services.uow import unit_of_work
 
@@ -46,8 +47,11 @@ def make_product(
         "category_id": category.id if category else None,
     }
     values.update(fields)
+    stock = values.pop("stock_on_hand")
     with unit_of_work() as session:
         product = ProductRepository(session).save(Product(**values))
+        session.flush()
+        set_stock(session, product.id, stock, "test data")
         for position in range(images):
             product.images.append(
                 ProductImage(

@@ -11,7 +11,7 @@ from typing import IO, NoReturn
 import click
 from flask.cli import AppGroup
 
-from kiosk.services import accounts, demo, mail, product_csv
+from kiosk.services import accounts, demo, inventory, mail, product_csv
 
 kiosk_cli = AppGroup("kiosk", help="Kiosk shop commands.")
 
@@ -116,3 +116,9 @@ def mail_worker_command(interval: float, passes: int) -> None:
         done += 1
         if passes == 0 or done < passes:
             time.sleep(interval)
+
+
+@kiosk_cli.command("release-expired")
+def release_expired_command() -> None:
+    """Give back stock held by checkouts whose reservation has run out (for a timer)."""
+    click.echo(f"Released {inventory.release_expired()} expired reservation(s).")

@@ -3,7 +3,7 @@
 A listing shows 24 cards, and rendering them is most of a listing's cost. A
 card depends only on the product's own data, so its HTML is kept in a small
 in-process LRU cache under a key that changes whenever what it shows changes:
-the product's `updated_at`, its stock, its first picture, and the language.
+the product's `updated_at`, its available stock, its first picture, and the language.
 Listing queries load that picture's name with the product (`Product.card_image`).
 Nothing has to be invalidated; old entries simply fall out.
 """
@@ -62,8 +62,14 @@ def cached_fragment(template: str) -> Markup:
 def product_card(product: Product) -> Markup:
     """The card of `product` for listings, from the cache when it is current."""
     cache = _cache()
-    key = ("card", product.id, product.updated_at, product.stock_on_hand,
-           product.card_image, str(get_locale()))  # fmt: skip
+    key = (
+        "card",
+        product.id,
+        product.updated_at,
+        product.stock_available,
+        product.card_image,
+        str(get_locale()),
+    )
     html = cache.get(key)
     if html is None:
         html = Markup(render_template("partials/product_card.html", product=product))  # noqa: S704

@@ -181,3 +181,23 @@ def test_create_admin_refuses_a_short_password(app: Flask, runner: FlaskCliRunne
     assert "12 to 256 characters" in result.output
     with app.app_context():
         assert _count(User) == 0
+
+
+def test_release_expired_gives_back_held_stock(app: Flask, runner: FlaskCliRunner) -> None:
+    from datetime import timedelta
+
+    from kiosk.models.base import utcnow
+    from kiosk.services import inventory
+    from kiosk.services.uow import unit_of_work
+    from tests.factories import make_product
+
+    with app.app_context():
+        product_id = make_product(stock_on_hand=2).id
+        with unit_of_work() as session:
+            inventory.reserve(
+                session, "c-1", {product_id: 2}, minutes=15, now=utcnow() - timedelta(hours=1)
+            )
+    result = runner.invoke(args=["kiosk", "release-expired"])
+    assert "Released 1 expired reservation(s)." in result.output
+    with app.app_context():
+        assert db.session.get(Product, product_id).stock_reserved == 0

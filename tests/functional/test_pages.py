@@ -198,3 +198,18 @@ def test_listing_cards_follow_changes_to_price_and_stock(
     html = client.get("/c/getraenke?q=kaffeebecher").text
     assert "€19.90" in html and "€24.90" not in html
     assert "Sold out" in html
+
+
+def test_held_stock_is_not_offered_again(
+    app: Flask, client: FlaskClient, shop: dict[str, str]
+) -> None:
+    """Stock held by a checkout counts as gone for other shoppers."""
+    from kiosk.models import Product
+    from kiosk.services import inventory
+    from kiosk.services.uow import unit_of_work
+
+    with app.app_context(), unit_of_work() as session:
+        mug = session.scalar(select(Product.id).where(Product.slug == "kaffeebecher-baer"))
+        inventory.reserve(session, "someone-else", {mug: 3}, minutes=15)
+    assert "Sold out" in client.get("/p/kaffeebecher-baer").text
+    assert "kaffeebecher-baer" not in client.get("/products?in_stock=1&q=kaffeebecher").text

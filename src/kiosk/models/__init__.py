@@ -4,6 +4,12 @@ from kiosk.models.audit import AuditEvent
 from kiosk.models.base import Base
 from kiosk.models.catalog import Category, Product, ProductImage, UnitMeasure
 from kiosk.models.customer import Address, RecoveryCode, Role, User
+from kiosk.models.inventory import (
+    InventoryMovement,
+    MovementKind,
+    ReservationStatus,
+    StockReservation,
+)
 from kiosk.models.mail import MailStatus, OutboxAttachment, OutboxMessage
 
 __all__ = [
@@ -11,13 +17,17 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Category",
+    "InventoryMovement",
     "MailStatus",
+    "MovementKind",
     "OutboxAttachment",
     "OutboxMessage",
     "Product",
     "ProductImage",
     "RecoveryCode",
+    "ReservationStatus",
     "Role",
+    "StockReservation",
     "UnitMeasure",
     "User",
 ]

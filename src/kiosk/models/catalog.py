@@ -71,6 +71,11 @@ class Product(Base):
             name="compare_at_above_price",
         ),
         CheckConstraint("stock_on_hand >= 0", name="stock_on_hand_not_negative"),
+        CheckConstraint(
+            "stock_reserved >= 0 AND stock_reserved <= stock_on_hand",
+            name="stock_reserved_in_range",
+        ),
+        CheckConstraint("reorder_level >= 0", name="reorder_level_not_negative"),
         CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
         CheckConstraint(
             "(unit_content IS NULL AND unit_measure IS NULL)"
@@ -103,7 +108,11 @@ class Product(Base):
     weight_grams: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
     is_featured: Mapped[bool] = mapped_column(default=False)
+    # Changed only by services.inventory, each change with a ledger movement.
     stock_on_hand: Mapped[int] = mapped_column(default=0)
+    stock_reserved: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Staff hear when available stock falls below this (0: never).
+    reorder_level: Mapped[int] = mapped_column(default=0, server_default="0")
     # Case-folded name, SKU and description: one LIKE that behaves the same,
     # umlauts included, on SQLite and PostgreSQL.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -130,6 +139,10 @@ class Product(Base):
         if self.compare_at_cents is None:
             return None
         return Money(self.compare_at_cents, self.currency)
+
+    @property
+    def stock_available(self) -> int:
+        return self.stock_on_hand - self.stock_reserved
 
     @property
     def unit_price(self) -> tuple[Money, str] | None:

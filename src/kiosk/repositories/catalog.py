@@ -87,7 +87,7 @@ class ProductRepository:
         if f.max_cents is not None:
             stmt = stmt.where(Product.price_cents <= f.max_cents)
         if f.in_stock:
-            stmt = stmt.where(Product.stock_on_hand > 0)
+            stmt = stmt.where(Product.stock_on_hand - Product.stock_reserved > 0)
         if f.featured:
             stmt = stmt.where(Product.is_featured.is_(True))
         return stmt

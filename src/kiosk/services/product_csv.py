@@ -24,6 +24,7 @@ from kiosk.repositories.catalog import (
     ProductRepository,
     forget_category_tree,
 )
+from kiosk.services import inventory
 from kiosk.services.uow import read_session, unit_of_work
 
 PRODUCT_COLUMNS = (
@@ -193,6 +194,7 @@ class _ProductRow:
     values: dict[str, object]
     category_slug: str
     images: list[tuple[str, str]]
+    stock: int
 
 
 def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Path) -> _ProductRow:
@@ -231,12 +233,16 @@ def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Pa
         "unit_measure": measure,
         "delivery_time": reader.text("delivery_time", 120),
         "weight_grams": reader.whole("weight_grams", default=0),
-        "stock_on_hand": reader.whole("stock", default=0),
         "is_active": reader.flag("active", True),
         "is_featured": reader.flag("featured", False),
         "description": reader.text("description", 20_000),
     }
-    return _ProductRow(values, reader.text("category", 120), _parse_images(reader, media_dir))
+    return _ProductRow(
+        values,
+        reader.text("category", 120),
+        _parse_images(reader, media_dir),
+        reader.whole("stock", default=0) or 0,
+    )
 
 
 def import_products(source: IO[str]) -> ImportReport:
@@ -278,7 +284,7 @@ def import_products(source: IO[str]) -> ImportReport:
                 )
         if problems:
             raise ImportRejected(problems)
-        for row in parsed:
+        for number, row in enumerate(parsed, start=2):
             sku = str(row.values["sku"])
             product = existing.get(sku)
             if product is None:
@@ -291,8 +297,15 @@ def import_products(source: IO[str]) -> ImportReport:
             product.currency = current_app.config["KIOSK_CURRENCY"]
             product.category = categories.get(row.category_slug)
             products.save(product)
+            session.flush()
+            try:  # stock goes through the inventory ledger like every other change
+                inventory.set_stock(session, product.id, row.stock, "CSV import")
+            except inventory.StockBelowReserved:
+                problems.append(Problem(number, "stock", "is below what open checkouts hold"))
             if [(i.filename, i.alt) for i in product.images] != row.images:
                 products.replace_images(product, row.images)
+        if problems:
+            raise ImportRejected(problems)
     return report
 
 

@@ -1,0 +1,276 @@
+"""Inventory use cases: reserve, release, sell, restock, set stock.
+
+Stock is never read and then written. Each change is one conditional UPDATE
+whose WHERE clause states what must hold ("available >= 2"), with its row
+count checked, taken in product-id order so two checkouts never wait on each
+other in a cycle. On SQLite the unit of work has already taken the write lock
+(BEGIN IMMEDIATE); on PostgreSQL the UPDATE locks the row. Every change of a
+counter comes with its movement in the ledger, in the same transaction, and
+reservations change state only from ACTIVE, conditionally, so a sale and an
+expiry can never both act on the same reservation. A sale writes two
+movements (the hold ends, the stock leaves), so each counter is the sum of its
+own movements: `ledger_totals` shows what staff see.
+
+These functions take the caller's session: they are steps of larger use cases
+(placing an order) and commit with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from kiosk.models import (
+    InventoryMovement,
+    MovementKind,
+    Product,
+    ReservationStatus,
+    StockReservation,
+)
+from kiosk.models.base import utcnow
+from kiosk.services.uow import read_session, unit_of_work
+
+
+class OutOfStock(Exception):
+    """Not enough available stock for these products; nothing was reserved."""
+
+    def __init__(self, product_ids: Sequence[int]) -> None:
+        super().__init__(f"not enough stock for products {list(product_ids)}")
+        self.product_ids = list(product_ids)
+
+
+def _rowcount(result: object) -> int:
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _move(
+    session: Session,
+    product_id: int,
+    kind: MovementKind,
+    quantity: int,
+    reason: str = "",
+    actor_id: int | None = None,
+    reservation_id: int | None = None,
+) -> None:
+    session.add(
+        InventoryMovement(
+            product_id=product_id,
+            kind=kind,
+            quantity=quantity,
+            reason=reason,
+            actor_id=actor_id,
+            reservation_id=reservation_id,
+        )
+    )
+
+
+def reserve(
+    session: Session,
+    holder: str,
+    quantities: Mapping[int, int],
+    minutes: int,
+    now: datetime | None = None,
+) -> list[StockReservation]:
+    """Hold stock for a checkout: every line or none (raises OutOfStock naming the short ones).
+
+    Expired holds on these products are released first, so their stock counts again.
+    """
+    now = now or utcnow()
+    if any(q <= 0 for q in quantities.values()):
+        raise ValueError("quantities must be positive")
+    _release_due(session, now, product_ids=list(quantities))
+    short = []
+    for product_id in sorted(quantities):  # a fixed order: no lock cycles between checkouts
+        quantity = quantities[product_id]
+        result = session.execute(
+            update(Product)
+            .where(
+                Product.id == product_id,
+                Product.is_active.is_(True),
+                Product.stock_on_hand - Product.stock_reserved >= quantity,
+            )
+            .values(stock_reserved=Product.stock_reserved + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) != 1:
+            short.append(product_id)
+    if short:
+        raise OutOfStock(short)  # the caller's unit of work rolls back the lines already held
+    reservations = []
+    for product_id in sorted(quantities):
+        reservation = StockReservation(
+            holder=holder,
+            product_id=product_id,
+            quantity=quantities[product_id],
+            expires_at=now + timedelta(minutes=minutes),
+        )
+        session.add(reservation)
+        session.flush()
+        _move(
+            session,
+            product_id,
+            MovementKind.RESERVATION,
+            quantities[product_id],
+            reservation_id=reservation.id,
+        )
+        reservations.append(reservation)
+    return reservations
+
+
+def _settle(session: Session, reservation: StockReservation, status: ReservationStatus) -> bool:
+    """Move a reservation out of ACTIVE; False if someone else already did."""
+    result = session.execute(
+        update(StockReservation)
+        .where(
+            StockReservation.id == reservation.id,
+            StockReservation.status == ReservationStatus.ACTIVE,
+        )
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+def _active(session: Session, holder: str) -> list[StockReservation]:
+    stmt = select(StockReservation).where(
+        StockReservation.holder == holder, StockReservation.status == ReservationStatus.ACTIVE
+    )
+    return sorted(session.scalars(stmt), key=lambda r: r.product_id)
+
+
+def _give_back(session: Session, reservation: StockReservation, reason: str) -> None:
+    if not _settle(session, reservation, ReservationStatus.RELEASED):
+        return
+    session.execute(
+        update(Product)
+        .where(Product.id == reservation.product_id)
+        .values(stock_reserved=Product.stock_reserved - reservation.quantity)
+        .execution_options(synchronize_session=False)
+    )
+    _move(
+        session,
+        reservation.product_id,
+        MovementKind.RELEASE,
+        -reservation.quantity,
+        reason,
+        reservation_id=reservation.id,
+    )
+
+
+def release(session: Session, holder: str, reason: str) -> int:
+    """Give back everything a checkout holds (cancelled, payment failed). Returns the lines."""
+    reservations = _active(session, holder)
+    for reservation in reservations:
+        _give_back(session, reservation, reason)
+    return len(reservations)
+
+
+def sell(session: Session, holder: str, reason: str) -> dict[int, int]:
+    """Turn a checkout's holds into a sale: stock leaves on hand and reserved together."""
+    sold: dict[int, int] = {}
+    for reservation in _active(session, holder):
+        if not _settle(session, reservation, ReservationStatus.SOLD):
+            continue
+        session.execute(
+            update(Product)
+            .where(Product.id == reservation.product_id)
+            .values(
+                stock_on_hand=Product.stock_on_hand - reservation.quantity,
+                stock_reserved=Product.stock_reserved - reservation.quantity,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        # The hold ends and the stock leaves: one movement for each counter.
+        _move(
+            session,
+            reservation.product_id,
+            MovementKind.RELEASE,
+            -reservation.quantity,
+            reason,
+            reservation_id=reservation.id,
+        )
+        _move(
+            session,
+            reservation.product_id,
+            MovementKind.SALE,
+            -reservation.quantity,
+            reason,
+            reservation_id=reservation.id,
+        )
+        sold[reservation.product_id] = reservation.quantity
+    return sold
+
+
+def _release_due(session: Session, now: datetime, product_ids: Sequence[int] | None = None) -> int:
+    stmt = select(StockReservation).where(
+        StockReservation.status == ReservationStatus.ACTIVE, StockReservation.expires_at <= now
+    )
+    if product_ids is not None:
+        stmt = stmt.where(StockReservation.product_id.in_(list(product_ids)))
+    due = sorted(session.scalars(stmt), key=lambda r: r.product_id)
+    for reservation in due:
+        _give_back(session, reservation, "reservation expired")
+    return len(due)
+
+
+def release_expired(now: datetime | None = None) -> int:
+    """Release every hold whose time is up (also done lazily when stock is reserved)."""
+    with unit_of_work() as session:
+        return _release_due(session, now or utcnow())
+
+
+def restock(product_id: int, quantity: int, reason: str, actor_id: int | None = None) -> None:
+    if quantity <= 0:
+        raise ValueError("a restock adds stock")
+    with unit_of_work() as session:
+        session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(stock_on_hand=Product.stock_on_hand + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        _move(session, product_id, MovementKind.RESTOCK, quantity, reason, actor_id)
+
+
+class StockBelowReserved(ValueError):
+    """Stock on hand cannot be set below what checkouts hold."""
+
+
+def set_stock(
+    session: Session, product_id: int, level: int, reason: str, actor_id: int | None = None
+) -> int:
+    """Set stock on hand to a counted level (stocktaking, CSV import); returns the change."""
+    current = session.scalar(select(Product.stock_on_hand).where(Product.id == product_id))
+    if current is None:
+        raise ValueError(f"no product {product_id}")
+    result = session.execute(
+        update(Product)
+        .where(
+            Product.id == product_id,
+            Product.stock_reserved <= level,
+            Product.stock_on_hand == current,
+        )
+        .values(stock_on_hand=level)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) != 1:
+        raise StockBelowReserved(f"product {product_id}: {level} is below the reserved stock")
+    if level != current:
+        _move(session, product_id, MovementKind.ADJUSTMENT, level - current, reason, actor_id)
+    return level - current
+
+
+def ledger_totals(product_id: int) -> tuple[int, int]:
+    """Stock on hand and reserved as the ledger adds them up (what staff see)."""
+    session = read_session()
+    rows = session.execute(
+        select(InventoryMovement.kind, func.sum(InventoryMovement.quantity))
+        .where(InventoryMovement.product_id == product_id)
+        .group_by(InventoryMovement.kind)
+    ).all()
+    on_hand = sum(total for kind, total in rows if MovementKind(kind).changes_on_hand)
+    reserved = sum(total for kind, total in rows if not MovementKind(kind).changes_on_hand)
+    return int(on_hand), int(reserved)
