@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import BrowserContext
 from pytest_playwright.pytest_playwright import CreateContextCallback
 from werkzeug.serving import make_server
@@ -85,8 +86,8 @@ def smtp() -> Iterator[CapturingSMTP]:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, smtp: CapturingSMTP) -> Iterator[str]:
-    """The shop with the demo catalog, served on a free port; yields its base URL.
+def live_app(tmp_path_factory: pytest.TempPathFactory, smtp: CapturingSMTP) -> Iterator[Flask]:
+    """The shop with the demo catalog; tests may add data inside its app context.
 
     Mail goes out over SMTP right after each request, as in a small shop.
     """
@@ -106,14 +107,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, smtp: CapturingSMTP) -
     with app.app_context():
         seed_demo(only_if_empty=False)
         db.session.remove()
-    server = make_server("127.0.0.1", 0, closing_files(app), threaded=True)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    """`live_app` served on a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, closing_files(live_app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
-    with app.app_context():
-        db.engine.dispose()
 
 
 def closing_files(app: WSGIApplication) -> WSGIApplication:
