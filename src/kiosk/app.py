@@ -74,12 +74,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from kiosk.account.views import bp as account_bp
     from kiosk.auth.views import bp as auth_bp
+    from kiosk.cart.views import bp as cart_bp
     from kiosk.catalog.views import bp as catalog_bp
     from kiosk.core.views import bp as core_bp
     from kiosk.legal.views import bp as legal_bp
     from kiosk.staff.views import bp as staff_bp
 
-    for blueprint in (core_bp, catalog_bp, legal_bp, auth_bp, account_bp, staff_bp):
+    for blueprint in (core_bp, catalog_bp, cart_bp, legal_bp, auth_bp, account_bp, staff_bp):
         app.register_blueprint(blueprint)
 
 

@@ -71,6 +71,14 @@ def _translations() -> Any:
     return translations
 
 
+def cart_count() -> int:
+    """Items in the shopper's cart, for the header badge (no query for a visitor without one)."""
+    from kiosk.cart.views import cart_owner
+    from kiosk.services.cart import item_count
+
+    return item_count(cart_owner())
+
+
 def register(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
@@ -90,6 +98,7 @@ def register(app: Flask) -> None:
         country_options=country_options,
         product_card=product_card,
         cached_fragment=cached_fragment,
+        cart_count=cart_count,
         password_min_length=MIN_LENGTH,
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,

@@ -19,11 +19,13 @@ from kiosk.auth.forms import (
     SignInForm,
 )
 from kiosk.auth.sessions import end_session, start_session
+from kiosk.cart.views import CART_KEY
 from kiosk.extensions import limiter
 from kiosk.hypermedia import safe_next
 from kiosk.limits import rate
+from kiosk.models import User
 from kiosk.repositories.accounts import normalise_email
-from kiosk.services import accounts, two_factor
+from kiosk.services import accounts, cart, two_factor
 from kiosk.services.tokens import TokenError, TokenProblem
 
 bp = Blueprint("auth", __name__)
@@ -59,6 +61,14 @@ def token_message(problem: TokenProblem) -> str:
     return messages[problem]
 
 
+def _sign_in(user: User, remember: bool) -> None:
+    """Start the session, bringing the guest cart along (and saying what changed in it)."""
+    guest_cart = session.get(CART_KEY)
+    start_session(user, remember)
+    for note in cart.merge_into_account(guest_cart, user.id):
+        flash(note, "info")
+
+
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit(rate("signin"), methods=["POST"])
 @limiter.limit(rate("signin_account"), methods=["POST"], key_func=_form_email_key)
@@ -79,7 +89,7 @@ def signin() -> ResponseReturnValue:
             }
             return redirect(url_for("auth.second_factor"), code=303)
         else:
-            start_session(result.user, form.remember.data)
+            _sign_in(result.user, form.remember.data)
             return redirect(next_url, code=303)
     status = 422 if form.errors else 200
     return render_template("auth/signin.html", form=form, next=next_url), status
@@ -101,7 +111,7 @@ def second_factor() -> ResponseReturnValue:
         if user is None:
             form.code.errors.append(_("That code is not right. Codes change every 30 seconds."))
         else:
-            start_session(user, pending["remember"])
+            _sign_in(user, pending["remember"])
             return redirect(pending["next"], code=303)
     return render_template("auth/second_factor.html", form=form), 422 if form.errors else 200
 
@@ -183,10 +193,8 @@ def reset_password(token: str) -> ResponseReturnValue:
         try:
             user = accounts.reset_password(token, form.password.data)
         except TokenError as error:
-            return render_template(
-                "auth/link_problem.html", message=token_message(error.problem)
-            ), 400
-        start_session(user, remember=False)
+            return link_problem(error)
+        _sign_in(user, remember=False)
         flash(
             _("Your password is changed. You are signed in, and signed out everywhere else."),
             "success",

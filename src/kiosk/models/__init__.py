@@ -2,6 +2,7 @@
 
 from kiosk.models.audit import AuditEvent
 from kiosk.models.base import Base
+from kiosk.models.cart import Cart, CartLine
 from kiosk.models.catalog import Category, Product, ProductImage, UnitMeasure
 from kiosk.models.customer import Address, RecoveryCode, Role, User
 from kiosk.models.inventory import (
@@ -16,6 +17,8 @@ __all__ = [
     "Address",
     "AuditEvent",
     "Base",
+    "Cart",
+    "CartLine",
     "Category",
     "InventoryMovement",
     "MailStatus",
