@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kiosk.auth.forms import EmptyForm
+from kiosk.errors import render_error
 from kiosk.hypermedia import render_page, safe_next, wants_fragment
 from kiosk.services import cart
 from kiosk.services.cart import CartOwner, CartProblem
@@ -81,12 +82,7 @@ def change(line_id: int) -> ResponseReturnValue:
         flash(str(problem), "error")
         status = 422
     except LookupError:
-        return render_template(
-            "errors/error.html",
-            code=404,
-            title=_("Page not found"),
-            message=_("This item is not in your cart."),
-        ), 404
+        return render_error(404, _("This item is not in your cart."))
     return _cart_region(status) if wants_fragment() else redirect(url_for("cart.show"), code=303)
 
 
@@ -99,11 +95,6 @@ def remove(line_id: int) -> ResponseReturnValue:
     try:
         cart.remove(cart_owner(), line_id)
     except LookupError:
-        return render_template(
-            "errors/error.html",
-            code=404,
-            title=_("Page not found"),
-            message=_("This item is not in your cart."),
-        ), 404
+        return render_error(404, _("This item is not in your cart."))
     flash(_("The item is removed from your cart."), "success")
     return _cart_region() if wants_fragment() else redirect(url_for("cart.show"), code=303)
