@@ -43,3 +43,34 @@ def test_migrations_go_down_and_up_again(database_url: str, tmp_path: Path) -> N
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
         db.engine.dispose()
+
+
+def test_upgrading_keeps_the_shops_data(database_url: str, tmp_path: Path) -> None:
+    """Rebuilding a table (SQLite batch mode) must not cascade into its children."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'keep.sqlite3'}"
+    else:
+        from tests.postgres import create_database
+
+        url = create_database(database_url.rsplit("/", 1)[0], f"keep_{tmp_path.name[-20:]}")
+    app = create_app(settings_for(url, tmp_path))
+    with app.app_context():
+        upgrade(revision="0002")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO product (id, slug, sku, name, description, price_cents, currency,"
+                " vat_class, delivery_time, weight_grams, is_active, is_featured, stock_on_hand,"
+                " search_text, created_at, updated_at) VALUES (1, 'tee', 'T-1', 'Tee', '', 450,"
+                " 'EUR', 'reduced', '', 0, true, false, 7, 'tee', '2026-01-01 00:00:00',"
+                " '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO product_image (product_id, position, filename, alt)"
+                " VALUES (1, 0, 'tee.webp', 'Tee')"
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM product_image").scalar() == 1
+            movements = conn.exec_driver_sql("SELECT kind, quantity FROM inventory_movement").all()
+            assert [tuple(m) for m in movements] == [("adjustment", 7)]
+        db.engine.dispose()
