@@ -149,6 +149,8 @@ def load_settings(
         "KIOSK_RATE_LIMITS": dict(DEFAULT_RATE_LIMITS),
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A moving window: no burst of twice the limit around a minute's turn.
+        "RATELIMIT_STRATEGY": "moving-window",
         "WTF_CSRF_TIME_LIMIT": None,
         "SEND_FILE_MAX_AGE_DEFAULT": 0 if kiosk_env == "development" else 3600,
         "JSON_SORT_KEYS": False,
