@@ -12,6 +12,14 @@ from kiosk.extensions import db
 from kiosk.models import Base
 from kiosk.services.health import migration_heads
 from tests.conftest import settings_for
+from tests.postgres import create_database
+
+
+def _empty_database(database_url: str, tmp_path: Path) -> str:
+    """A database of this backend's kind for one test, so the shared one keeps its schema."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'own.sqlite3'}"
+    return create_database(database_url.rsplit("/", 1)[0], f"own_{tmp_path.name[-20:]}")
 
 
 def test_models_and_migrations_agree(app: Flask) -> None:
@@ -27,14 +35,7 @@ def test_database_is_at_the_newest_revision(app: Flask) -> None:
 
 
 def test_migrations_go_down_and_up_again(database_url: str, tmp_path: Path) -> None:
-    # A database of its own, so the shared one keeps its schema.
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'updown.sqlite3'}"
-    else:
-        from tests.postgres import create_database
-
-        url = create_database(database_url.rsplit("/", 1)[0], f"updown_{tmp_path.name[-20:]}")
-    app = create_app(settings_for(url, tmp_path))
+    app = create_app(settings_for(_empty_database(database_url, tmp_path), tmp_path))
     with app.app_context():
         upgrade()
         downgrade(revision="base")
@@ -47,13 +48,7 @@ def test_migrations_go_down_and_up_again(database_url: str, tmp_path: Path) -> N
 
 def test_upgrading_keeps_the_shops_data(database_url: str, tmp_path: Path) -> None:
     """Rebuilding a table (SQLite batch mode) must not cascade into its children."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'keep.sqlite3'}"
-    else:
-        from tests.postgres import create_database
-
-        url = create_database(database_url.rsplit("/", 1)[0], f"keep_{tmp_path.name[-20:]}")
-    app = create_app(settings_for(url, tmp_path))
+    app = create_app(settings_for(_empty_database(database_url, tmp_path), tmp_path))
     with app.app_context():
         upgrade(revision="0002")
         with db.engine.begin() as conn:
