@@ -125,7 +125,6 @@ def load_settings(
         "KIOSK_MAIL_FROM": env.get("KIOSK_MAIL_FROM", "Kiosk <shop@example.org>"),
         "KIOSK_MAIL_MAX_ATTEMPTS": _int(env, "KIOSK_MAIL_MAX_ATTEMPTS", 10),
         "KIOSK_MAIL_FLUSH_AFTER_REQUEST": _flag(env.get("KIOSK_MAIL_FLUSH_AFTER_REQUEST"), True),
-        "KIOSK_STAFF_EMAIL": env.get("KIOSK_STAFF_EMAIL", ""),
         "KIOSK_BASE_URL": env.get("KIOSK_BASE_URL", ""),
         "SMTP_HOST": env.get("SMTP_HOST", "localhost"),
         "SMTP_PORT": _int(env, "SMTP_PORT", 587),

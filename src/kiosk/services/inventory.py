@@ -141,15 +141,23 @@ def _active(session: Session, holder: str) -> list[StockReservation]:
     return sorted(session.scalars(stmt), key=lambda r: r.product_id)
 
 
-def _give_back(session: Session, reservation: StockReservation, reason: str) -> None:
-    if not _settle(session, reservation, ReservationStatus.RELEASED):
-        return
+def _end_hold(
+    session: Session, reservation: StockReservation, outcome: ReservationStatus, reason: str
+) -> bool:
+    """End an ACTIVE hold: released (stock stays) or sold (stock leaves). False if already ended."""
+    if not _settle(session, reservation, outcome):
+        return False
+    sold = outcome is ReservationStatus.SOLD
+    changes = {"stock_reserved": Product.stock_reserved - reservation.quantity}
+    if sold:
+        changes["stock_on_hand"] = Product.stock_on_hand - reservation.quantity
     session.execute(
         update(Product)
         .where(Product.id == reservation.product_id)
-        .values(stock_reserved=Product.stock_reserved - reservation.quantity)
+        .values(changes)
         .execution_options(synchronize_session=False)
     )
+    # One movement for each counter that changed.
     _move(
         session,
         reservation.product_id,
@@ -158,40 +166,7 @@ def _give_back(session: Session, reservation: StockReservation, reason: str) -> 
         reason,
         reservation_id=reservation.id,
     )
-
-
-def release(session: Session, holder: str, reason: str) -> int:
-    """Give back everything a checkout holds (cancelled, payment failed). Returns the lines."""
-    reservations = _active(session, holder)
-    for reservation in reservations:
-        _give_back(session, reservation, reason)
-    return len(reservations)
-
-
-def sell(session: Session, holder: str, reason: str) -> dict[int, int]:
-    """Turn a checkout's holds into a sale: stock leaves on hand and reserved together."""
-    sold: dict[int, int] = {}
-    for reservation in _active(session, holder):
-        if not _settle(session, reservation, ReservationStatus.SOLD):
-            continue
-        session.execute(
-            update(Product)
-            .where(Product.id == reservation.product_id)
-            .values(
-                stock_on_hand=Product.stock_on_hand - reservation.quantity,
-                stock_reserved=Product.stock_reserved - reservation.quantity,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        # The hold ends and the stock leaves: one movement for each counter.
-        _move(
-            session,
-            reservation.product_id,
-            MovementKind.RELEASE,
-            -reservation.quantity,
-            reason,
-            reservation_id=reservation.id,
-        )
+    if sold:
         _move(
             session,
             reservation.product_id,
@@ -200,8 +175,24 @@ def sell(session: Session, holder: str, reason: str) -> dict[int, int]:
             reason,
             reservation_id=reservation.id,
         )
-        sold[reservation.product_id] = reservation.quantity
-    return sold
+    return True
+
+
+def release(session: Session, holder: str, reason: str) -> int:
+    """Give back everything a checkout holds (cancelled, payment failed). Returns the lines."""
+    reservations = _active(session, holder)
+    for reservation in reservations:
+        _end_hold(session, reservation, ReservationStatus.RELEASED, reason)
+    return len(reservations)
+
+
+def sell(session: Session, holder: str, reason: str) -> dict[int, int]:
+    """Turn a checkout's holds into a sale: stock leaves on hand and reserved together."""
+    return {
+        reservation.product_id: reservation.quantity
+        for reservation in _active(session, holder)
+        if _end_hold(session, reservation, ReservationStatus.SOLD, reason)
+    }
 
 
 def _release_due(session: Session, now: datetime, product_ids: Sequence[int] | None = None) -> int:
@@ -212,7 +203,7 @@ def _release_due(session: Session, now: datetime, product_ids: Sequence[int] | N
         stmt = stmt.where(StockReservation.product_id.in_(list(product_ids)))
     due = sorted(session.scalars(stmt), key=lambda r: r.product_id)
     for reservation in due:
-        _give_back(session, reservation, "reservation expired")
+        _end_hold(session, reservation, ReservationStatus.RELEASED, "reservation expired")
     return len(due)
 
 
