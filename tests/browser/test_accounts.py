@@ -190,3 +190,16 @@ def test_change_password_on_the_security_page(page: Page, smtp: CapturingSMTP) -
     page.locator("#pw-new_password").fill("purple elephants juggle quietly")
     page.get_by_role("button", name="Change password").click()
     expect(page.locator(".flash")).to_contain_text("Your password is changed.")
+
+
+def test_unverified_account_asks_for_the_link(page: Page, smtp: CapturingSMTP) -> None:
+    """Signed in before confirming: account pages wait, and the link can be sent again."""
+    email = _email()
+    _register(page, email)
+    _sign_in(page, email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Please confirm your email address")
+    page.get_by_role("button", name="Send the link again").click()
+    expect(page.locator(".flash")).to_contain_text("We sent the link again.")
+    page.goto(_link_from_mail(smtp, email, "/verify/"))
+    page.goto("/account")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")

@@ -83,3 +83,15 @@ def too_wide(page: Page, width: int) -> list[str]:
         width,
     )
     return elements
+
+
+def test_legal_pages_are_linked_from_every_page(page: Page) -> None:
+    """Imprint, privacy policy and shipping are one click away from the footer."""
+    for name, heading in (
+        ("Imprint", "Imprint"),
+        ("Privacy policy", "Privacy policy"),
+        ("Shipping and delivery", "Shipping and delivery"),
+    ):
+        page.goto("/")
+        page.get_by_role("contentinfo").get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
