@@ -20,37 +20,8 @@ from wtforms.validators import (
 from kiosk.auth.forms import AcceptablePassword, PasswordPolicyForm, strip
 from kiosk.i18n import LANGUAGE_NAMES
 from kiosk.services.passwords import MAX_LENGTH
+from kiosk.services.shipping import EU_COUNTRIES
 
-# Shipping destinations to start with: the EU member states.
-EU_COUNTRIES = (
-    "AT",
-    "BE",
-    "BG",
-    "CY",
-    "CZ",
-    "DE",
-    "DK",
-    "EE",
-    "ES",
-    "FI",
-    "FR",
-    "GR",
-    "HR",
-    "HU",
-    "IE",
-    "IT",
-    "LT",
-    "LU",
-    "LV",
-    "MT",
-    "NL",
-    "PL",
-    "PT",
-    "RO",
-    "SE",
-    "SI",
-    "SK",
-)
 PHONE = Regexp(r"^[0-9 +()/.-]*$", message=_l("Use digits, spaces and + ( ) / . - only."))
 
 

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kiosk.account.forms import (
-    EU_COUNTRIES,
     AddressForm,
     ChangeEmailForm,
     ChangePasswordForm,
@@ -30,6 +29,7 @@ from kiosk.limits import rate
 from kiosk.services import accounts
 from kiosk.services import addresses as address_book
 from kiosk.services import two_factor as totp
+from kiosk.services.shipping import EU_COUNTRIES
 from kiosk.services.tokens import TokenError
 
 bp = Blueprint("account", __name__, url_prefix="/account")

@@ -1,0 +1,161 @@
+"""Shipping methods: read from a TOML file the owner edits, priced for one cart.
+
+The file is checked when the app starts, so a typo stops the shop with a clear
+message instead of surfacing at checkout. See data/shipping.toml for the format.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.money import Money
+
+EU_COUNTRIES = (
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+)  # fmt: skip
+
+
+class ShippingConfigError(ValueError):
+    """The shipping file is malformed; the message names the method and the field."""
+
+
+@dataclass(frozen=True)
+class ShippingMethod:
+    code: str
+    names: Mapping[str, str]
+    delivery: Mapping[str, str]
+    countries: frozenset[str]
+    kind: str  # "flat" or "weight"
+    price_cents: int = 0
+    tiers: tuple[tuple[int, int], ...] = ()  # (up to grams, cents), ascending
+    free_above_cents: int | None = None
+
+    def name(self, locale: str) -> str:
+        return self.names.get(locale) or next(iter(self.names.values()))
+
+    def delivery_time(self, locale: str) -> str:
+        return self.delivery.get(locale) or next(iter(self.delivery.values()), "")
+
+    def cost(self, goods: Money, weight_grams: int) -> Money | None:
+        """What this method costs for a cart, or None if it cannot carry it."""
+        if self.kind == "weight":
+            cents = next((price for limit, price in self.tiers if weight_grams <= limit), None)
+            if cents is None:
+                return None
+        else:
+            cents = self.price_cents
+        if self.free_above_cents is not None and goods.cents >= self.free_above_cents:
+            cents = 0
+        return Money(cents, goods.currency)
+
+
+@dataclass(frozen=True)
+class ShippingQuote:
+    method: ShippingMethod
+    cost: Money
+
+
+def _cents(raw: Any, where: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise ShippingConfigError(f"{where} must be a whole number of cents, 0 or more")
+    return raw
+
+
+def _texts(raw: Any, where: str) -> dict[str, str]:
+    if isinstance(raw, str):
+        return {"de": raw}
+    if not isinstance(raw, dict) or not raw or not all(isinstance(v, str) for v in raw.values()):
+        raise ShippingConfigError(f"{where} must be a text or a table of texts per language")
+    return dict(raw)
+
+
+def _countries(raw: Any, leave_out: Any, where: str) -> frozenset[str]:
+    codes = list(EU_COUNTRIES) if raw == "EU" else raw
+    if not isinstance(codes, list) or not codes:
+        raise ShippingConfigError(f'{where}: countries must be "EU" or a list of country codes')
+    unknown = [c for c in [*codes, *(leave_out or [])] if c not in EU_COUNTRIES]
+    if unknown:
+        raise ShippingConfigError(f"{where}: unknown or non-EU country codes {unknown}")
+    return frozenset(codes) - frozenset(leave_out or [])
+
+
+def parse_methods(document: Mapping[str, Any]) -> list[ShippingMethod]:
+    methods = []
+    for number, raw in enumerate(document.get("method", []), start=1):
+        where = f"method {number} ({raw.get('code', 'no code')})"
+        code = raw.get("code")
+        if not isinstance(code, str) or not code.replace("-", "").isalnum() or len(code) > 40:
+            raise ShippingConfigError(f"{where}: code must be letters, digits and hyphens")
+        kind = raw.get("kind")
+        tiers: tuple[tuple[int, int], ...] = ()
+        price = 0
+        if kind == "flat":
+            price = _cents(raw.get("price"), f"{where}: price")
+        elif kind == "weight":
+            raw_tiers = raw.get("tiers")
+            if not isinstance(raw_tiers, list) or not raw_tiers:
+                raise ShippingConfigError(f"{where}: a weight method needs tiers")
+            try:
+                tiers = tuple(
+                    (_cents(limit, f"{where}: tier"), _cents(cents, f"{where}: tier"))
+                    for limit, cents in raw_tiers
+                )
+            except (TypeError, ValueError) as exc:
+                raise ShippingConfigError(f"{where}: tiers are [grams, cents] pairs") from exc
+            if [limit for limit, _ in tiers] != sorted({limit for limit, _ in tiers}):
+                raise ShippingConfigError(f"{where}: tiers must rise in weight")
+        else:
+            raise ShippingConfigError(f'{where}: kind must be "flat" or "weight"')
+        free_above = raw.get("free_above")
+        methods.append(
+            ShippingMethod(
+                code=code,
+                names=_texts(raw.get("name"), f"{where}: name"),
+                delivery=_texts(raw.get("delivery", ""), f"{where}: delivery")
+                if raw.get("delivery")
+                else {},
+                countries=_countries(raw.get("countries"), raw.get("except"), where),
+                kind=kind,
+                price_cents=price,
+                tiers=tiers,
+                free_above_cents=None
+                if free_above is None
+                else _cents(free_above, f"{where}: free_above"),
+            )
+        )
+    if len({m.code for m in methods}) != len(methods):
+        raise ShippingConfigError("two shipping methods share a code")
+    if not methods:
+        raise ShippingConfigError("the shipping file defines no method")
+    return methods
+
+
+def load_methods(path: Path) -> list[ShippingMethod]:
+    try:
+        with path.open("rb") as file:
+            return parse_methods(tomllib.load(file))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ShippingConfigError(f"{path}: {exc}") from exc
+
+
+def quotes(
+    methods: Sequence[ShippingMethod], country: str, goods: Money, weight_grams: int
+) -> list[ShippingQuote]:
+    """The methods that deliver this cart to `country`, with their cost, cheapest first."""
+    found = []
+    for method in methods:
+        if country not in method.countries:
+            continue
+        cost = method.cost(goods, weight_grams)
+        if cost is not None:
+            found.append(ShippingQuote(method, cost))
+    return sorted(found, key=lambda q: q.cost.cents)
+
+
+def destinations(methods: Sequence[ShippingMethod]) -> list[str]:
+    return sorted({country for method in methods for country in method.countries})
