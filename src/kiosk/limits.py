@@ -23,6 +23,7 @@ DEFAULT_RATE_LIMITS = {
     "resend_verification": "3 per hour",
     "account_change": "10 per hour",
     "two_factor_setup": "10 per minute",
+    "stock_alert": "5 per minute;20 per hour",
 }
 
 

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
 
+from kiosk.auth.forms import EmptyForm
+from kiosk.auth.views import link_problem
+from kiosk.catalog.forms import StockAlertForm
+from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page
-from kiosk.services import catalog
+from kiosk.limits import rate
+from kiosk.models import Product
+from kiosk.services import catalog, stock_alerts
+from kiosk.services.stock_alerts import AlertRequest
+from kiosk.services.tokens import TokenError
 
 bp = Blueprint("catalog", __name__)
 
@@ -44,24 +67,92 @@ def category(slug: str) -> Response:
     return _listing(slug)
 
 
-@bp.get("/p/<slug>")
-def product(slug: str) -> str:
-    """One product with gallery, price details, delivery time and stock."""
+def _product_or_404(slug: str) -> Product:
     item = catalog.get_product(slug)
     if item is None:
         abort(404)
+    return item
+
+
+def _alert_form() -> FlaskForm:
+    """A guest names an address; a signed-in shopper is mailed at the account's."""
+    return EmptyForm() if current_user.is_authenticated else StockAlertForm()
+
+
+def _product_page(
+    item: Product, alert_form: FlaskForm, image_index: int = 0, status: int = 200
+) -> ResponseReturnValue:
     tree = catalog.category_tree()
-    try:
-        image_index = int(request.args.get("image", "0"))
-    except ValueError:
-        image_index = 0
-    if not 0 <= image_index < len(item.images):
-        image_index = 0
-    return render_template(
+    page = render_template(
         "catalog/product.html",
         product=item,
         tree=tree,
         trail=tree.ancestors(item.category_id),
         image_index=image_index,
         low_stock=current_app.config["KIOSK_LOW_STOCK_HINT"],
+        alert_form=alert_form,
     )
+    return page, status
+
+
+@bp.get("/p/<slug>")
+def product(slug: str) -> ResponseReturnValue:
+    """One product with gallery, price details, delivery time and stock."""
+    item = _product_or_404(slug)
+    try:
+        image_index = int(request.args.get("image", "0"))
+    except ValueError:
+        image_index = 0
+    if not 0 <= image_index < len(item.images):
+        image_index = 0
+    return _product_page(item, _alert_form(), image_index)
+
+
+@bp.post("/p/<slug>/notify")
+@limiter.limit(rate("stock_alert"), methods=["POST"])
+def notify(slug: str) -> ResponseReturnValue:
+    """Ask for one mail when a sold-out product is back. The answer is the same
+    whether or not the address was on the list already."""
+    item = _product_or_404(slug)
+    form = _alert_form()
+    if not form.validate_on_submit():
+        return _product_page(item, form, status=422)
+    try:
+        outcome = stock_alerts.request_alert(
+            item.id,
+            form.email.data if isinstance(form, StockAlertForm) else None,
+            current_user.id if current_user.is_authenticated else None,
+            str(get_locale()),
+        )
+    except LookupError:
+        abort(404)
+    if outcome is AlertRequest.SUBSCRIBED:
+        flash(_("We will mail you once when %(name)s is back in stock.", name=item.name), "success")
+    elif outcome is AlertRequest.IN_STOCK:
+        flash(_("Good news: %(name)s is in stock.", name=item.name), "success")
+    else:
+        flash(
+            _(
+                "Thank you. If this address is not on the list yet, "
+                "we have sent it a link to confirm."
+            ),
+            "success",
+        )
+    return redirect(url_for("catalog.product", slug=slug), code=303)
+
+
+@bp.get("/back-in-stock/confirm/<token>")
+def confirm_stock_alert(token: str) -> ResponseReturnValue:
+    """The double opt-in link for a back-in-stock mail."""
+    try:
+        confirmed = stock_alerts.confirm_alert(token)
+    except TokenError as error:
+        return link_problem(error)
+    if confirmed.in_stock:
+        flash(_("Good news: %(name)s is in stock.", name=confirmed.product_name), "success")
+    else:
+        flash(
+            _("We will mail you once when %(name)s is back in stock.", name=confirmed.product_name),
+            "success",
+        )
+    return redirect(url_for("catalog.product", slug=confirmed.product_slug), code=303)

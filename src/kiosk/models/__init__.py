@@ -12,6 +12,7 @@ from kiosk.models.inventory import (
     StockReservation,
 )
 from kiosk.models.mail import MailStatus, OutboxAttachment, OutboxMessage
+from kiosk.models.stock_alert import StockAlert
 
 __all__ = [
     "Address",
@@ -30,6 +31,7 @@ __all__ = [
     "RecoveryCode",
     "ReservationStatus",
     "Role",
+    "StockAlert",
     "StockReservation",
     "UnitMeasure",
     "User",

@@ -31,6 +31,7 @@ from kiosk.models import (
     StockReservation,
 )
 from kiosk.models.base import utcnow
+from kiosk.services import stock_alerts
 from kiosk.services.uow import read_session, unit_of_work
 
 
@@ -175,6 +176,7 @@ def _end_hold(
             reason,
             reservation_id=reservation.id,
         )
+        stock_alerts.stock_changed(session, reservation.product_id, -reservation.quantity)
     return True
 
 
@@ -224,6 +226,7 @@ def restock(product_id: int, quantity: int, reason: str, actor_id: int | None = 
             .execution_options(synchronize_session=False)
         )
         _move(session, product_id, MovementKind.RESTOCK, quantity, reason, actor_id)
+        stock_alerts.stock_changed(session, product_id, quantity)
 
 
 class StockBelowReserved(ValueError):
@@ -251,6 +254,7 @@ def set_stock(
         raise StockBelowReserved(f"product {product_id}: {level} is below the reserved stock")
     if level != current:
         _move(session, product_id, MovementKind.ADJUSTMENT, level - current, reason, actor_id)
+        stock_alerts.stock_changed(session, product_id, level - current)
     return level - current
 
 
