@@ -69,6 +69,23 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.signin"
     login_manager.login_message = None  # the sign-in page says what to do
     login_manager.session_protection = "basic"
+    register_shipping_methods(app)
+
+
+def register_shipping_methods(app: Flask) -> None:
+    """Read the owner's shipping file once; a mistake in it stops the start with its reason."""
+    from pathlib import Path
+
+    from kiosk.config import ConfigError
+    from kiosk.services.shipping import ShippingConfigError, load_methods
+
+    path = Path(app.config["KIOSK_SHIPPING_FILE"])
+    try:
+        app.extensions["kiosk.shipping"] = load_methods(
+            path if path.is_absolute() else PROJECT_ROOT / path
+        )
+    except ShippingConfigError as exc:
+        raise ConfigError(f"KIOSK_SHIPPING_FILE: {exc}") from exc
 
 
 def register_blueprints(app: Flask) -> None:
@@ -76,11 +93,23 @@ def register_blueprints(app: Flask) -> None:
     from kiosk.auth.views import bp as auth_bp
     from kiosk.cart.views import bp as cart_bp
     from kiosk.catalog.views import bp as catalog_bp
+    from kiosk.checkout.views import bp as checkout_bp
     from kiosk.core.views import bp as core_bp
     from kiosk.legal.views import bp as legal_bp
+    from kiosk.orders.views import bp as orders_bp
     from kiosk.staff.views import bp as staff_bp
 
-    for blueprint in (core_bp, catalog_bp, cart_bp, legal_bp, auth_bp, account_bp, staff_bp):
+    for blueprint in (
+        core_bp,
+        catalog_bp,
+        cart_bp,
+        checkout_bp,
+        orders_bp,
+        legal_bp,
+        auth_bp,
+        account_bp,
+        staff_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from kiosk.services import accounts, demo, inventory, mail, product_csv
+from kiosk.models import CouponKind
+from kiosk.money import Money, parse_decimal_percent
+from kiosk.services import accounts, coupons, demo, inventory, mail, product_csv
 
 kiosk_cli = AppGroup("kiosk", help="Kiosk shop commands.")
 
@@ -122,3 +127,64 @@ def mail_worker_command(interval: float, passes: int) -> None:
 def release_expired_command() -> None:
     """Give back stock held by checkouts whose reservation has run out (for a timer)."""
     click.echo(f"Released {inventory.release_expired()} expired reservation(s).")
+
+
+def _when(value: str | None) -> datetime | None:
+    """A local date or date-time from the command line, as UTC."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2026-12-24 or 2026-12-24T18:00"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return moment.astimezone(UTC)
+
+
+@kiosk_cli.command("create-coupon")
+@click.argument("code")
+@click.option("--percent", help="Percent off the items, e.g. 10 or 12.5.")
+@click.option("--amount", help="A fixed amount off the items, e.g. 5 or 7.50.")
+@click.option("--min-order", default="0", show_default=True, help="Minimum value of the items.")
+@click.option("--valid-from", help="First day (shop time zone), e.g. 2026-12-01.")
+@click.option("--valid-until", help="Valid until, exclusive, e.g. 2027-01-01.")
+@click.option("--max-uses", type=click.IntRange(min=1), help="Uses in total.")
+@click.option("--per-customer", type=click.IntRange(min=1), help="Uses per customer (email).")
+def create_coupon_command(
+    code: str,
+    percent: str | None,
+    amount: str | None,
+    min_order: str,
+    valid_from: str | None,
+    valid_until: str | None,
+    max_uses: int | None,
+    per_customer: int | None,
+) -> None:
+    """Add a coupon code: a percentage or a fixed amount off the items."""
+    if (percent is None) == (amount is None):
+        raise click.UsageError("give either --percent or --amount")
+    currency = current_app.config["KIOSK_CURRENCY"]
+    try:
+        if percent is not None:
+            kind, value = CouponKind.PERCENT, parse_decimal_percent(percent)
+        else:
+            kind, value = CouponKind.FIXED, Money.parse(amount or "", currency).cents
+        coupon = coupons.create(
+            coupons.NewCoupon(
+                code=code,
+                kind=kind,
+                value=value,
+                currency=currency,
+                min_order_cents=Money.parse(min_order, currency).cents,
+                valid_from=_when(valid_from),
+                valid_until=_when(valid_until),
+                max_uses=max_uses,
+                max_uses_per_customer=per_customer,
+            )
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Coupon {coupon.code} created.")

@@ -106,6 +106,19 @@ def load_settings(
         ),
         "KIOSK_SELLER_EMAIL": env.get("KIOSK_SELLER_EMAIL", "shop@example.org"),
         "KIOSK_SELLER_VAT_ID": env.get("KIOSK_SELLER_VAT_ID", "[Placeholder] DE000000000"),
+        # Checkout: stock is held this long; shipping methods come from a TOML file.
+        "KIOSK_RESERVATION_MINUTES": _int(env, "KIOSK_RESERVATION_MINUTES", 15),
+        "KIOSK_SHIPPING_FILE": env.get("KIOSK_SHIPPING_FILE") or str(DATA_DIR / "shipping.toml"),
+        # Ask for a ticked terms box before an order (German law does not require one).
+        "KIOSK_TERMS_CHECKBOX": _flag(env.get("KIOSK_TERMS_CHECKBOX"), False),
+        # Bank transfer (prepayment): where the money goes, and within how many days.
+        "KIOSK_BANK_ACCOUNT_HOLDER": env.get(
+            "KIOSK_BANK_ACCOUNT_HOLDER", "[Placeholder] Shop owner"
+        ),
+        "KIOSK_BANK_IBAN": env.get("KIOSK_BANK_IBAN", "[Placeholder] DE00 0000 0000 0000 0000 00"),
+        "KIOSK_BANK_BIC": env.get("KIOSK_BANK_BIC", "[Placeholder] XXXXDEXXXXX"),
+        "KIOSK_BANK_NAME": env.get("KIOSK_BANK_NAME", "[Placeholder] Bank"),
+        "KIOSK_PREPAYMENT_DAYS": _int(env, "KIOSK_PREPAYMENT_DAYS", 7),
         "KIOSK_PAGE_SIZE": _int(env, "KIOSK_PAGE_SIZE", 24),
         "KIOSK_LOW_STOCK_HINT": _int(env, "KIOSK_LOW_STOCK_HINT", 5),
         "KIOSK_PROXY_FIX": _int(env, "KIOSK_PROXY_FIX", 0),

@@ -46,7 +46,7 @@ def media_url(filename: str) -> str:
 
 def country_options() -> list[tuple[str, str]]:
     """The shipping countries with their names in the page's language, by name."""
-    from kiosk.account.forms import EU_COUNTRIES
+    from kiosk.services.shipping import EU_COUNTRIES
 
     names = get_locale().territories if get_locale() else {}
     return sorted(((code, names.get(code, code)) for code in EU_COUNTRIES), key=lambda c: c[1])
@@ -79,6 +79,39 @@ def cart_count() -> int:
     return item_count(cart_owner())
 
 
+def vat_percent(rate_bp: int) -> str:
+    """1900 basis points as "19 %" in the page's language."""
+    return f"{format_decimal(rate_bp / 100)} %"
+
+
+def country_name(code: str) -> str:
+    locale = get_locale()
+    return str(locale.territories.get(code, code)) if locale else code
+
+
+def payment_method_name(method: str) -> str:
+    from flask_babel import gettext as _
+
+    names: dict[str, str] = {"bank_transfer": _("Bank transfer (prepayment)")}
+    return names.get(method, method)
+
+
+def order_status_name(status: str) -> str:
+    from flask_babel import gettext as _
+
+    names: dict[str, str] = {
+        "awaiting_payment": _("awaiting payment"),
+        "paid": _("paid"),
+        "processing": _("processing"),
+        "shipped": _("shipped"),
+        "delivered": _("delivered"),
+        "cancelled": _("cancelled"),
+        "refunded": _("refunded"),
+        "returned": _("returned"),
+    }
+    return names.get(status, status)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
@@ -91,6 +124,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_local_datetime
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["vat_percent"] = vat_percent
+    app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals.update(
         asset_url=asset_url,
         media_url=media_url,
@@ -99,6 +134,8 @@ def register(app: Flask) -> None:
         product_card=product_card,
         cached_fragment=cached_fragment,
         cart_count=cart_count,
+        payment_method_name=payment_method_name,
+        order_status_name=order_status_name,
         password_min_length=MIN_LENGTH,
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
+
+from kiosk.money import Money
 
 bp = Blueprint("legal", __name__)
 
@@ -10,7 +12,24 @@ bp = Blueprint("legal", __name__)
 @bp.get("/shipping")
 def shipping() -> str:
     """Shipping costs and delivery times, linked from every price."""
-    return render_template("legal/shipping.html")
+    currency = current_app.config["KIOSK_CURRENCY"]
+    return render_template(
+        "legal/shipping.html",
+        methods=current_app.extensions["kiosk.shipping"],
+        money_of=lambda cents: Money(cents, currency),
+    )
+
+
+@bp.get("/terms")
+def terms() -> str:
+    """The terms and conditions (AGB); each order records the version it was placed under."""
+    return render_template("legal/terms.html")
+
+
+@bp.get("/withdrawal")
+def withdrawal() -> str:
+    """The withdrawal policy and model form (§312g BGB, Art. 246a EGBGB)."""
+    return render_template("legal/withdrawal.html")
 
 
 @bp.get("/imprint")

@@ -4,6 +4,7 @@ from kiosk.models.audit import AuditEvent
 from kiosk.models.base import Base
 from kiosk.models.cart import Cart, CartLine
 from kiosk.models.catalog import Category, Product, ProductImage, UnitMeasure
+from kiosk.models.coupon import Coupon, CouponKind, CouponRedemption
 from kiosk.models.customer import Address, RecoveryCode, Role, User
 from kiosk.models.inventory import (
     InventoryMovement,
@@ -12,6 +13,7 @@ from kiosk.models.inventory import (
     StockReservation,
 )
 from kiosk.models.mail import MailStatus, OutboxAttachment, OutboxMessage
+from kiosk.models.order import Order, OrderLine, OrderStatus
 from kiosk.models.stock_alert import StockAlert
 
 __all__ = [
@@ -21,9 +23,15 @@ __all__ = [
     "Cart",
     "CartLine",
     "Category",
+    "Coupon",
+    "CouponKind",
+    "CouponRedemption",
     "InventoryMovement",
     "MailStatus",
     "MovementKind",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
     "OutboxAttachment",
     "OutboxMessage",
     "Product",

@@ -46,8 +46,11 @@ def parse_quantity(raw: str | None) -> int:
     return quantity
 
 
-def _find(session: Session, owner: CartOwner) -> Cart | None:
+def find_cart(session: Session, owner: CartOwner, lock: bool = False) -> Cart | None:
+    """The owner's cart with its lines; `lock` takes its row lock until the transaction ends."""
     stmt = select(Cart).options(selectinload(Cart.lines).selectinload(CartLine.product))
+    if lock:
+        stmt = stmt.with_for_update(of=Cart)
     if owner.user_id is not None:
         return session.scalar(stmt.where(Cart.user_id == owner.user_id))
     if owner.token:
@@ -56,7 +59,7 @@ def _find(session: Session, owner: CartOwner) -> Cart | None:
 
 
 def _find_or_create(session: Session, owner: CartOwner) -> Cart:
-    cart = _find(session, owner)
+    cart = find_cart(session, owner)
     if cart is None:
         cart = Cart(token=owner.token or secrets.token_urlsafe(32), user_id=owner.user_id)
         session.add(cart)
@@ -96,7 +99,7 @@ def add(owner: CartOwner, product_id: int, quantity: int) -> Cart:
 
 
 def _own_line(session: Session, owner: CartOwner, line_id: int) -> CartLine:
-    cart = _find(session, owner)
+    cart = find_cart(session, owner)
     line = next((line for line in cart.lines if line.id == line_id), None) if cart else None
     if line is None:  # not in this shopper's cart: as if it did not exist
         raise LookupError(line_id)
@@ -125,7 +128,7 @@ def merge_into_account(token: str | None, user_id: int) -> list[str]:
         return []
     notes: list[str] = []
     with unit_of_work() as session:
-        guest = _find(session, CartOwner(token=token))
+        guest = find_cart(session, CartOwner(token=token))
         if guest is None or not guest.lines:
             return []
         account = _find_or_create(session, CartOwner(user_id=user_id))
@@ -188,7 +191,7 @@ class CartView:
 
 def view(owner: CartOwner, currency: str = "EUR") -> CartView:
     """The cart at today's prices, with what changed since the shopper added things."""
-    cart = _find(read_session(), owner)
+    cart = find_cart(read_session(), owner)
     lines = []
     for line in cart.lines if cart else []:
         product = line.product
@@ -218,5 +221,5 @@ def item_count(owner: CartOwner) -> int:
     """For the header badge."""
     if owner.user_id is None and not owner.token:
         return 0
-    cart = _find(read_session(), owner)
+    cart = find_cart(read_session(), owner)
     return sum(line.quantity for line in cart.lines) if cart else 0

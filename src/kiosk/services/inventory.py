@@ -142,6 +142,12 @@ def _active(session: Session, holder: str) -> list[StockReservation]:
     return sorted(session.scalars(stmt), key=lambda r: r.product_id)
 
 
+def held(session: Session, holder: str, now: datetime | None = None) -> dict[int, int]:
+    """What a checkout holds and still may: {product id: quantity} of its unexpired holds."""
+    now = now or utcnow()
+    return {r.product_id: r.quantity for r in _active(session, holder) if r.expires_at > now}
+
+
 def _end_hold(
     session: Session, reservation: StockReservation, outcome: ReservationStatus, reason: str
 ) -> bool:

@@ -1,0 +1,396 @@
+"""Checkout: address → shipping → payment → review, each a GET page with a POST form.
+
+What the shopper chose lives in one namespaced part of the session
+(`session["checkout"]`), so Back, reload and a second tab all see the same
+state; a step whose earlier steps are missing redirects to the first missing
+one. Every step page (re)holds the cart's stock for this checkout.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from kiosk.auth.forms import EmptyForm
+from kiosk.cart.views import cart_owner
+from kiosk.checkout.forms import (
+    NO_CSRF,
+    AddressChoiceForm,
+    CheckoutAddressForm,
+    ContactForm,
+    CouponForm,
+    PlaceOrderForm,
+)
+from kiosk.hypermedia import render_page
+from kiosk.models import Address
+from kiosk.orders.views import remember_order, visible_order
+from kiosk.services import addresses as address_book
+from kiosk.services import checkout, coupons, orders
+from kiosk.services.checkout import Buyer, CheckoutProblem, OrderRequest
+from kiosk.services.shipping import destinations
+
+bp = Blueprint("checkout", __name__, url_prefix="/checkout")
+
+STATE_KEY = "checkout"
+STEPS = ("address", "shipping", "payment", "review")
+ADDRESS_FIELDS = ("name", "company", "street", "extra", "postal_code", "city", "country", "phone")
+
+
+def _state() -> dict[str, Any]:
+    state = session.get(STATE_KEY)
+    return dict(state) if isinstance(state, dict) else {}
+
+
+def _save(state: dict[str, Any]) -> None:
+    session[STATE_KEY] = state
+
+
+def _holder(state: dict[str, Any]) -> str:
+    """The id this checkout's stock holds are kept under."""
+    if "holder" not in state:
+        state["holder"] = secrets.token_urlsafe(18)
+        _save(state)
+    return str(state["holder"])
+
+
+def _email(state: dict[str, Any]) -> str | None:
+    if current_user.is_authenticated:
+        return str(current_user.email)
+    return state.get("email")
+
+
+def _buyer(state: dict[str, Any]) -> Buyer:
+    return Buyer(
+        email=_email(state) or "",
+        locale=str(get_locale() or "de"),
+        user_id=current_user.id if current_user.is_authenticated else None,
+    )
+
+
+def _first_missing(state: dict[str, Any]) -> str | None:
+    if not _email(state) or not state.get("shipping_address"):
+        return "address"
+    if not state.get("shipping"):
+        return "shipping"
+    if state.get("payment") not in checkout.PAYMENT_METHODS:
+        return "payment"
+    return None
+
+
+def _enter(step: str, state: dict[str, Any]) -> Response | None:
+    """Guard of every step: earlier steps done, a cart with something in it, its stock held."""
+    missing = _first_missing(state)
+    if missing is not None and STEPS.index(missing) < STEPS.index(step):
+        return redirect(url_for(f"checkout.{missing}"))
+    try:
+        checkout.hold_stock(cart_owner(), _holder(state))
+    except CheckoutProblem as problem:
+        flash(str(problem), "error")
+        return redirect(url_for("cart.show"))
+    return None
+
+
+def _page(template: str, step: str, status: int = 200, **context: Any) -> Response:
+    return render_page(template, template, status, step=step, steps=STEPS, **context)
+
+
+def _expired() -> Response:
+    flash(_("Your form had expired. Please try again."), "error")
+    return redirect(request.path, code=303)
+
+
+@bp.get("")
+def start() -> ResponseReturnValue:
+    """The first step that still needs the shopper."""
+    return redirect(url_for(f"checkout.{_first_missing(_state()) or 'review'}"))
+
+
+def _saved_addresses() -> list[Address]:
+    return list(current_user.addresses) if current_user.is_authenticated else []
+
+
+def _as_dict(source: Any) -> dict[str, str]:
+    if isinstance(source, Address):
+        return {name: getattr(source, name) for name in ADDRESS_FIELDS}
+    return {name: (getattr(source, name).data or "").strip() for name in ADDRESS_FIELDS}
+
+
+def _address_forms(state: dict[str, Any]) -> dict[str, Any]:
+    """The address step's forms, from the POST or prefilled from the session or address book."""
+    saved = _saved_addresses()
+    default = next((a for a in saved if a.is_default_shipping), saved[0] if saved else None)
+    billing_default = next((a for a in saved if a.is_default_billing), default)
+    # With saved addresses the radio buttons choose; the fields are for a new one only.
+    shipping_data = (
+        state.get("shipping_address") if not saved or state.get("address_choice") == "new" else None
+    )
+    billing_data = state.get("billing_address") or (
+        _as_dict(billing_default) if billing_default and billing_default is not default else None
+    )
+    posted = request.method == "POST"
+    return {
+        "contact": ContactForm(meta=NO_CSRF, data={"email": state.get("email", "")}),
+        "shipping": CheckoutAddressForm(
+            prefix="shipping", meta=NO_CSRF, data=None if posted else shipping_data
+        ),
+        "billing": CheckoutAddressForm(
+            prefix="billing", meta=NO_CSRF, data=None if posted else billing_data
+        ),
+        "options": AddressChoiceForm(
+            meta=NO_CSRF,
+            data=None if posted else {"separate_billing": bool(state.get("billing_address"))},
+        ),
+        "saved": saved,
+        "choice": request.form.get("address_choice")
+        or state.get("address_choice")
+        or (str(default.id) if default else "new"),
+    }
+
+
+@bp.route("/address", methods=["GET", "POST"])
+def address() -> ResponseReturnValue:
+    """Step 1: who orders (guests give an email address) and where it goes."""
+    state = _state()
+    if (guard := _enter("address", state)) is not None:
+        return guard
+    forms = _address_forms(state)
+    if request.method == "GET":
+        return _page("checkout/address.html", "address", **forms)
+    if not EmptyForm().validate_on_submit():
+        return _expired()
+    valid = True
+    if not current_user.is_authenticated:
+        valid &= forms["contact"].validate()
+    choice = forms["choice"]
+    if choice != "new" and current_user.is_authenticated:
+        chosen = next((a for a in forms["saved"] if str(a.id) == choice), None)
+        if chosen is None:
+            abort(404)  # not one of this customer's addresses
+        shipping_address = _as_dict(chosen)
+    else:
+        valid &= forms["shipping"].validate()
+        shipping_address = _as_dict(forms["shipping"])
+    if valid and shipping_address["country"] not in destinations(checkout.configured_methods()):
+        forms["shipping"].country.errors = [_("We do not ship to this country yet.")]
+        valid = False
+    separate = bool(forms["options"].separate_billing.data)
+    if separate:
+        valid &= forms["billing"].validate()
+    if not valid:
+        return _page("checkout/address.html", "address", 422, **forms)
+    if state.get("shipping_address", {}).get("country") != shipping_address["country"]:
+        state.pop("shipping", None)  # the methods differ per country
+    state.update(
+        shipping_address=shipping_address,
+        billing_address=_as_dict(forms["billing"]) if separate else None,
+        address_choice=choice,
+    )
+    if not current_user.is_authenticated:
+        state["email"] = forms["contact"].email.data
+    elif choice == "new" and forms["options"].save_address.data:
+        address_book.save_address(
+            current_user.id,
+            address_book.AddressData(
+                **shipping_address, is_default_shipping=False, is_default_billing=False
+            ),
+        )
+    _save(state)
+    return redirect(url_for("checkout.shipping"), code=303)
+
+
+@bp.route("/shipping", methods=["GET", "POST"])
+def shipping() -> ResponseReturnValue:
+    """Step 2: the shipping methods that deliver this cart to the address, with their cost."""
+    state = _state()
+    if (guard := _enter("shipping", state)) is not None:
+        return guard
+    draft = checkout.draft(cart_owner(), state["shipping_address"]["country"])
+    chosen = request.form.get("shipping_method") if request.method == "POST" else None
+    error = None
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            return _expired()
+        if chosen in {quote.method.code for quote in draft.quotes}:
+            state["shipping"] = chosen
+            _save(state)
+            return redirect(url_for("checkout.payment"), code=303)
+        error = _("Please choose a shipping method.")
+    return _page(
+        "checkout/shipping.html",
+        "shipping",
+        422 if error else 200,
+        draft=draft,
+        chosen=chosen or state.get("shipping"),
+        error=error,
+    )
+
+
+@bp.route("/payment", methods=["GET", "POST"])
+def payment() -> ResponseReturnValue:
+    """Step 3: how to pay (bank transfer until card payments arrive)."""
+    state = _state()
+    if (guard := _enter("payment", state)) is not None:
+        return guard
+    error = None
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            return _expired()
+        chosen = request.form.get("payment_method")
+        if chosen in checkout.PAYMENT_METHODS:
+            state["payment"] = chosen
+            _save(state)
+            return redirect(url_for("checkout.review"), code=303)
+        error = _("Please choose a payment method.")
+    return _page(
+        "checkout/payment.html",
+        "payment",
+        422 if error else 200,
+        methods=checkout.PAYMENT_METHODS,
+        chosen=state.get("payment", checkout.PAYMENT_METHODS[0]),
+        error=error,
+    )
+
+
+def _review(
+    state: dict[str, Any],
+    status: int = 200,
+    coupon_form: CouponForm | None = None,
+    place_form: PlaceOrderForm | None = None,
+) -> Response:
+    draft = checkout.draft(
+        cart_owner(),
+        state["shipping_address"]["country"],
+        state.get("shipping"),
+        state.get("coupon"),
+        _buyer(state),
+    )
+    if draft.shipping is None:
+        flash(_("This shipping method is no longer available. Please choose another."), "error")
+        state.pop("shipping", None)
+        _save(state)
+        return redirect(url_for("checkout.shipping"))
+    if draft.coupon_problem:
+        flash(_("Your coupon was removed: %(reason)s", reason=draft.coupon_problem), "error")
+        state.pop("coupon", None)
+        _save(state)
+        return redirect(url_for("checkout.review"))
+    state.setdefault("key", secrets.token_urlsafe(24))
+    _save(state)
+    return _page(
+        "checkout/review.html",
+        "review",
+        status,
+        draft=draft,
+        state=state,
+        email=_email(state),
+        coupon_form=coupon_form or CouponForm(formdata=None),
+        place_form=place_form or PlaceOrderForm(formdata=None),
+        terms_checkbox=current_app.config["KIOSK_TERMS_CHECKBOX"],
+    )
+
+
+@bp.get("/review")
+def review() -> ResponseReturnValue:
+    """Step 4: everything the order binds the shopper to, and the button that places it."""
+    state = _state()
+    if (guard := _enter("review", state)) is not None:
+        return guard
+    return _review(state)
+
+
+@bp.post("/coupon")
+def apply_coupon() -> ResponseReturnValue:
+    """Apply a coupon code; a refused one is explained next to the field and kept."""
+    state = _state()
+    if (guard := _enter("review", state)) is not None:
+        return guard
+    form = CouponForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            return _expired()
+        return _review(state, 422, coupon_form=form)
+    code = coupons.normalise(form.code.data or "")
+    tried = checkout.draft(
+        cart_owner(),
+        state["shipping_address"]["country"],
+        state.get("shipping"),
+        code,
+        _buyer(state),
+    )
+    if tried.coupon_problem:
+        form.code.errors = [tried.coupon_problem]
+        return _review(state, 422, coupon_form=form)
+    state["coupon"] = code
+    _save(state)
+    flash(_("The coupon %(code)s is applied.", code=code), "success")
+    return redirect(url_for("checkout.review"), code=303)
+
+
+@bp.post("/coupon/remove")
+def remove_coupon() -> ResponseReturnValue:
+    state = _state()
+    if not EmptyForm().validate_on_submit():
+        return _expired()
+    state.pop("coupon", None)
+    _save(state)
+    return redirect(url_for("checkout.review"), code=303)
+
+
+@bp.post("/place")
+def place() -> ResponseReturnValue:
+    """Place the order: once per review form, whatever the number of clicks or tabs."""
+    state = _state()
+    form = PlaceOrderForm()
+    if not form.validate_on_submit():
+        flash(_("Your form had expired. Please check your order and try again."), "error")
+        return redirect(url_for("checkout.review"), code=303)
+    key = request.form.get("key", "")
+    if not key or key != state.get("key"):
+        # Submitted again after the order was placed (Back, then the button again).
+        order = orders.by_idempotency_key(key) if key else None
+        if order is not None and visible_order(order):
+            flash(_("This order was placed already."), "info")
+            return redirect(url_for("orders.view", number=order.number), code=303)
+        flash(_("Your form had expired. Please check your order and try again."), "error")
+        return redirect(url_for("checkout.start"), code=303)
+    if (missing := _first_missing(state)) is not None:
+        return redirect(url_for(f"checkout.{missing}"), code=303)
+    if current_app.config["KIOSK_TERMS_CHECKBOX"] and not form.accept_terms.data:
+        form.accept_terms.errors = [_("Please accept the terms and conditions to order.")]
+        return _review(state, 422, place_form=form)
+    try:
+        expected = int(request.form.get("expected_total", ""))
+    except ValueError:
+        expected = -1  # a tampered total: re-checked against the real one below
+    try:
+        placed = checkout.place_order(
+            cart_owner(),
+            OrderRequest(
+                idempotency_key=key,
+                holder=_holder(state),
+                buyer=_buyer(state),
+                shipping_address=state["shipping_address"],
+                billing_address=state.get("billing_address"),
+                shipping_code=state["shipping"],
+                payment_method=state["payment"],
+                coupon_code=state.get("coupon"),
+                expected_total_cents=expected,
+                terms_ticked=bool(form.accept_terms.data),
+            ),
+        )
+    except CheckoutProblem as problem:
+        flash(str(problem), "error")
+        target = "cart.show" if problem.step == "cart" else f"checkout.{problem.step}"
+        return redirect(url_for(target), code=303)
+    remember_order(placed.number)
+    session.pop(STATE_KEY, None)
+    if placed.repeated:
+        flash(_("This order was placed already."), "info")
+    return redirect(url_for("orders.view", number=placed.number, placed=1), code=303)

@@ -1,0 +1,57 @@
+"""The buyer's view of an order: its confirmation, reachable by the buyer only.
+
+A customer sees their account's orders. A guest sees the orders placed in
+this browser session, and any order whose secret link (from the mail) they
+open; anyone else gets 404, so order numbers reveal nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from kiosk.hypermedia import render_page
+from kiosk.models import Order
+from kiosk.services import orders, pricing
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+SESSION_KEY = "orders"
+REMEMBERED = 20  # orders a guest session keeps access to
+
+
+def remember_order(number: str) -> None:
+    numbers = [n for n in session.get(SESSION_KEY, []) if n != number]
+    session[SESSION_KEY] = [*numbers, number][-REMEMBERED:]
+
+
+def visible_order(order: Order) -> bool:
+    if current_user.is_authenticated and order.user_id == current_user.id:
+        return True
+    return order.number in session.get(SESSION_KEY, [])
+
+
+@bp.get("/<number>")
+def view(number: str) -> ResponseReturnValue:
+    """The order confirmation: what was bought, and how to pay for it."""
+    order = orders.by_number(number)
+    if order is None or not visible_order(order):
+        abort(404)
+    return render_page(
+        "orders/order.html",
+        "orders/order.html",
+        order=order,
+        vat=pricing.vat_lines_from(order.vat_breakdown, order.currency),
+        just_placed=request.args.get("placed") == "1",
+    )
+
+
+@bp.get("/<number>/<key>")
+def guest_view(number: str, key: str) -> ResponseReturnValue:
+    """The secret link from the order mail: remember the order in this session, then show it."""
+    order = orders.by_access_key(number, key)
+    if order is None:
+        abort(404)
+    remember_order(order.number)
+    return redirect(url_for("orders.view", number=order.number))

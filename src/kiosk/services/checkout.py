@@ -1,0 +1,380 @@
+"""Checkout: hold the stock, price the cart for a destination, place the order.
+
+The steps (address, shipping, payment, review) keep what the shopper chose in
+the session; this module only needs the choices. Placing the order is one unit
+of work that re-checks everything the review page showed: prices, the coupon,
+the shipping method and the stock, which it takes from the checkout's holds
+(or reserves anew if they ran out). The cart row is locked first (FOR UPDATE on
+PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), then the
+review form's one-time key is looked up, so a double click, a replayed POST or
+a second tab finds the order the first one placed instead of placing another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.models import Cart, Coupon, Order, OrderLine, Product
+from kiosk.models.base import utcnow
+from kiosk.money import Money
+from kiosk.services import coupons, inventory, legal, pricing, shipping
+from kiosk.services.cart import CartOwner, find_cart
+from kiosk.services.coupons import CouponRefused, Customer
+from kiosk.services.mail import queue_mail
+from kiosk.services.pricing import Totals
+from kiosk.services.shipping import ShippingQuote
+from kiosk.services.uow import read_session, unit_of_work
+from kiosk.urls import external_url
+
+PAYMENT_METHODS = ("bank_transfer",)
+# No 0/O, 1/I/L: an order number is read out on the phone and typed into bank transfers.
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class CheckoutProblem(Exception):
+    """The order cannot be placed as it stands; `step` is where the shopper can fix it."""
+
+    def __init__(self, message: str, step: str) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class EmptyCart(CheckoutProblem):
+    def __init__(self) -> None:
+        super().__init__(_("Your cart is empty."), "cart")
+
+
+class SoldOut(CheckoutProblem):
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(
+            _(
+                "Sorry, not enough left of: %(names)s. Please change your cart.",
+                names=", ".join(names),
+            ),
+            "cart",
+        )
+        self.names = names
+
+
+@dataclass(frozen=True)
+class Buyer:
+    email: str
+    locale: str
+    user_id: int | None = None
+
+    @property
+    def customer(self) -> Customer:
+        return Customer(self.email, self.user_id)
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    product: Product
+    quantity: int
+    unit_price: Money
+    total: Money
+    vat_rate_bp: int
+
+    @property
+    def name(self) -> str:
+        return self.product.name
+
+    @property
+    def delivery_time(self) -> str:
+        return self.product.delivery_time
+
+
+@dataclass
+class Draft:
+    """The cart priced for one destination: what the review page shows."""
+
+    lines: list[DraftLine]
+    items: Money
+    weight_grams: int
+    quotes: list[ShippingQuote]
+    shipping: ShippingQuote | None = None
+    coupon: Coupon | None = None
+    coupon_problem: str | None = None
+    totals: Totals | None = None
+    unavailable: list[str] = field(default_factory=list)
+
+
+def vat_rate(product: Product) -> int:
+    rates: Mapping[str, int] = current_app.config["KIOSK_VAT_RATES"]
+    return rates.get(product.vat_class, rates["standard"])
+
+
+def reservation_minutes() -> int:
+    return int(current_app.config["KIOSK_RESERVATION_MINUTES"])
+
+
+def _wanted(cart: Cart | None) -> dict[int, int]:
+    if cart is None or not cart.lines:
+        raise EmptyCart()
+    return {line.product_id: line.quantity for line in cart.lines}
+
+
+def _sold_out(session: Session, product_ids: list[int]) -> SoldOut:
+    names = session.scalars(select(Product.name).where(Product.id.in_(product_ids)))
+    return SoldOut(sorted(names))
+
+
+def hold_stock(owner: CartOwner, holder: str, now: datetime | None = None) -> None:
+    """Reserve the cart's items for this checkout, unless it already holds exactly them.
+
+    A changed cart or a lapsed hold is released and reserved anew (SoldOut if
+    that fails, and then the checkout holds nothing).
+    """
+    now = now or utcnow()
+    with unit_of_work() as session:
+        wanted = _wanted(find_cart(session, owner))
+        if inventory.held(session, holder, now) == wanted:
+            return
+        inventory.release(session, holder, "checkout changed")
+    with unit_of_work() as session:
+        wanted = _wanted(find_cart(session, owner))
+        try:
+            inventory.reserve(session, holder, wanted, reservation_minutes(), now)
+        except inventory.OutOfStock as short:
+            raise _sold_out(session, short.product_ids) from None
+
+
+def release_hold(holder: str) -> None:
+    with unit_of_work() as session:
+        inventory.release(session, holder, "checkout left")
+
+
+def _price(
+    session: Session,
+    cart: Cart | None,
+    country: str | None,
+    shipping_code: str | None,
+    coupon_code: str | None,
+    buyer: Buyer | None,
+) -> Draft:
+    if cart is None or not cart.lines:
+        raise EmptyCart()
+    currency = current_app.config["KIOSK_CURRENCY"]
+    lines = [
+        DraftLine(
+            line.product,
+            line.quantity,
+            line.product.price,
+            line.product.price * line.quantity,
+            vat_rate(line.product),
+        )
+        for line in cart.lines
+    ]
+    items = sum((line.total for line in lines), Money.zero(currency))
+    weight = sum(line.product.weight_grams * line.quantity for line in lines)
+    draft = Draft(
+        lines,
+        items,
+        weight,
+        [],
+        unavailable=[line.product.name for line in lines if not line.product.is_active],
+    )
+    discount = Money.zero(currency)
+    if coupon_code:
+        try:
+            draft.coupon = coupons.check(
+                session, coupon_code, items, buyer.customer if buyer else None
+            )
+            discount = coupons.discount(draft.coupon, items)
+        except CouponRefused as refused:
+            draft.coupon_problem = str(refused)
+    if country:
+        draft.quotes = shipping.quotes(configured_methods(), country, items - discount, weight)
+        draft.shipping = next((q for q in draft.quotes if q.method.code == shipping_code), None)
+    if draft.shipping is not None:
+        draft.totals = pricing.totals(
+            ((line.total, line.vat_rate_bp) for line in lines), draft.shipping.cost, discount
+        )
+    return draft
+
+
+def draft(
+    owner: CartOwner,
+    country: str | None = None,
+    shipping_code: str | None = None,
+    coupon_code: str | None = None,
+    buyer: Buyer | None = None,
+) -> Draft:
+    """Price the cart now for a destination, shipping method and coupon (nothing is written)."""
+    session = read_session()
+    return _price(session, find_cart(session, owner), country, shipping_code, coupon_code, buyer)
+
+
+def configured_methods() -> list[shipping.ShippingMethod]:
+    methods: list[shipping.ShippingMethod] = current_app.extensions["kiosk.shipping"]
+    return methods
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """Everything the shopper chose, as the review form submits it."""
+
+    idempotency_key: str
+    holder: str
+    buyer: Buyer
+    shipping_address: dict[str, Any]
+    billing_address: dict[str, Any] | None
+    shipping_code: str
+    payment_method: str
+    coupon_code: str | None
+    expected_total_cents: int
+    terms_ticked: bool = False
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    number: str
+    access_key: str | None  # the guest link's secret, None when the order existed already
+    repeated: bool = False
+
+
+def hash_access_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _order_number(session: Session) -> str:
+    while True:
+        raw = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+        number = f"K{raw[:4]}-{raw[4:]}"
+        if session.scalar(select(Order.id).where(Order.number == number)) is None:
+            return number
+
+
+def _existing(session: Session, key: str) -> Order | None:
+    return session.scalar(select(Order).where(Order.idempotency_key == key))
+
+
+def place_order(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
+    """Turn the cart into an order, exactly once per review form."""
+    if request.payment_method not in PAYMENT_METHODS:
+        raise CheckoutProblem(_("Please choose a payment method."), "payment")
+    try:
+        return _place(owner, request)
+    except IntegrityError:
+        # A concurrent request with the same key won the race: show its order.
+        with unit_of_work() as session:
+            order = _existing(session, request.idempotency_key)
+            if order is None:
+                raise
+            return PlacedOrder(order.number, None, repeated=True)
+
+
+def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
+    country = str(request.shipping_address.get("country", ""))
+    with unit_of_work() as session:
+        cart = find_cart(session, owner, lock=True)
+        order = _existing(session, request.idempotency_key)
+        if order is not None:
+            return PlacedOrder(order.number, None, repeated=True)
+        priced = _price(
+            session, cart, country, request.shipping_code, request.coupon_code, request.buyer
+        )
+        if priced.unavailable:
+            raise SoldOut(priced.unavailable)
+        if priced.coupon_problem:
+            raise CheckoutProblem(priced.coupon_problem, "review")
+        if priced.totals is None or priced.shipping is None:
+            raise CheckoutProblem(
+                _("This shipping method is no longer available. Please choose another."),
+                "shipping",
+            )
+        if priced.totals.total.cents != request.expected_total_cents:
+            raise CheckoutProblem(
+                _(
+                    "Prices or shipping changed since you checked your order. "
+                    "Please check it again."
+                ),
+                "review",
+            )
+        wanted = {line.product.id: line.quantity for line in priced.lines}
+        if inventory.held(session, request.holder) != wanted:
+            inventory.release(session, request.holder, "checkout changed")
+            try:
+                inventory.reserve(session, request.holder, wanted, reservation_minutes())
+            except inventory.OutOfStock as short:
+                raise _sold_out(session, short.product_ids) from None
+        if inventory.sell(session, request.holder, "order") != wanted:
+            # Another request of this checkout took the holds first; its order will show.
+            raise CheckoutProblem(_("Your order is being placed already."), "review")
+        access_key = secrets.token_urlsafe(24)
+        order = _new_order(session, request, priced, access_key)
+        if priced.coupon is not None:
+            try:
+                coupons.redeem(session, priced.coupon, order.id, request.buyer.customer)
+            except CouponRefused as refused:
+                raise CheckoutProblem(str(refused), "review") from None
+        assert cart is not None
+        cart.lines.clear()
+        queue_mail(
+            session,
+            order.email,
+            "order_received",
+            order.locale,
+            order=order,
+            vat=pricing.vat_lines_from(order.vat_breakdown, order.currency),
+            order_url=external_url("orders.guest_view", number=order.number, key=access_key),
+        )
+        return PlacedOrder(order.number, access_key)
+
+
+def _new_order(session: Session, request: OrderRequest, priced: Draft, access_key: str) -> Order:
+    assert priced.totals is not None and priced.shipping is not None
+    totals = priced.totals
+    order = Order(
+        number=_order_number(session),
+        idempotency_key=request.idempotency_key,
+        access_key_hash=hash_access_key(access_key),
+        user_id=request.buyer.user_id,
+        email=request.buyer.email,
+        locale=request.buyer.locale,
+        currency=totals.total.currency,
+        items_cents=totals.items.cents,
+        discount_cents=totals.discount.cents,
+        shipping_cents=totals.shipping.cents,
+        total_cents=totals.total.cents,
+        vat_breakdown=[line.as_dict() for line in totals.vat],
+        coupon_id=priced.coupon.id if priced.coupon else None,
+        coupon_code=priced.coupon.code if priced.coupon else "",
+        shipping_method=priced.shipping.method.code,
+        shipping_method_name=priced.shipping.method.name(request.buyer.locale),
+        shipping_address=dict(request.shipping_address),
+        billing_address=dict(request.billing_address) if request.billing_address else None,
+        payment_method=request.payment_method,
+        payment_reference="",
+        legal_versions=legal.versions(),
+        terms_checkbox_ticked=request.terms_ticked,
+        placed_at=utcnow(),
+    )
+    order.payment_reference = order.number
+    order.lines = [
+        OrderLine(
+            product_id=line.product.id,
+            sku=line.product.sku,
+            name=line.product.name,
+            unit_price_cents=line.unit_price.cents,
+            vat_rate_bp=line.vat_rate_bp,
+            quantity=line.quantity,
+            total_cents=line.total.cents,
+            delivery_time=line.product.delivery_time,
+        )
+        for line in priced.lines
+    ]
+    session.add(order)
+    session.flush()
+    return order

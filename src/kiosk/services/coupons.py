@@ -1,0 +1,173 @@
+"""Coupons: which code applies to which cart, and its use counted when an order is placed.
+
+`check` says why a code is refused in words for the shopper. `redeem` runs in
+the order's transaction: the use is counted by one conditional UPDATE
+(`times_used < max_uses`), which also takes the coupon's row lock on
+PostgreSQL, so the per-customer count read after it cannot race a second
+order of the same customer (on SQLite the whole transaction holds the lock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from kiosk.models import Coupon, CouponKind, CouponRedemption
+from kiosk.models.base import utcnow
+from kiosk.money import Money, div_round_half_up
+from kiosk.services.uow import unit_of_work
+
+
+class CouponRefused(ValueError):
+    """The code does not apply; the message says why, for the shopper."""
+
+
+def normalise(code: str) -> str:
+    return "".join(code.split()).upper()
+
+
+@dataclass(frozen=True)
+class Customer:
+    email: str
+    user_id: int | None = None
+
+
+def discount(coupon: Coupon, items: Money) -> Money:
+    """The amount off the items; never more than the items cost."""
+    if coupon.kind is CouponKind.PERCENT:
+        cents = div_round_half_up(items.cents * coupon.value, 10_000)
+    else:
+        cents = coupon.value
+    return Money(min(cents, items.cents), items.currency)
+
+
+def _uses_by(session: Session, coupon: Coupon, customer: Customer) -> int:
+    who = [func.lower(CouponRedemption.email) == customer.email.lower()]
+    if customer.user_id is not None:
+        who.append(CouponRedemption.user_id == customer.user_id)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(CouponRedemption)
+            .where(CouponRedemption.coupon_id == coupon.id, or_(*who))
+        )
+        or 0
+    )
+
+
+def check(
+    session: Session,
+    code: str,
+    items: Money,
+    customer: Customer | None,
+    now: datetime | None = None,
+) -> Coupon:
+    """The coupon for `code` if it applies to these items now, else CouponRefused."""
+    now = now or utcnow()
+    coupon = session.scalar(select(Coupon).where(Coupon.code == normalise(code)))
+    if coupon is None or not coupon.is_active:
+        raise CouponRefused(_("The code %(code)s is not valid.", code=normalise(code)))
+    if coupon.valid_from is not None and now < coupon.valid_from:
+        raise CouponRefused(
+            _("This code is valid from %(date)s.", date=format_datetime(coupon.valid_from, "short"))
+        )
+    if coupon.valid_until is not None and now >= coupon.valid_until:
+        raise CouponRefused(
+            _("This code expired on %(date)s.", date=format_datetime(coupon.valid_until, "short"))
+        )
+    if coupon.kind is CouponKind.FIXED and coupon.currency != items.currency:
+        raise CouponRefused(_("The code %(code)s is not valid.", code=coupon.code))
+    if items.cents < coupon.min_order_cents:
+        raise CouponRefused(
+            _(
+                "This code needs items worth at least %(amount)s.",
+                amount=Money(coupon.min_order_cents, items.currency).format(
+                    str(get_locale() or "de")
+                ),
+            )
+        )
+    if coupon.max_uses is not None and coupon.times_used >= coupon.max_uses:
+        raise CouponRefused(_("This code has been used up."))
+    if (
+        customer is not None
+        and coupon.max_uses_per_customer is not None
+        and _uses_by(session, coupon, customer) >= coupon.max_uses_per_customer
+    ):
+        raise CouponRefused(_("You have already used this code as often as it allows."))
+    return coupon
+
+
+def redeem(session: Session, coupon: Coupon, order_id: int, customer: Customer) -> None:
+    """Count one use for an order, in the order's transaction (CouponRefused if none is left)."""
+    result = session.execute(
+        update(Coupon)
+        .where(
+            Coupon.id == coupon.id,
+            Coupon.is_active.is_(True),
+            (Coupon.max_uses.is_(None)) | (Coupon.times_used < Coupon.max_uses),
+        )
+        .values(times_used=Coupon.times_used + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise CouponRefused(_("This code has been used up."))
+    if (
+        coupon.max_uses_per_customer is not None
+        and _uses_by(session, coupon, customer) >= coupon.max_uses_per_customer
+    ):
+        raise CouponRefused(_("You have already used this code as often as it allows."))
+    session.add(
+        CouponRedemption(
+            coupon_id=coupon.id,
+            order_id=order_id,
+            user_id=customer.user_id,
+            email=customer.email.lower(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NewCoupon:
+    code: str
+    kind: CouponKind
+    value: int
+    min_order_cents: int = 0
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    max_uses: int | None = None
+    max_uses_per_customer: int | None = None
+    currency: str = "EUR"
+
+
+def create(new: NewCoupon) -> Coupon:
+    """Add a coupon (the CLI and tests use this; the back office will too)."""
+    code = normalise(new.code)
+    if not code or len(code) > 40 or not code.replace("-", "").isalnum():
+        raise ValueError("a code is 1–40 letters, digits and hyphens")
+    if new.kind is CouponKind.PERCENT and not 0 < new.value <= 10_000:
+        raise ValueError("a percentage lies between 0.01 and 100")
+    if new.kind is CouponKind.FIXED and new.value <= 0:
+        raise ValueError("a fixed discount is more than nothing")
+    if new.valid_from and new.valid_until and new.valid_until <= new.valid_from:
+        raise ValueError("the end of validity must follow its start")
+    with unit_of_work() as session:
+        if session.scalar(select(Coupon.id).where(Coupon.code == code)) is not None:
+            raise ValueError(f"the code {code} exists already")
+        coupon = Coupon(
+            code=code,
+            kind=new.kind,
+            value=new.value,
+            currency=new.currency,
+            min_order_cents=new.min_order_cents,
+            valid_from=new.valid_from,
+            valid_until=new.valid_until,
+            max_uses=new.max_uses,
+            max_uses_per_customer=new.max_uses_per_customer,
+        )
+        session.add(coupon)
+    return coupon

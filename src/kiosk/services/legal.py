@@ -1,0 +1,31 @@
+"""The legal texts a buyer accepts, and their versions.
+
+A text's version is a digest of its template: any edit makes a new version,
+and each order stores the versions it was placed under, so the shop can show
+which terms applied to it (the privacy centre will keep the texts themselves).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+from flask import current_app
+
+TEXTS = {
+    "terms": "legal/terms.html",
+    "withdrawal": "legal/withdrawal.html",
+    "privacy": "legal/privacy.html",
+}
+
+
+@cache
+def _digest(template_folder: str, name: str) -> str:
+    env = current_app.jinja_env
+    source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+    return hashlib.sha256(source.encode()).hexdigest()[:12]
+
+
+def versions() -> dict[str, str]:
+    folder = str(current_app.template_folder)
+    return {text: f"{text}:{_digest(folder, name)}" for text, name in TEXTS.items()}

@@ -1,0 +1,30 @@
+"""Reading orders for the people allowed to see them."""
+
+from __future__ import annotations
+
+import hmac
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from kiosk.models import Order
+from kiosk.services.checkout import hash_access_key
+from kiosk.services.uow import read_session
+
+
+def by_number(number: str) -> Order | None:
+    return read_session().scalar(
+        select(Order).options(selectinload(Order.lines)).where(Order.number == number)
+    )
+
+
+def by_idempotency_key(key: str) -> Order | None:
+    return read_session().scalar(select(Order).where(Order.idempotency_key == key))
+
+
+def by_access_key(number: str, key: str) -> Order | None:
+    """The order a guest's secret link points at, or None for a wrong or tampered link."""
+    order = by_number(number)
+    if order is None or not hmac.compare_digest(order.access_key_hash, hash_access_key(key)):
+        return None
+    return order

@@ -1,0 +1,76 @@
+"""A shopper's way through the shop with the test client: the forms a browser would submit."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.conftest import csrf_token
+
+ADDRESS = {
+    "name": "Erika Mustermann",
+    "company": "",
+    "street": "Heidestraße 17",
+    "extra": "",
+    "postal_code": "51147",
+    "city": "Köln",
+    "country": "DE",
+    "phone": "",
+}
+
+
+def add_to_cart(client: FlaskClient, product_id: int, quantity: int = 1) -> TestResponse:
+    data = {"csrf_token": csrf_token(client, "/cart"), "product_id": str(product_id)}
+    return client.post("/cart/add", data={**data, "quantity": str(quantity)})
+
+
+def give_address(
+    client: FlaskClient, email: str | None = "erika@example.org", **changes: str
+) -> TestResponse:
+    data: dict[str, Any] = {"csrf_token": csrf_token(client, "/checkout/address")}
+    if email is not None:
+        data["email"] = email
+    data.update({f"shipping-{key}": value for key, value in {**ADDRESS, **changes}.items()})
+    return client.post("/checkout/address", data=data)
+
+
+def choose_shipping(client: FlaskClient, code: str = "dhl-de") -> TestResponse:
+    token = csrf_token(client, "/checkout/shipping")
+    return client.post("/checkout/shipping", data={"csrf_token": token, "shipping_method": code})
+
+
+def choose_payment(client: FlaskClient, method: str = "bank_transfer") -> TestResponse:
+    token = csrf_token(client, "/checkout/payment")
+    return client.post("/checkout/payment", data={"csrf_token": token, "payment_method": method})
+
+
+def review_form(client: FlaskClient) -> dict[str, str]:
+    """The hidden fields of the review page's order form, as the browser would send them."""
+    page = client.get("/checkout/review").get_data(as_text=True)
+    form = page[page.index('action="/checkout/place"') :]
+    fields = dict(re.findall(r'name="(csrf_token|key|expected_total)" value="([^"]*)"', form))
+    assert set(fields) == {"csrf_token", "key", "expected_total"}, (
+        "no order form on the review page"
+    )
+    return fields
+
+
+def place(client: FlaskClient, form: dict[str, str] | None = None, **extra: str) -> TestResponse:
+    return client.post("/checkout/place", data={**(form or review_form(client)), **extra})
+
+
+def buy(client: FlaskClient, product_id: int, quantity: int = 1, **address: str) -> TestResponse:
+    """A whole guest checkout; returns the response of the order button."""
+    add_to_cart(client, product_id, quantity)
+    give_address(client, **address)
+    choose_shipping(client)
+    choose_payment(client)
+    return place(client)
+
+
+def sign_in(client: FlaskClient, email: str, password: str) -> TestResponse:
+    token = csrf_token(client, "/signin")
+    return client.post("/signin", data={"csrf_token": token, "email": email, "password": password})
