@@ -320,7 +320,7 @@ def test_only_the_buyer_sees_the_order(app: Flask, client: FlaskClient, mug: int
     (order,) = _orders(app)
     stranger = new_client(app)
     assert stranger.get(f"/orders/{order.number}").status_code == 404
-    assert stranger.get(f"/orders/{order.number}/wrong-key").status_code == 404
+    assert stranger.get(f"/orders/{order.number}/access/wrong-key").status_code == 404
     with app.app_context():
         link = link_in(outbox("erika@example.org")[0], f"/orders/{order.number}/")
     guest_elsewhere = new_client(app)  # the guest opens the mail on another device

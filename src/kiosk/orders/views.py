@@ -47,7 +47,7 @@ def view(number: str) -> ResponseReturnValue:
     )
 
 
-@bp.get("/<number>/<key>")
+@bp.get("/<number>/access/<key>")
 def guest_view(number: str, key: str) -> ResponseReturnValue:
     """The secret link from the order mail: remember the order in this session, then show it."""
     order = orders.by_access_key(number, key)
