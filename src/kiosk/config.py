@@ -16,7 +16,7 @@ from typing import Any
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from kiosk.limits import DEFAULT_RATE_LIMITS
-from kiosk.money import parse_decimal_percent
+from kiosk.money import Money, parse_decimal_percent
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -44,6 +44,40 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+OFFLINE_PAYMENT_METHODS = ("bank_transfer", "invoice", "cash_on_delivery")
+
+
+def _payment_methods(text: str) -> tuple[str, ...]:
+    methods = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in methods if m not in OFFLINE_PAYMENT_METHODS]
+    if unknown or not methods:
+        raise ConfigError(
+            f"KIOSK_PAYMENT_METHODS: choose from {', '.join(OFFLINE_PAYMENT_METHODS)}"
+            f" (unknown: {', '.join(unknown) or 'none given'})"
+        )
+    return methods
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(name, "") or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _cents(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        cents = Money.parse(raw).cents
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an amount such as 4.00, got {raw!r}") from exc
+    if cents < 0:
+        raise ConfigError(f"{name} cannot be negative")
+    return cents
 
 
 def parse_vat_rates(text: str) -> dict[str, int]:
@@ -119,6 +153,13 @@ def load_settings(
         "KIOSK_BANK_BIC": env.get("KIOSK_BANK_BIC", "[Placeholder] XXXXDEXXXXX"),
         "KIOSK_BANK_NAME": env.get("KIOSK_BANK_NAME", "[Placeholder] Bank"),
         "KIOSK_PREPAYMENT_DAYS": _int(env, "KIOSK_PREPAYMENT_DAYS", 7),
+        # Payment methods offered at checkout, in this order (offline ones need no account).
+        "KIOSK_PAYMENT_METHODS": _payment_methods(
+            env.get("KIOSK_PAYMENT_METHODS", "bank_transfer,invoice,cash_on_delivery")
+        ),
+        # Invoice (pay after delivery) for "all" buyers or only "returning" customers.
+        "KIOSK_INVOICE_FOR": _choice(env, "KIOSK_INVOICE_FOR", ("returning", "all"), "returning"),
+        "KIOSK_COD_FEE_CENTS": _cents(env, "KIOSK_COD_FEE", 400),
         "KIOSK_PAGE_SIZE": _int(env, "KIOSK_PAGE_SIZE", 24),
         "KIOSK_LOW_STOCK_HINT": _int(env, "KIOSK_LOW_STOCK_HINT", 5),
         "KIOSK_PROXY_FIX": _int(env, "KIOSK_PROXY_FIX", 0),

@@ -92,7 +92,11 @@ def country_name(code: str) -> str:
 def payment_method_name(method: str) -> str:
     from flask_babel import gettext as _
 
-    names: dict[str, str] = {"bank_transfer": _("Bank transfer (prepayment)")}
+    names: dict[str, str] = {
+        "bank_transfer": _("Bank transfer (prepayment)"),
+        "invoice": _("Invoice"),
+        "cash_on_delivery": _("Cash on delivery"),
+    }
     return names.get(method, method)
 
 
@@ -110,6 +114,35 @@ def order_status_name(status: str) -> str:
         "returned": _("returned"),
     }
     return names.get(status, status)
+
+
+def payment_status_name(status: str) -> str:
+    from flask_babel import gettext as _
+
+    names: dict[str, str] = {
+        "pending": _("pending"),
+        "paid": _("paid"),
+        "failed": _("failed"),
+        "expired": _("expired"),
+        "flagged": _("needs checking"),
+    }
+    return names.get(status, status)
+
+
+def order_event_name(kind: str) -> str:
+    from flask_babel import gettext as _
+
+    names: dict[str, str] = {
+        "payment_received": _("Payment received"),
+        "refund": _("Refund"),
+    }
+    return names.get(kind, kind)
+
+
+def vat_lines_of(order: Any) -> Any:
+    from kiosk.services.pricing import vat_lines_from
+
+    return vat_lines_from(order.vat_breakdown, order.currency)
 
 
 def register(app: Flask) -> None:
@@ -136,6 +169,9 @@ def register(app: Flask) -> None:
         cart_count=cart_count,
         payment_method_name=payment_method_name,
         order_status_name=order_status_name,
+        payment_status_name=payment_status_name,
+        order_event_name=order_event_name,
+        vat_lines_of=vat_lines_of,
         password_min_length=MIN_LENGTH,
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,

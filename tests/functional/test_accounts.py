@@ -652,7 +652,13 @@ def test_newsletter_needs_a_confirmed_opt_in(app: Flask, client: FlaskClient) ->
 # Roles -----------------------------------------------------------------------------------
 
 
-STAFF_ROUTES = [("GET", "/staff/mail"), ("POST", "/staff/mail/1/retry")]
+STAFF_ROUTES = [
+    ("GET", "/staff/mail"),
+    ("POST", "/staff/mail/1/retry"),
+    ("GET", "/staff/orders/K2345-6789"),
+    ("POST", "/staff/orders/K2345-6789/mark-paid"),
+    ("POST", "/staff/orders/K2345-6789/refund"),
+]
 
 
 @pytest.mark.parametrize(("method", "url"), STAFF_ROUTES)

@@ -80,3 +80,9 @@ def test_the_sums_add_up_to_the_cent(
         assert line.vat == line.gross.vat_of(line.rate_bp)
         assert line.gross.cents >= 0
     assert len({v.rate_bp for v in result.vat}) == len(result.vat)
+
+
+def test_a_payment_fee_is_split_like_shipping_and_joins_the_total() -> None:
+    result = totals([(eur(3000), 1900), (eur(1000), 700)], shipping=eur(400), fee=eur(400))
+    assert {v.rate_bp: v.gross.cents for v in result.vat} == {1900: 3600, 700: 1200}
+    assert result.total == eur(4800) and result.fee == eur(400)

@@ -32,7 +32,7 @@ from kiosk.hypermedia import render_page
 from kiosk.models import Address
 from kiosk.orders.views import remember_order, visible_order
 from kiosk.services import addresses as address_book
-from kiosk.services import checkout, coupons, orders
+from kiosk.services import checkout, coupons, orders, payments
 from kiosk.services.checkout import Buyer, CheckoutProblem, OrderRequest
 from kiosk.services.shipping import destinations
 
@@ -79,7 +79,8 @@ def _first_missing(state: dict[str, Any]) -> str | None:
         return "address"
     if not state.get("shipping"):
         return "shipping"
-    if state.get("payment") not in checkout.PAYMENT_METHODS:
+    user_id = current_user.id if current_user.is_authenticated else None
+    if state.get("payment") not in {p.code for p in payments.offered(user_id)}:
         return "payment"
     return None
 
@@ -238,22 +239,25 @@ def payment() -> ResponseReturnValue:
     state = _state()
     if (guard := _enter("payment", state)) is not None:
         return guard
+    methods = payments.offered(current_user.id if current_user.is_authenticated else None)
+    codes = [method.code for method in methods]
     error = None
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             return _expired()
         chosen = request.form.get("payment_method")
-        if chosen in checkout.PAYMENT_METHODS:
+        if chosen in codes:
             state["payment"] = chosen
             _save(state)
             return redirect(url_for("checkout.review"), code=303)
         error = _("Please choose a payment method.")
+    currency = current_app.config["KIOSK_CURRENCY"]
     return _page(
         "checkout/payment.html",
         "payment",
         422 if error else 200,
-        methods=checkout.PAYMENT_METHODS,
-        chosen=state.get("payment", checkout.PAYMENT_METHODS[0]),
+        methods=[(method.code, method.fee(currency)) for method in methods],
+        chosen=state.get("payment", codes[0]),
         error=error,
     )
 
@@ -270,6 +274,7 @@ def _review(
         state.get("shipping"),
         state.get("coupon"),
         _buyer(state),
+        state.get("payment"),
     )
     if draft.shipping is None:
         flash(_("This shipping method is no longer available. Please choose another."), "error")

@@ -14,6 +14,7 @@ from kiosk.models.inventory import (
 )
 from kiosk.models.mail import MailStatus, OutboxAttachment, OutboxMessage
 from kiosk.models.order import Order, OrderLine, OrderStatus
+from kiosk.models.payment import OrderEvent, Payment, PaymentEvent, PaymentStatus
 from kiosk.models.stock_alert import StockAlert
 
 __all__ = [
@@ -30,10 +31,14 @@ __all__ = [
     "MailStatus",
     "MovementKind",
     "Order",
+    "OrderEvent",
     "OrderLine",
     "OrderStatus",
     "OutboxAttachment",
     "OutboxMessage",
+    "Payment",
+    "PaymentEvent",
+    "PaymentStatus",
     "Product",
     "ProductImage",
     "RecoveryCode",

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kiosk.models.base import Base, UTCDateTime, utcnow
+from kiosk.models.payment import OrderEvent, Payment
 from kiosk.money import Money
 
 
@@ -38,8 +39,10 @@ class Order(Base):
             "discount_cents >= 0 AND discount_cents <= items_cents", name="discount_in_range"
         ),
         CheckConstraint("shipping_cents >= 0", name="shipping_not_negative"),
+        CheckConstraint("fee_cents >= 0", name="fee_not_negative"),
         CheckConstraint(
-            "total_cents = items_cents - discount_cents + shipping_cents", name="total_adds_up"
+            "total_cents = items_cents - discount_cents + shipping_cents + fee_cents",
+            name="total_adds_up",
         ),
         Index("ix_customer_order_user", "user_id", "placed_at"),
     )
@@ -66,6 +69,8 @@ class Order(Base):
     items_cents: Mapped[int]  # gross sum of the lines
     discount_cents: Mapped[int] = mapped_column(default=0)
     shipping_cents: Mapped[int] = mapped_column(default=0)
+    # A payment method's own charge (cash on delivery), a line of its own on every document.
+    fee_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     total_cents: Mapped[int]
     # Per VAT rate: [{"rate_bp": 1900, "gross_cents": ..., "net_cents": ..., "vat_cents": ...}]
     vat_breakdown: Mapped[list[dict[str, int]]] = mapped_column(JSON)
@@ -77,6 +82,8 @@ class Order(Base):
     billing_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # None: as shipping
     payment_method: Mapped[str] = mapped_column(String(32))
     payment_reference: Mapped[str] = mapped_column(String(40))
+    # Set when a payment does not match the order (amount, currency): staff look at it.
+    needs_review: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Versions of the legal texts shown when the order was placed ("terms:1a2b3c…").
     legal_versions: Mapped[dict[str, str]] = mapped_column(JSON)
     terms_checkbox_ticked: Mapped[bool] = mapped_column(default=False)
@@ -85,6 +92,12 @@ class Order(Base):
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        cascade="all, delete-orphan", order_by="Payment.id"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
     )
 
     def money(self, cents: int) -> Money:

@@ -35,6 +35,8 @@ EVENTS = frozenset(
         "marketing.opted_in",
         "marketing.opted_out",
         "mail.retried",
+        "payment.marked_paid",
+        "payment.refunded",
     }
 )
 

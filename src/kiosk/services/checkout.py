@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from kiosk.models import Cart, Coupon, Order, OrderLine, Product
 from kiosk.models.base import utcnow
 from kiosk.money import Money
-from kiosk.services import coupons, inventory, legal, pricing, shipping
+from kiosk.services import coupons, inventory, legal, payments, pricing, shipping
 from kiosk.services.cart import CartOwner, find_cart
 from kiosk.services.coupons import CouponRefused, Customer
 from kiosk.services.mail import queue_mail
@@ -37,7 +37,6 @@ from kiosk.services.shipping import ShippingQuote
 from kiosk.services.uow import read_session, unit_of_work
 from kiosk.urls import external_url
 
-PAYMENT_METHODS = ("bank_transfer",)
 # No 0/O, 1/I/L: an order number is read out on the phone and typed into bank transfers.
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -162,6 +161,7 @@ def _price(
     shipping_code: str | None,
     coupon_code: str | None,
     buyer: Buyer | None,
+    payment_code: str | None = None,
 ) -> Draft:
     if cart is None or not cart.lines:
         raise EmptyCart()
@@ -197,9 +197,14 @@ def _price(
     if country:
         draft.quotes = shipping.quotes(configured_methods(), country, items - discount, weight)
         draft.shipping = next((q for q in draft.quotes if q.method.code == shipping_code), None)
+    method = payments.provider(payment_code) if payment_code else None
+    fee = method.fee(currency) if method else None
     if draft.shipping is not None:
         draft.totals = pricing.totals(
-            ((line.total, line.vat_rate_bp) for line in lines), draft.shipping.cost, discount
+            ((line.total, line.vat_rate_bp) for line in lines),
+            draft.shipping.cost,
+            discount,
+            fee if fee and fee.cents else None,
         )
     return draft
 
@@ -210,10 +215,12 @@ def draft(
     shipping_code: str | None = None,
     coupon_code: str | None = None,
     buyer: Buyer | None = None,
+    payment_code: str | None = None,
 ) -> Draft:
-    """Price the cart now for a destination, shipping method and coupon (nothing is written)."""
+    """Price the cart now for a destination, shipping, coupon and payment (nothing is written)."""
     session = read_session()
-    return _price(session, find_cart(session, owner), country, shipping_code, coupon_code, buyer)
+    cart = find_cart(session, owner)
+    return _price(session, cart, country, shipping_code, coupon_code, buyer, payment_code)
 
 
 def configured_methods() -> list[shipping.ShippingMethod]:
@@ -262,7 +269,8 @@ def _existing(session: Session, key: str) -> Order | None:
 
 def place_order(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
     """Turn the cart into an order, exactly once per review form."""
-    if request.payment_method not in PAYMENT_METHODS:
+    offered = {p.code for p in payments.offered(request.buyer.user_id)}
+    if request.payment_method not in offered:
         raise CheckoutProblem(_("Please choose a payment method."), "payment")
     try:
         return _place(owner, request)
@@ -283,7 +291,13 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
         if order is not None:
             return PlacedOrder(order.number, None, repeated=True)
         priced = _price(
-            session, cart, country, request.shipping_code, request.coupon_code, request.buyer
+            session,
+            cart,
+            country,
+            request.shipping_code,
+            request.coupon_code,
+            request.buyer,
+            request.payment_method,
         )
         if priced.unavailable:
             raise SoldOut(priced.unavailable)
@@ -314,6 +328,9 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
             raise CheckoutProblem(_("Your order is being placed already."), "review")
         access_key = secrets.token_urlsafe(24)
         order = _new_order(session, request, priced, access_key)
+        method = payments.provider(request.payment_method)
+        assert method is not None
+        method.start(session, order)
         if priced.coupon is not None:
             try:
                 coupons.redeem(session, priced.coupon, order.id, request.buyer.customer)
@@ -347,6 +364,7 @@ def _new_order(session: Session, request: OrderRequest, priced: Draft, access_ke
         items_cents=totals.items.cents,
         discount_cents=totals.discount.cents,
         shipping_cents=totals.shipping.cents,
+        fee_cents=totals.fee.cents if totals.fee else 0,
         total_cents=totals.total.cents,
         vat_breakdown=[line.as_dict() for line in totals.vat],
         coupon_id=priced.coupon.id if priced.coupon else None,

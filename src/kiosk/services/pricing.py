@@ -48,6 +48,7 @@ class Totals:
     shipping: Money
     total: Money
     vat: list[VatLine]
+    fee: Money | None = None  # a payment method's charge (cash on delivery)
 
     @property
     def net(self) -> Money:
@@ -83,8 +84,12 @@ def totals(
     lines: Iterable[tuple[Money, int]],
     shipping: Money,
     discount: Money | None = None,
+    fee: Money | None = None,
 ) -> Totals:
-    """Sum gross line totals given as (amount, VAT rate in basis points)."""
+    """Sum gross line totals given as (amount, VAT rate in basis points).
+
+    A payment fee is, like shipping, secondary to the goods and split the same way.
+    """
     lines = list(lines)
     currency = shipping.currency
     by_rate: dict[int, int] = {}
@@ -100,7 +105,8 @@ def totals(
         raise ValueError("an order has at least one line")
     discount_share = split_by_weight(discount_cents, by_rate)
     goods = {rate: by_rate[rate] - discount_share[rate] for rate in by_rate}
-    shipping_share = split_by_weight(shipping.cents, goods)
+    fee_cents = fee.cents if fee else 0
+    shipping_share = split_by_weight(shipping.cents + fee_cents, goods)
     vat_lines = []
     for rate in sorted(by_rate, reverse=True):
         gross = Money(goods[rate] + shipping_share[rate], currency)
@@ -110,8 +116,9 @@ def totals(
         items=Money(items, currency),
         discount=Money(discount_cents, currency),
         shipping=shipping,
-        total=Money(items - discount_cents + shipping.cents, currency),
+        total=Money(items - discount_cents + shipping.cents + fee_cents, currency),
         vat=vat_lines,
+        fee=fee,
     )
 
 

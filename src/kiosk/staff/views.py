@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from kiosk.auth.forms import EmptyForm
 from kiosk.auth.guards import require_role
 from kiosk.models import Role
-from kiosk.services import mail, staff
+from kiosk.money import Money
+from kiosk.services import mail, orders, payments, staff
+from kiosk.services.payments import PaymentProblem
+from kiosk.templating import format_money
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -33,3 +37,61 @@ def retry_mail(message_id: int) -> ResponseReturnValue:
     else:
         flash(_("Only failed messages can be retried."), "error")
     return redirect(url_for("staff.outbox"), code=303)
+
+
+PAYMENT_PROBLEMS = {
+    "nothing_pending": _l("There is no offline payment waiting for this order."),
+    "not_awaiting_payment": _l("This order is not awaiting payment."),
+    "nothing_paid": _l("Nothing has been paid for this order yet."),
+    "too_much": _l("That is more than is left to refund."),
+    "amount": _l("Please enter the amount to refund, such as 12.50."),
+    "reason": _l("Please give a reason; it goes into the order's history."),
+}
+
+
+def _staff_order(number: str) -> ResponseReturnValue:
+    order = orders.by_number(number)
+    if order is None:
+        abort(404)
+    return render_template("staff/order.html", order=order, form=EmptyForm())
+
+
+@bp.get("/orders/<number>")
+@require_role(Role.STAFF)
+def order(number: str) -> ResponseReturnValue:
+    """One order for staff: lines, payment attempts, history; mark paid, refund."""
+    return _staff_order(number)
+
+
+@bp.post("/orders/<number>/mark-paid")
+@require_role(Role.STAFF)
+def mark_paid(number: str) -> ResponseReturnValue:
+    """Confirm that an offline payment (transfer, invoice, cash) has arrived."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        payments.mark_received(number, current_user.id, request.form.get("note", "").strip())
+        flash(_("The payment is recorded as received."), "success")
+    except LookupError:
+        abort(404)
+    except PaymentProblem as problem:
+        flash(str(PAYMENT_PROBLEMS[problem.code]), "error")
+    return redirect(url_for("staff.order", number=number), code=303)
+
+
+@bp.post("/orders/<number>/refund")
+@require_role(Role.STAFF)
+def refund(number: str) -> ResponseReturnValue:
+    """Record a refund of all or part of what was paid, with the reason."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        amount = Money.parse(request.form.get("amount", ""), current_app.config["KIOSK_CURRENCY"])
+        payments.refund(number, amount, request.form.get("reason", ""), current_user.id)
+        flash(_("The refund of %(amount)s is recorded.", amount=format_money(amount)), "success")
+    except LookupError:
+        abort(404)
+    except ValueError as problem:
+        code = problem.code if isinstance(problem, PaymentProblem) else "amount"
+        flash(str(PAYMENT_PROBLEMS[code]), "error")
+    return redirect(url_for("staff.order", number=number), code=303)
