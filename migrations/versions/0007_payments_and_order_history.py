@@ -44,6 +44,7 @@ def upgrade():
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('status', sa.Enum('pending', 'paid', 'failed', 'expired', 'flagged', name='paymentstatus', native_enum=False, length=16), nullable=False),
     sa.Column('refunded_cents', sa.Integer(), nullable=False),
+    sa.Column('intent_id', sa.String(length=255), nullable=True),
     sa.Column('redirect_url', sa.String(length=2000), nullable=True),
     sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -55,6 +56,7 @@ def upgrade():
     sa.UniqueConstraint('provider', 'external_id', name=op.f('uq_payment_provider_external_id'))
     )
     with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_intent_id'), ['intent_id'], unique=False)
         batch_op.create_index('ix_payment_open', ['provider', 'status'], unique=False)
         batch_op.create_index('ix_payment_order', ['order_id', 'id'], unique=False)
 
@@ -105,6 +107,7 @@ def downgrade():
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.drop_index('ix_payment_order')
         batch_op.drop_index('ix_payment_open')
+        batch_op.drop_index(batch_op.f('ix_payment_intent_id'))
 
     op.drop_table('payment')
     with op.batch_alter_table('order_event', schema=None) as batch_op:

@@ -188,3 +188,18 @@ def create_coupon_command(
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Coupon {coupon.code} created.")
+
+
+@kiosk_cli.command("reconcile-payments")
+def reconcile_payments_command() -> None:
+    """Re-read open card payments from Stripe and apply what a lost webhook missed."""
+    from kiosk.services import stripe_checkout
+
+    if not current_app.config["STRIPE_SECRET_KEY"]:
+        click.echo("Stripe is not configured; nothing to reconcile.")
+        return
+    outcomes = stripe_checkout.reconcile()
+    click.echo(
+        "Reconciled: "
+        + (", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "none open")
+    )

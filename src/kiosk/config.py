@@ -160,6 +160,14 @@ def load_settings(
         # Invoice (pay after delivery) for "all" buyers or only "returning" customers.
         "KIOSK_INVOICE_FOR": _choice(env, "KIOSK_INVOICE_FOR", ("returning", "all"), "returning"),
         "KIOSK_COD_FEE_CENTS": _cents(env, "KIOSK_COD_FEE", 400),
+        # Card payments by Stripe Checkout: on when both keys are set (environment only).
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),  # tests point it at a fake
+        "STRIPE_CHECKOUT_ORIGIN": env.get("STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com"),
+        # Minutes a Stripe Checkout page stays payable (Stripe allows 30 to 1440);
+        # the order keeps its stock as long.
+        "KIOSK_CARD_PAYMENT_MINUTES": _int(env, "KIOSK_CARD_PAYMENT_MINUTES", 60),
         "KIOSK_PAGE_SIZE": _int(env, "KIOSK_PAGE_SIZE", 24),
         "KIOSK_LOW_STOCK_HINT": _int(env, "KIOSK_LOW_STOCK_HINT", 5),
         "KIOSK_PROXY_FIX": _int(env, "KIOSK_PROXY_FIX", 0),
@@ -208,6 +216,10 @@ def load_settings(
         "SEND_FILE_MAX_AGE_DEFAULT": 0 if kiosk_env == "development" else 3600,
         "JSON_SORT_KEYS": False,
     }
+    if not 30 <= settings["KIOSK_CARD_PAYMENT_MINUTES"] <= 1440:
+        raise ConfigError(
+            "KIOSK_CARD_PAYMENT_MINUTES must be between 30 and 1440 (Stripe's limits)"
+        )
     settings.update(overrides)
     if "SECRET_KEY" not in overrides:
         settings["SECRET_KEY"] = _secret_key(env, production, instance_path)

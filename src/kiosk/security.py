@@ -6,27 +6,36 @@ host: scripts, styles, images and fonts come from this shop only.
 
 from __future__ import annotations
 
-from flask import Response, request
+from functools import cache
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "object-src 'none'",
-    ]
-)
+from flask import Response, current_app, request
+
+
+@cache
+def content_security_policy(form_targets: str = "") -> str:
+    """The policy; `form_targets` are other origins a form may lead to (the card payment
+    page: browsers apply form-action to the redirects after a form is sent, too)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            " ".join(["form-action 'self'", *form_targets.split()]),
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
 
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    config = current_app.config
+    card = config["STRIPE_CHECKOUT_ORIGIN"] if config["STRIPE_SECRET_KEY"] else ""
+    headers.setdefault("Content-Security-Policy", content_security_policy(card))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")

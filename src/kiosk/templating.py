@@ -96,6 +96,7 @@ def payment_method_name(method: str) -> str:
         "bank_transfer": _("Bank transfer (prepayment)"),
         "invoice": _("Invoice"),
         "cash_on_delivery": _("Cash on delivery"),
+        "stripe": _("Card or wallet (Stripe)"),
     }
     return names.get(method, method)
 

@@ -395,7 +395,10 @@ def place() -> ResponseReturnValue:
         target = "cart.show" if problem.step == "cart" else f"checkout.{problem.step}"
         return redirect(url_for(target), code=303)
     remember_order(placed.number)
+    method = state["payment"]
     session.pop(STATE_KEY, None)
     if placed.repeated:
         flash(_("This order was placed already."), "info")
+    elif not payments.PROVIDERS[method].offline:
+        return redirect(url_for("orders.pay", number=placed.number), code=303)
     return redirect(url_for("orders.view", number=placed.number, placed=1), code=303)

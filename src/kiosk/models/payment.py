@@ -59,6 +59,8 @@ class Payment(Base):
         default=PaymentStatus.PENDING,
     )
     refunded_cents: Mapped[int] = mapped_column(default=0)
+    # The provider's id of the money movement itself (Stripe: the PaymentIntent), for refunds.
+    intent_id: Mapped[str | None] = mapped_column(String(255), index=True)
     redirect_url: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -7,13 +7,14 @@ open; anyone else gets 404, so order numbers reveal nothing.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from kiosk.hypermedia import render_page
-from kiosk.models import Order
-from kiosk.services import orders, pricing
+from kiosk.hypermedia import render_page, wants_fragment
+from kiosk.models import Order, OrderStatus, PaymentStatus
+from kiosk.services import orders, pricing, stripe_checkout
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -55,3 +56,42 @@ def guest_view(number: str, key: str) -> ResponseReturnValue:
         abort(404)
     remember_order(order.number)
     return redirect(url_for("orders.view", number=order.number))
+
+
+@bp.get("/<number>/pay")
+def pay(number: str) -> ResponseReturnValue:
+    """Send the buyer to the card payment page of their order (created once per attempt)."""
+    order = orders.by_number(number)
+    if order is None or not visible_order(order):
+        abort(404)
+    if order.status is not OrderStatus.AWAITING_PAYMENT:
+        return redirect(url_for("orders.view", number=number))
+    try:
+        return redirect(stripe_checkout.begin(number), code=303)
+    except stripe_checkout.PaymentNotStarted:
+        flash(_("The card payment could not be started. Please try again in a moment."), "error")
+        return redirect(url_for("orders.view", number=number))
+
+
+@bp.get("/<number>/payment")
+def payment_return(number: str) -> ResponseReturnValue:
+    """Where the buyer lands after the card page. It never marks the order paid itself: it
+    shows what the webhook has recorded, and refreshes (htmx, or a meta refresh without
+    JavaScript) until the payment is settled."""
+    order = orders.by_number(number)
+    if order is None or not visible_order(order):
+        abort(404)
+    payment = next((p for p in reversed(order.payments) if p.provider == "stripe"), None)
+    settled = payment is not None and payment.status is not PaymentStatus.PENDING
+    if settled and payment is not None and payment.status is PaymentStatus.PAID:
+        done = url_for("orders.view", number=number, placed=1)
+        if wants_fragment():  # htmx polled: load the whole confirmation page
+            return "", 200, {"HX-Redirect": done}
+        return redirect(done)
+    return render_page(
+        "orders/payment.html",
+        "orders/_payment_status.html",
+        order=order,
+        payment=payment,
+        settled=settled,
+    )

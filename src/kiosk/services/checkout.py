@@ -323,13 +323,19 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
                 inventory.reserve(session, request.holder, wanted, reservation_minutes())
             except inventory.OutOfStock as short:
                 raise _sold_out(session, short.product_ids) from None
-        if inventory.sell(session, request.holder, "order") != wanted:
-            # Another request of this checkout took the holds first; its order will show.
-            raise CheckoutProblem(_("Your order is being placed already."), "review")
-        access_key = secrets.token_urlsafe(24)
-        order = _new_order(session, request, priced, access_key)
         method = payments.provider(request.payment_method)
         assert method is not None
+        access_key = secrets.token_urlsafe(24)
+        order = _new_order(session, request, priced, access_key)
+        if method.offline:  # the goods are the buyer's now; unpaid orders are cancelled later
+            taken = inventory.sell(session, request.holder, "order")
+        else:  # held for the order until the card payment succeeds or expires
+            taken = inventory.hand_over(
+                session, request.holder, payments.order_holder(order.id), method.hold_until()
+            )
+        if taken != wanted:
+            # Another request of this checkout took the holds first; its order will show.
+            raise CheckoutProblem(_("Your order is being placed already."), "review")
         method.start(session, order)
         if priced.coupon is not None:
             try:

@@ -148,6 +148,27 @@ def held(session: Session, holder: str, now: datetime | None = None) -> dict[int
     return {r.product_id: r.quantity for r in _active(session, holder) if r.expires_at > now}
 
 
+def hand_over(
+    session: Session, holder: str, new_holder: str, expires_at: datetime
+) -> dict[int, int]:
+    """Move a checkout's active holds to another holder (an order awaiting card payment)
+    and let them last until `expires_at`. Returns what was handed over."""
+    moved = {}
+    for reservation in _active(session, holder):
+        result = session.execute(
+            update(StockReservation)
+            .where(
+                StockReservation.id == reservation.id,
+                StockReservation.status == ReservationStatus.ACTIVE,
+            )
+            .values(holder=new_holder, expires_at=expires_at)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) == 1:
+            moved[reservation.product_id] = reservation.quantity
+    return moved
+
+
 def _end_hold(
     session: Session, reservation: StockReservation, outcome: ReservationStatus, reason: str
 ) -> bool:

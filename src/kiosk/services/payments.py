@@ -14,6 +14,7 @@ Every change here runs in one unit of work with its order history entry
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from flask import current_app
@@ -57,6 +58,15 @@ class Provider(Protocol):
 
     def start(self, session: Session, order: Order) -> Payment: ...
 
+    def hold_until(self) -> datetime:
+        """How long an order keeps its stock while the shopper pays (online methods)."""
+        ...
+
+
+def order_holder(order_id: int) -> str:
+    """The holder name of the stock an order keeps until it is paid."""
+    return f"order:{order_id}"
+
 
 class _Offline:
     """Money that staff confirm by hand: the payment waits until they do."""
@@ -69,6 +79,9 @@ class _Offline:
 
     def available_for(self, buyer: Buyer) -> bool:
         return True
+
+    def hold_until(self) -> datetime:
+        raise NotImplementedError("offline payments take the stock when the order is placed")
 
     def start(self, session: Session, order: Order) -> Payment:
         payment = Payment(
@@ -120,8 +133,19 @@ class CashOnDelivery(_Offline):
 PROVIDERS: dict[str, Provider] = {p.code: p for p in (BankTransfer(), Invoice(), CashOnDelivery())}
 
 
+def register(provider: Provider) -> None:
+    PROVIDERS[provider.code] = provider
+
+
+def _enabled_codes() -> list[str]:
+    codes = list(current_app.config["KIOSK_PAYMENT_METHODS"])
+    if current_app.config["STRIPE_SECRET_KEY"] and current_app.config["STRIPE_WEBHOOK_SECRET"]:
+        codes.insert(0, "stripe")  # card first: what most shoppers expect
+    return codes
+
+
 def enabled() -> list[Provider]:
-    return [PROVIDERS[code] for code in current_app.config["KIOSK_PAYMENT_METHODS"]]
+    return [PROVIDERS[code] for code in _enabled_codes()]
 
 
 def offered(user_id: int | None) -> list[Provider]:
@@ -131,7 +155,7 @@ def offered(user_id: int | None) -> list[Provider]:
 
 
 def provider(code: str) -> Provider | None:
-    return PROVIDERS.get(code) if code in current_app.config["KIOSK_PAYMENT_METHODS"] else None
+    return PROVIDERS.get(code) if code in _enabled_codes() else None
 
 
 def record(
@@ -183,37 +207,58 @@ def mark_received(number: str, actor_id: int, note: str = "") -> Order:
         return order
 
 
-def refund(number: str, amount: Money, reason: str, actor_id: int) -> Order:
-    """Record a refund of an offline payment (the money goes back by bank transfer).
+class CardRefund(Protocol):
+    def __call__(self, payment: Payment, amount: Money, idempotency_key: str) -> None: ...
 
-    A refund of everything paid marks the order refunded; a partial one keeps
-    its state and adds the amount to the payment's refunded total.
+
+def _paid_payment(order: Order) -> Payment:
+    payment = next((p for p in reversed(order.payments) if p.status is PaymentStatus.PAID), None)
+    if payment is None:
+        raise PaymentProblem("nothing_paid")
+    return payment
+
+
+def refund(
+    number: str,
+    amount: Money,
+    reason: str,
+    actor_id: int,
+    card_refund: CardRefund | None = None,
+) -> Order:
+    """Refund all or part of what was paid, with the reason, in the order's history.
+
+    Offline money goes back by hand (this records it). A card payment is refunded
+    through the provider first (`card_refund`, with an idempotency key derived from
+    what was refunded before, so a double submit refunds once); a webhook may record
+    the same refund too, and whichever comes second finds it done. Refunding
+    everything marks the order refunded; a partial refund keeps its state.
     """
     if amount.cents <= 0:
         raise PaymentProblem("amount")
     if not reason.strip():
         raise PaymentProblem("reason")
+    payment = _paid_payment(_order_for_read(number))
+    before = payment.refunded_cents
+    if amount.currency != payment.currency or before + amount.cents > payment.amount_cents:
+        raise PaymentProblem("too_much" if amount.currency == payment.currency else "amount")
+    offline = PROVIDERS.get(payment.provider, BankTransfer()).offline
+    if not offline:
+        if card_refund is None:
+            raise PaymentProblem("provider")
+        read_session().rollback()  # nothing stays open while the provider answers
+        card_refund(payment, amount, f"kiosk-refund-{payment.id}-{before}-{amount.cents}")
     with unit_of_work() as session:
         order = _order_for_update(session, number)
         actor = session.get(User, actor_id)
-        payment = next(
-            (p for p in reversed(order.payments) if p.status is PaymentStatus.PAID), None
-        )
-        if payment is None:
-            raise PaymentProblem("nothing_paid")
-        if amount.currency != payment.currency:
-            raise PaymentProblem("amount")
+        payment = _paid_payment(order)
         result = session.execute(
             update(Payment)
-            .where(
-                Payment.id == payment.id,
-                Payment.refunded_cents + amount.cents <= Payment.amount_cents,
-            )
-            .values(refunded_cents=Payment.refunded_cents + amount.cents)
+            .where(Payment.id == payment.id, Payment.refunded_cents == before)
+            .values(refunded_cents=before + amount.cents)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise PaymentProblem("too_much")
+        if result.rowcount != 1 and offline:  # type: ignore[attr-defined]
+            raise PaymentProblem("too_much")  # another refund came first: look again
         session.refresh(payment)
         if payment.refunded_cents == payment.amount_cents:
             order.status = OrderStatus.REFUNDED
@@ -222,3 +267,10 @@ def refund(number: str, amount: Money, reason: str, actor_id: int) -> Order:
         audit.record(session, "payment.refunded", actor=actor, order=order.number,
                      amount_cents=amount.cents)  # fmt: skip
         return order
+
+
+def _order_for_read(number: str) -> Order:
+    order = read_session().scalar(select(Order).where(Order.number == number))
+    if order is None:
+        raise LookupError(number)
+    return order

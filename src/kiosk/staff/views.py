@@ -7,12 +7,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from stripe import StripeError
 
 from kiosk.auth.forms import EmptyForm
 from kiosk.auth.guards import require_role
 from kiosk.models import Role
 from kiosk.money import Money
-from kiosk.services import mail, orders, payments, staff
+from kiosk.services import mail, orders, payments, staff, stripe_checkout
 from kiosk.services.payments import PaymentProblem
 from kiosk.templating import format_money
 
@@ -46,6 +47,7 @@ PAYMENT_PROBLEMS = {
     "too_much": _l("That is more than is left to refund."),
     "amount": _l("Please enter the amount to refund, such as 12.50."),
     "reason": _l("Please give a reason; it goes into the order's history."),
+    "provider": _l("The payment provider could not be reached. Please try again."),
 }
 
 
@@ -87,10 +89,18 @@ def refund(number: str) -> ResponseReturnValue:
         abort(400)
     try:
         amount = Money.parse(request.form.get("amount", ""), current_app.config["KIOSK_CURRENCY"])
-        payments.refund(number, amount, request.form.get("reason", ""), current_user.id)
+        payments.refund(
+            number,
+            amount,
+            request.form.get("reason", ""),
+            current_user.id,
+            card_refund=stripe_checkout.refund,
+        )
         flash(_("The refund of %(amount)s is recorded.", amount=format_money(amount)), "success")
     except LookupError:
         abort(404)
+    except StripeError:
+        flash(str(PAYMENT_PROBLEMS["provider"]), "error")
     except ValueError as problem:
         code = problem.code if isinstance(problem, PaymentProblem) else "amount"
         flash(str(PAYMENT_PROBLEMS[code]), "error")

@@ -1,0 +1,288 @@
+"""Card payments by Stripe Checkout: the shop never sees card data (PCI SAQ A).
+
+1. Placing the order hands its stock holds to the order (`order:<id>`) for as
+   long as the Checkout page is payable, and adds a pending payment row.
+2. `begin(number)` creates the Checkout Session from the order in the
+   database, with an idempotency key derived from the payment, outside any
+   transaction, and stores its id and URL; the shopper goes there.
+3. Stripe tells the shop by webhook; `handle_event` stores the event id under
+   a unique constraint in the same transaction as its effect, re-reads the
+   session from Stripe and applies what it says, only ever moving forward
+   (pending -> paid, failed or expired). So duplicates act once, order does not
+   matter, and `reconcile()` can apply whatever a lost webhook missed.
+4. The amount and currency Stripe charged must match the order; otherwise the
+   order is flagged for staff and not marked paid.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import stripe
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
+from kiosk.models.base import utcnow
+from kiosk.money import Money
+from kiosk.services import inventory, payments
+from kiosk.services.mail import queue_mail
+from kiosk.services.payments import Buyer, _Offline
+from kiosk.services.uow import read_session, unit_of_work
+from kiosk.urls import external_url
+
+log = logging.getLogger(__name__)
+PROVIDER = "stripe"
+
+
+def client() -> stripe.StripeClient:
+    config = current_app.config
+    base = config["STRIPE_API_BASE"]
+    return stripe.StripeClient(
+        config["STRIPE_SECRET_KEY"],
+        base_addresses={"api": base} if base else {},
+        max_network_retries=2,
+    )
+
+
+class StripeCheckout(_Offline):
+    code = PROVIDER
+    offline = False
+
+    def available_for(self, buyer: Buyer) -> bool:
+        return True
+
+    def hold_until(self) -> datetime:
+        # A little longer than the page is payable, so a payment made in the
+        # last second still finds its stock.
+        return utcnow() + timedelta(minutes=_minutes() + 5)
+
+
+def _minutes() -> int:
+    return int(current_app.config["KIOSK_CARD_PAYMENT_MINUTES"])
+
+
+payments.register(StripeCheckout())
+
+
+def _session_params(order: Order, payment: Payment) -> dict[str, Any]:
+    currency = order.currency.lower()
+
+    def item(name: str, cents: int, quantity: int = 1) -> dict[str, Any]:
+        return {
+            "quantity": quantity,
+            "price_data": {
+                "currency": currency,
+                "unit_amount": cents,
+                "product_data": {"name": name},
+            },
+        }
+
+    if order.discount_cents:  # Stripe knows no negative lines: the items after the coupon
+        items = [
+            item(f"{order.number} ({order.coupon_code})", order.items_cents - order.discount_cents)
+        ]
+    else:
+        items = [item(line.name, line.unit_price_cents, line.quantity) for line in order.lines]
+    if order.fee_cents:
+        items.append(item(order.payment_method, order.fee_cents))
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": items,
+        "customer_email": order.email,
+        "locale": order.locale if order.locale in ("de", "en") else "auto",
+        "client_reference_id": order.number,
+        "metadata": {"order_id": str(order.id), "order_number": order.number},
+        "expires_at": int((utcnow() + timedelta(minutes=_minutes())).timestamp()),
+        "success_url": external_url("orders.payment_return", number=order.number),
+        "cancel_url": external_url("orders.payment_return", number=order.number),
+    }
+    if order.shipping_cents:
+        params["shipping_options"] = [
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "display_name": order.shipping_method_name,
+                    "fixed_amount": {"amount": order.shipping_cents, "currency": currency},
+                }
+            }
+        ]
+    return params
+
+
+class PaymentNotStarted(RuntimeError):
+    """Stripe could not be reached or refused; the shopper may try again."""
+
+
+def begin(number: str) -> str:
+    """The URL of the order's Stripe Checkout page, created once per payment attempt."""
+    session = read_session()
+    order = session.scalar(select(Order).where(Order.number == number))
+    if order is None:
+        raise LookupError(number)
+    payment = next((p for p in order.payments if p.provider == PROVIDER), None)
+    if payment is None or payment.status is not PaymentStatus.PENDING:
+        raise PaymentNotStarted("no pending card payment")
+    if payment.redirect_url:
+        return payment.redirect_url
+    params = _session_params(order, payment)
+    session.rollback()  # no transaction stays open while Stripe answers
+    try:
+        checkout = client().v1.checkout.sessions.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": f"kiosk-payment-{payment.id}"},
+        )
+    except stripe.StripeError as exc:
+        log.warning("Stripe Checkout for %s not created: %s", number, exc)
+        raise PaymentNotStarted(str(exc)) from exc
+    with unit_of_work() as write:
+        write.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.redirect_url.is_(None))
+            .values(external_id=checkout.id, redirect_url=checkout.url)
+            .execution_options(synchronize_session=False)
+        )
+    return str(checkout.url)
+
+
+def handle_event(event: stripe.Event) -> str:
+    """Apply one verified webhook event; returns what happened (for the log and tests)."""
+    obj = event.data.object
+    if event.type.startswith("checkout.session."):
+        fresh = client().v1.checkout.sessions.retrieve(obj["id"]).to_dict()
+        failed = event.type == "checkout.session.async_payment_failed"
+        with unit_of_work() as session:
+            if not _first_time(session, event):
+                return "duplicate"
+            return _apply_session(session, fresh, failed=failed)
+    if event.type == "charge.refunded":
+        with unit_of_work() as session:
+            if not _first_time(session, event):
+                return "duplicate"
+            return _apply_refund(session, obj["payment_intent"], int(obj["amount_refunded"]))
+    return "ignored"
+
+
+def _first_time(session: Session, event: stripe.Event) -> bool:
+    """Store the event id; False if it was stored before (a duplicate delivery)."""
+    try:
+        with session.begin_nested():
+            session.add(PaymentEvent(provider=PROVIDER, event_id=event.id, type=event.type))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _payment_for(session: Session, checkout_id: str) -> tuple[Payment, Order] | None:
+    payment = session.scalar(
+        select(Payment).where(Payment.provider == PROVIDER, Payment.external_id == checkout_id)
+    )
+    if payment is None:
+        return None
+    order = session.scalar(select(Order).where(Order.id == payment.order_id).with_for_update())
+    assert order is not None
+    session.refresh(payment)
+    return payment, order
+
+
+def _apply_session(session: Session, checkout: Any, failed: bool = False) -> str:
+    found = _payment_for(session, checkout["id"])
+    if found is None:
+        return "unknown session"
+    payment, order = found
+    if payment.status is not PaymentStatus.PENDING:
+        return "already settled"
+    status, paid_state = checkout["status"], checkout["payment_status"]
+    if status == "complete" and paid_state in ("paid", "no_payment_required"):
+        amount = Money(int(checkout["amount_total"] or 0), str(checkout["currency"]).upper())
+        if amount != payment.amount:
+            payment.status = PaymentStatus.FLAGGED
+            order.needs_review = True
+            payments.record(session, order, "payment_mismatch", charged_cents=amount.cents,
+                            currency=amount.currency)  # fmt: skip
+            return "flagged"
+        _paid(session, payment, order, checkout.get("payment_intent"))
+        return "paid"
+    if failed or status == "expired":
+        payment.status = PaymentStatus.FAILED if failed else PaymentStatus.EXPIRED
+        inventory.release(session, payments.order_holder(order.id), "payment " + payment.status)
+        if order.status is OrderStatus.AWAITING_PAYMENT:
+            order.status = OrderStatus.CANCELLED
+        payments.record(session, order, f"payment_{payment.status.value}")
+        return payment.status.value
+    return "pending"
+
+
+def _paid(session: Session, payment: Payment, order: Order, intent: str | None) -> None:
+    payment.status, payment.paid_at, payment.intent_id = PaymentStatus.PAID, utcnow(), intent
+    holder = payments.order_holder(order.id)
+    wanted = {line.product_id: line.quantity for line in order.lines if line.product_id}
+    if inventory.sell(session, holder, "order paid") != wanted:
+        try:  # the hold lapsed before the money came: take the stock if it is still there
+            inventory.release(session, holder, "hold lapsed")
+            inventory.reserve(session, holder, wanted, 1)
+            inventory.sell(session, holder, "order paid")
+        except inventory.OutOfStock:
+            order.needs_review = True
+            payments.record(session, order, "paid_without_stock")
+    if order.status is OrderStatus.AWAITING_PAYMENT:
+        order.status = OrderStatus.PAID
+    elif order.status is OrderStatus.CANCELLED:
+        order.needs_review = True  # paid after it was given up: staff refund or revive it
+    payments.record(session, order, "payment_received", provider=PROVIDER,
+                    amount_cents=payment.amount_cents)  # fmt: skip
+    queue_mail(session, order.email, "payment_received", order.locale, order=order)
+
+
+def _apply_refund(session: Session, intent: str, refunded_cents: int) -> str:
+    payment = session.scalar(
+        select(Payment).where(Payment.provider == PROVIDER, Payment.intent_id == intent)
+    )
+    if payment is None:
+        return "unknown charge"
+    order = session.scalar(select(Order).where(Order.id == payment.order_id).with_for_update())
+    assert order is not None
+    session.refresh(payment)
+    if refunded_cents <= payment.refunded_cents:
+        return "already recorded"
+    added = refunded_cents - payment.refunded_cents
+    payment.refunded_cents = min(refunded_cents, payment.amount_cents)
+    if payment.refunded_cents == payment.amount_cents:
+        order.status = OrderStatus.REFUNDED
+    payments.record(session, order, "refund", amount_cents=added, provider=PROVIDER)
+    return "refunded"
+
+
+def reconcile() -> dict[str, int]:
+    """Re-read every pending card payment from Stripe and apply what it says (for a timer)."""
+    pending = (
+        read_session()
+        .scalars(
+            select(Payment.external_id).where(
+                Payment.provider == PROVIDER,
+                Payment.status == PaymentStatus.PENDING,
+                Payment.external_id.is_not(None),
+            )
+        )
+        .all()
+    )
+    read_session().rollback()
+    outcomes: dict[str, int] = {}
+    for checkout_id in pending:
+        fresh = client().v1.checkout.sessions.retrieve(str(checkout_id)).to_dict()
+        with unit_of_work() as session:
+            outcome = _apply_session(session, fresh)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def refund(payment: Payment, amount: Money, idempotency_key: str) -> None:
+    """Ask Stripe to refund; the charge.refunded webhook (or this call's answer) records it."""
+    client().v1.refunds.create(
+        params={"payment_intent": str(payment.intent_id), "amount": amount.cents},
+        options={"idempotency_key": idempotency_key},
+    )

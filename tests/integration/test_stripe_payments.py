@@ -1,0 +1,329 @@
+"""Card payments through Stripe Checkout, with the real SDK against a local fake Stripe.
+
+Webhooks are delivered through the test client with real signatures, so each
+test controls exactly which events arrive, how often and in which order.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from kiosk.extensions import db
+from kiosk.models import (
+    InventoryMovement,
+    MovementKind,
+    Order,
+    OrderStatus,
+    OutboxMessage,
+    PaymentEvent,
+    PaymentStatus,
+    Product,
+    Role,
+)
+from kiosk.services import inventory
+from tests.conftest import csrf_token, new_client
+from tests.factories import PASSWORD, make_product, make_user
+from tests.fake_stripe import FakeStripe, fake_stripe_fixture  # noqa: F401
+from tests.shopping import (
+    add_to_cart,
+    choose_payment,
+    choose_shipping,
+    give_address,
+    place,
+    sign_in,
+)
+
+Json = dict[str, Any]
+
+
+@pytest.fixture
+def stripe_shop(app: Flask, fake_stripe: FakeStripe) -> FakeStripe:
+    app.config.update(
+        STRIPE_SECRET_KEY=fake_stripe.secret_key,
+        STRIPE_WEBHOOK_SECRET=fake_stripe.webhook_secret,
+        STRIPE_API_BASE=fake_stripe.url,
+        STRIPE_CHECKOUT_ORIGIN=fake_stripe.url,
+    )
+    return fake_stripe
+
+
+@pytest.fixture
+def mug(app: Flask) -> int:
+    with app.app_context():
+        return make_product(name="Becher", price_cents=1290, stock_on_hand=5).id
+
+
+def _checkout_by_card(client: FlaskClient, product_id: int, quantity: int = 1) -> str:
+    """Place an order paid by card; returns the Stripe Checkout session id."""
+    add_to_cart(client, product_id, quantity)
+    give_address(client)
+    choose_shipping(client)
+    choose_payment(client, "stripe")
+    response = place(client)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/pay")
+    to_stripe = client.get(response.headers["Location"])
+    assert to_stripe.status_code == 303
+    return str(to_stripe.headers["Location"]).rsplit("/", 1)[-1]
+
+
+def _deliver(client: FlaskClient, fake: FakeStripe, event: Json, **signing: Any) -> int:
+    payload = json.dumps(event)
+    header = fake.sign(payload, **signing)
+    response = client.post(
+        "/webhooks/stripe",
+        data=payload,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+    return response.status_code
+
+
+def _order(app: Flask) -> Order:
+    with app.app_context():
+        query = select(Order).options(selectinload(Order.payments), selectinload(Order.events))
+        return db.session.scalars(query).one()
+
+
+def _stock(app: Flask, product_id: int) -> tuple[int, int]:
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        assert product is not None
+        return product.stock_on_hand, product.stock_reserved
+
+
+def _count(app: Flask, model: Any, *where: Any) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def test_a_card_payment_end_to_end(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug, 2)
+    created = stripe_shop.sessions[session_id]
+    assert created["amount_total"] == 2 * 1290 + 490 and created["currency"] == "eur"
+    assert created["metadata"]["order_number"] == _order(app).number
+    assert _stock(app, mug) == (5, 2)  # held for the order, not sold before the money comes
+    returned = client.get(f"/orders/{_order(app).number}/payment")
+    assert "We are confirming your payment" in returned.text
+    assert (
+        '<meta http-equiv="refresh"' in returned.text and 'hx-trigger="every 2s"' in returned.text
+    )
+    event = stripe_shop.pay(session_id, deliver=False)
+    assert _deliver(client, stripe_shop, event) == 200
+    order = _order(app)
+    assert order.status == OrderStatus.PAID and order.payments[0].status == PaymentStatus.PAID
+    assert order.payments[0].intent_id
+    assert _stock(app, mug) == (3, 0)
+    done = client.get(f"/orders/{order.number}/payment")
+    assert done.headers["Location"] == f"/orders/{order.number}?placed=1"
+    polled = client.get(f"/orders/{order.number}/payment", headers={"HX-Request": "true"})
+    assert polled.headers["HX-Redirect"] == f"/orders/{order.number}?placed=1"
+    assert _count(app, OutboxMessage, OutboxMessage.template == "payment_received") == 1
+
+
+def test_the_order_is_paid_even_if_the_shopper_never_comes_back(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    other_device = new_client(app)  # Stripe's webhook needs no session of the shopper
+    assert _deliver(other_device, stripe_shop, stripe_shop.pay(session_id, deliver=False)) == 200
+    assert _order(app).status == OrderStatus.PAID
+
+
+def test_the_same_event_a_hundred_times_acts_once(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    event = stripe_shop.pay(session_id, deliver=False)
+    statuses: list[int] = []
+
+    def deliver_some(times: int) -> None:
+        worker = new_client(app)
+        statuses.extend(_deliver(worker, stripe_shop, event) for _ in range(times))
+
+    threads = [threading.Thread(target=deliver_some, args=(10,)) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deliver_some(50)
+    assert statuses == [200] * 100
+    assert _count(app, PaymentEvent) == 1
+    assert _count(app, OutboxMessage, OutboxMessage.template == "payment_received") == 1
+    assert _count(app, InventoryMovement, InventoryMovement.kind == MovementKind.SALE) == 1
+    order = _order(app)
+    assert [e.kind for e in order.events] == ["payment_received"]
+
+
+def test_events_in_reverse_order_end_in_the_same_state(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    completed = stripe_shop.pay_async(session_id, deliver=False)  # bank debit: paid later
+    succeeded = stripe_shop.async_succeed(session_id, deliver=False)
+    assert _deliver(client, stripe_shop, succeeded) == 200
+    assert _deliver(client, stripe_shop, completed) == 200
+    assert _order(app).status == OrderStatus.PAID
+    assert _stock(app, mug) == (4, 0)
+
+
+def test_a_completed_but_unpaid_session_waits(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    _deliver(client, stripe_shop, stripe_shop.pay_async(session_id, deliver=False))
+    assert _order(app).status == OrderStatus.AWAITING_PAYMENT
+    _deliver(client, stripe_shop, stripe_shop.async_fail(session_id, deliver=False))
+    order = _order(app)
+    assert (
+        order.status == OrderStatus.CANCELLED and order.payments[0].status == PaymentStatus.FAILED
+    )
+    assert _stock(app, mug) == (5, 0)
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        {"secret": "whsec_wrong"},
+        {"timestamp": int(time.time()) - 600},  # older than Stripe's 5-minute tolerance
+    ],
+)
+def test_forged_or_old_events_are_refused_and_change_nothing(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int, forgery: Json
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    event = stripe_shop.pay(session_id, deliver=False)
+    assert _deliver(client, stripe_shop, event, **forgery) == 400
+    assert _order(app).status == OrderStatus.AWAITING_PAYMENT
+    assert _count(app, PaymentEvent) == 0
+
+
+def test_unsigned_and_tampered_events_are_refused(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    event = stripe_shop.pay(session_id, deliver=False)
+    payload = json.dumps(event)
+    unsigned = client.post("/webhooks/stripe", data=payload)
+    header = stripe_shop.sign(payload)
+    tampered = client.post(
+        "/webhooks/stripe",
+        data=payload.replace("checkout", "checkouT"),
+        headers={"Stripe-Signature": header},
+    )
+    assert unsigned.status_code == tampered.status_code == 400
+    assert _order(app).status == OrderStatus.AWAITING_PAYMENT
+
+
+def test_an_amount_mismatch_is_flagged_not_paid(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    stripe_shop.set_amount_total(session_id, 100)
+    _deliver(client, stripe_shop, stripe_shop.pay(session_id, deliver=False))
+    order = _order(app)
+    assert order.status == OrderStatus.AWAITING_PAYMENT and order.needs_review
+    assert order.payments[0].status == PaymentStatus.FLAGGED
+    assert [e.kind for e in order.events] == ["payment_mismatch"]
+
+
+def test_an_expired_session_releases_the_stock_and_cancels(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug, 3)
+    assert _stock(app, mug) == (5, 3)
+    _deliver(client, stripe_shop, stripe_shop.expire(session_id, deliver=False))
+    order = _order(app)
+    assert (
+        order.status == OrderStatus.CANCELLED and order.payments[0].status == PaymentStatus.EXPIRED
+    )
+    assert _stock(app, mug) == (5, 0)
+    page = client.get(f"/orders/{order.number}/payment").text
+    assert "The payment did not go through" in page and "http-equiv" not in page
+
+
+def test_reconcile_repairs_a_lost_webhook(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    stripe_shop.pay(session_id, deliver=False)  # the webhook never arrives
+    result = app.test_cli_runner().invoke(args=["kiosk", "reconcile-payments"])
+    assert result.exit_code == 0 and "1 paid" in result.output
+    assert _order(app).status == OrderStatus.PAID
+    again = app.test_cli_runner().invoke(args=["kiosk", "reconcile-payments"])
+    assert "none open" in again.output
+
+
+def test_staff_refund_part_then_all_through_stripe(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    _deliver(client, stripe_shop, stripe_shop.pay(session_id, deliver=False))
+    app.config["KIOSK_STAFF_REQUIRE_2FA"] = False
+    with app.app_context():
+        make_user("staff@example.org", role=Role.STAFF)
+    staff = new_client(app)
+    sign_in(staff, "staff@example.org", PASSWORD)
+    number = _order(app).number
+    token = csrf_token(staff, f"/staff/orders/{number}")
+    form = {"csrf_token": token, "amount": "5.00", "reason": "Henkel fehlt"}
+    staff.post(f"/staff/orders/{number}/refund", data=form)
+    order = _order(app)
+    assert order.payments[0].refunded_cents == 500 and order.status == OrderStatus.PAID
+    # Stripe's own report of the same refund changes nothing more.
+    refund_event = stripe_shop.events[-1]
+    assert refund_event["type"] == "charge.refunded"
+    assert _deliver(client, stripe_shop, refund_event) == 200
+    assert _order(app).payments[0].refunded_cents == 500
+    staff.post(f"/staff/orders/{number}/refund", data={**form, "amount": "12.80"})
+    order = _order(app)
+    assert order.payments[0].refunded_cents == 1780 and order.status == OrderStatus.REFUNDED
+    assert [e.kind for e in order.events].count("refund") == 2
+
+
+def test_a_refund_made_in_the_stripe_dashboard_is_recorded(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    _deliver(client, stripe_shop, stripe_shop.pay(session_id, deliver=False))
+    intent = _order(app).payments[0].intent_id
+    assert intent
+    event = stripe_shop.refund_externally(intent, 1780, deliver=False)
+    assert _deliver(client, stripe_shop, event) == 200
+    assert _order(app).status == OrderStatus.REFUNDED
+
+
+def test_card_payment_is_offered_only_with_both_keys(
+    app: Flask, client: FlaskClient, mug: int
+) -> None:
+    add_to_cart(client, mug)
+    give_address(client)
+    choose_shipping(client)
+    assert "Stripe" not in client.get("/checkout/payment").text
+    app.config.update(STRIPE_SECRET_KEY="sk_test_x")
+    assert "Stripe" not in client.get("/checkout/payment").text
+    app.config.update(STRIPE_WEBHOOK_SECRET="whsec_x")
+    assert "Card or wallet (Stripe)" in client.get("/checkout/payment").text
+    assert client.post("/webhooks/stripe", data="{}").status_code == 400
+
+
+def test_holds_of_an_unpaid_card_order_outlast_the_checkout(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    from datetime import timedelta
+
+    from kiosk.models.base import utcnow
+
+    _checkout_by_card(client, mug)
+    with app.app_context():
+        assert inventory.release_expired(utcnow() + timedelta(minutes=30)) == 0
+        assert inventory.release_expired(utcnow() + timedelta(minutes=66)) == 1
