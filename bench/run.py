@@ -6,12 +6,17 @@
 3. Serve the shop the same way and load each page the same way.
 4. Print req/s, p50, p99 and errors per page, each page's throughput as a
    percentage of hello world, and whether the targets are met.
+5. Checkout (checkout.py): add-to-cart and place-order throughput on SQLite and
+   PostgreSQL, and whether stock was oversold. `--only pages` or `--only
+   checkout` runs one part.
 
 The exit code is 0 whether or not the targets are met (this is a benchmark, not
-a test); it is 1 when the harness itself failed and 2 when wrk is missing.
+a test); it is 1 when the harness itself failed or the checkout oversold, and 2
+when wrk is missing.
 
     make bench BENCH_ARGS="--duration 5"
     .venv/bin/python bench/run.py --fresh
+    .venv/bin/python bench/run.py --only checkout
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import checkout
 import dataset
 import loadgen
 import server
@@ -69,6 +75,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="open connections (32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench catalog first")
+    parser.add_argument(
+        "--only", choices=("pages", "checkout"), help="run one part only (default: both)"
+    )
     return parser.parse_args(argv)
 
 
@@ -132,35 +141,18 @@ def _print_check(endpoint: str, text: str, passed: bool) -> None:
     print(f"  {endpoint:<16} {text:<44} {'PASS' if passed else 'FAIL'}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    # `kill` (SIGTERM) unwinds like Ctrl-C does, so the servers are stopped either way.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    if isinstance(sys.stdout, io.TextIOWrapper):
-        sys.stdout.reconfigure(line_buffering=True)  # show progress as it happens, even in a pipe
-    if loadgen.wrk_path() is None:
-        print("bench: wrk is not installed (apt-get install wrk).", file=sys.stderr)
-        return 2
+def run_pages(args: argparse.Namespace) -> int:
+    """Hello world and the shop's pages under wrk; 1 if a page answered with errors."""
     settings = LoadSettings(args.duration, args.connections, args.threads)
     print(
         f"wrk: {settings.connections} connections, {settings.threads} threads,"
         f" {settings.duration_s} s per page; gunicorn: {WORKERS} sync workers"
     )
-    load = os.getloadavg()[0]
-    if load > BUSY_LOAD:
-        print(f"Warning: the machine is busy (load average {load:.1f}); expect low, noisy figures.")
-    try:
-        dataset.prepare(fresh=args.fresh)
-        hello = [Endpoint(HELLO, "/")]
-        shop = shop_endpoints(dataset.sample_product_slug())
-        results = measure("hello:create_app()", hello, settings, ready_path="/", pythonpath=HERE)
-        results |= measure("kiosk:create_app()", shop, settings, ready_path="/healthz")
-    except (dataset.DatasetError, server.ServerError, loadgen.LoadError) as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted", file=sys.stderr)
-        return 130
+    dataset.prepare(fresh=args.fresh)
+    hello = [Endpoint(HELLO, "/")]
+    shop = shop_endpoints(dataset.sample_product_slug())
+    results = measure("hello:create_app()", hello, settings, ready_path="/", pythonpath=HERE)
+    results |= measure("kiosk:create_app()", shop, settings, ready_path="/healthz")
 
     print_table([*hello, *shop], results)
     print_targets(results)
@@ -170,6 +162,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nbench: error responses under load from: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    # `kill` (SIGTERM) unwinds like Ctrl-C does, so the servers are stopped either way.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # show progress as it happens, even in a pipe
+    if args.only != "checkout" and loadgen.wrk_path() is None:
+        print("bench: wrk is not installed (apt-get install wrk).", file=sys.stderr)
+        return 2
+    load = os.getloadavg()[0]
+    if load > BUSY_LOAD:
+        print(f"Warning: the machine is busy (load average {load:.1f}); expect low, noisy figures.")
+    status = 0
+    try:
+        if args.only != "checkout":
+            status = run_pages(args)
+        if args.only != "pages":
+            print()
+            status = max(status, checkout.report(checkout.run(args.duration)))
+    except (
+        dataset.DatasetError,
+        server.ServerError,
+        loadgen.LoadError,
+        checkout.CheckoutBenchError,
+    ) as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    return status
 
 
 if __name__ == "__main__":

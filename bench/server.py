@@ -43,12 +43,16 @@ def gunicorn(
     workers: int,
     ready_path: str,
     pythonpath: Path | None = None,
+    worker_class: str = "sync",
+    threads: int = 1,
 ) -> Iterator[str]:
-    """Serve `app` with `workers` sync workers; yields the base URL once `ready_path` answers."""
+    """Serve `app` with `workers` workers (sync, or gthread with `threads` threads each);
+    yields the base URL once `ready_path` answers."""
     port = free_port()
     options = [
         f"--workers={workers}",
-        "--worker-class=sync",
+        f"--worker-class={worker_class}",
+        f"--threads={threads}",
         f"--bind={HOST}:{port}",
         "--access-logfile=/dev/null",
         "--log-level=warning",
