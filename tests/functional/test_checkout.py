@@ -19,6 +19,7 @@ from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import link_in, outbox
 from tests.shopping import (
+    ADDRESS,
     add_to_cart,
     buy,
     choose_payment,
@@ -129,6 +130,23 @@ def test_a_bad_address_is_explained_and_nothing_typed_is_lost(
     assert "A German postcode has five digits." in page
     assert 'value="not-an-email"' in page and 'value="Heidestraße 17"' in page
     assert 'aria-invalid="true"' in page
+
+
+def test_a_bad_billing_address_is_named_as_such_in_the_summary(
+    client: FlaskClient, mug: int
+) -> None:
+    add_to_cart(client, mug)
+    token = csrf_token(client, "/checkout/address")
+    data = {"csrf_token": token, "email": "erika@example.org", "separate_billing": "y"}
+    data.update({f"shipping-{key}": value for key, value in ADDRESS.items()})
+    data.update({f"billing-{key}": value for key, value in ADDRESS.items()})
+    data["billing-postal_code"] = "1"
+    response = client.post("/checkout/address", data=data)
+    assert response.status_code == 422
+    assert (
+        'href="#billing-postal_code">Billing address: Postcode: A German postcode has five digits.'
+        in response.text
+    )
 
 
 def test_the_shipping_step_offers_the_methods_of_the_country(client: FlaskClient, mug: int) -> None:

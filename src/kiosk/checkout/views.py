@@ -136,14 +136,16 @@ def _address_forms(state: dict[str, Any]) -> dict[str, Any]:
         _as_dict(billing_default) if billing_default and billing_default is not default else None
     )
     posted = request.method == "POST"
+    billing = CheckoutAddressForm(
+        prefix="billing", meta=NO_CSRF, data=None if posted else billing_data
+    )
+    billing.summary_prefix = _("Billing address")
     return {
         "contact": ContactForm(meta=NO_CSRF, data={"email": state.get("email", "")}),
         "shipping": CheckoutAddressForm(
             prefix="shipping", meta=NO_CSRF, data=None if posted else shipping_data
         ),
-        "billing": CheckoutAddressForm(
-            prefix="billing", meta=NO_CSRF, data=None if posted else billing_data
-        ),
+        "billing": billing,
         "options": AddressChoiceForm(
             meta=NO_CSRF,
             data=None if posted else {"separate_billing": bool(state.get("billing_address"))},
