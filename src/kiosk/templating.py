@@ -136,6 +136,11 @@ def order_event_name(kind: str) -> str:
     names: dict[str, str] = {
         "payment_received": _("Payment received"),
         "refund": _("Refund"),
+        "goods_returned": _("Goods returned to stock"),
+        "payment_mismatch": _("Payment did not match the order"),
+        "payment_failed": _("Payment failed"),
+        "payment_expired": _("Payment page expired"),
+        "paid_without_stock": _("Paid, but the stock was gone"),
     }
     return names.get(kind, kind)
 

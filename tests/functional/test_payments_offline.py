@@ -9,10 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from kiosk.extensions import db
-from kiosk.models import AuditEvent, Order, OrderStatus, PaymentStatus, Role
+from kiosk.models import (
+    AuditEvent,
+    InventoryMovement,
+    MovementKind,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+    Product,
+    Role,
+)
 from kiosk.services.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
+from tests.mailbox import outbox
 from tests.shopping import (
     add_to_cart,
     choose_payment,
@@ -176,3 +186,31 @@ def test_customers_cannot_use_staff_order_pages(app: Flask, client: FlaskClient,
     token = csrf_token(customer, "/")
     response = customer.post(f"/staff/orders/{number}/mark-paid", data={"csrf_token": token})
     assert response.status_code == 403 and _order(app).status == OrderStatus.AWAITING_PAYMENT
+
+
+def test_a_refund_for_returned_goods_puts_them_back_in_stock_once(
+    app: Flask, client: FlaskClient, staff_client: FlaskClient, mug: int
+) -> None:
+    _buy(client, mug, "bank_transfer")
+    number = _order(app).number
+    _staff_post(staff_client, number, "mark-paid")
+    with app.app_context():
+        assert db.session.get(Product, mug).stock_on_hand == 19  # type: ignore[union-attr]
+    refund = {"amount": "5", "reason": "Zurückgeschickt", "goods_returned": "y"}
+    _staff_post(staff_client, number, "refund", **refund)
+    _staff_post(staff_client, number, "refund", **refund)  # a second refund: no second return
+    with app.app_context():
+        assert db.session.get(Product, mug).stock_on_hand == 20  # type: ignore[union-attr]
+        kinds = db.session.scalars(select(InventoryMovement.kind)).all()
+        assert kinds.count(MovementKind.RETURN) == 1
+    assert [e.kind for e in _order(app).events].count("goods_returned") == 1
+
+
+def test_the_buyer_hears_when_the_payment_is_received(
+    app: Flask, client: FlaskClient, staff_client: FlaskClient, mug: int
+) -> None:
+    _buy(client, mug, "bank_transfer", email="paid@example.org")
+    _staff_post(staff_client, _order(app).number, "mark-paid")
+    with app.app_context():
+        subjects = [m.subject for m in outbox("paid@example.org")]
+    assert subjects[-1] == f"Payment received for your order {_order(app).number}"

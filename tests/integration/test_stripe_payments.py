@@ -288,6 +288,8 @@ def test_staff_refund_part_then_all_through_stripe(
     order = _order(app)
     assert order.payments[0].refunded_cents == 1780 and order.status == OrderStatus.REFUNDED
     assert [e.kind for e in order.events].count("refund") == 2
+    page = staff.get(f"/staff/orders/{number}").text
+    assert "checkout.session.completed" in page and "charge.refunded" in page
 
 
 def test_a_refund_made_in_the_stripe_dashboard_is_recorded(

@@ -256,6 +256,21 @@ def restock(product_id: int, quantity: int, reason: str, actor_id: int | None = 
         stock_alerts.stock_changed(session, product_id, quantity)
 
 
+def take_back(
+    session: Session, quantities: Mapping[int, int], reason: str, actor_id: int | None = None
+) -> None:
+    """Returned goods go back on hand (a RETURN movement each), in the caller's transaction."""
+    for product_id in sorted(quantities):
+        session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(stock_on_hand=Product.stock_on_hand + quantities[product_id])
+            .execution_options(synchronize_session=False)
+        )
+        _move(session, product_id, MovementKind.RETURN, quantities[product_id], reason, actor_id)
+        stock_alerts.stock_changed(session, product_id, quantities[product_id])
+
+
 class StockBelowReserved(ValueError):
     """Stock on hand cannot be set below what checkouts hold."""
 

@@ -7,7 +7,7 @@ import hmac
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from kiosk.models import Order
+from kiosk.models import Order, PaymentEvent
 from kiosk.services.checkout import hash_access_key
 from kiosk.services.uow import read_session
 
@@ -28,3 +28,9 @@ def by_access_key(number: str, key: str) -> Order | None:
     if order is None or not hmac.compare_digest(order.access_key_hash, hash_access_key(key)):
         return None
     return order
+
+
+def payment_events(order_id: int) -> list[PaymentEvent]:
+    """The provider notifications that concerned an order, oldest first (staff page)."""
+    query = select(PaymentEvent).where(PaymentEvent.order_id == order_id).order_by(PaymentEvent.id)
+    return list(read_session().scalars(query))

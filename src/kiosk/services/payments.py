@@ -31,7 +31,8 @@ from kiosk.models import (
 )
 from kiosk.models.base import utcnow
 from kiosk.money import Money
-from kiosk.services import audit
+from kiosk.services import audit, inventory
+from kiosk.services.mail import queue_mail
 from kiosk.services.uow import read_session, unit_of_work
 
 
@@ -204,6 +205,7 @@ def mark_received(number: str, actor_id: int, note: str = "") -> Order:
         record(session, order, "payment_received", actor, note, provider=payment.provider,
                amount_cents=payment.amount_cents)  # fmt: skip
         audit.record(session, "payment.marked_paid", actor=actor, order=order.number)
+        queue_mail(session, order.email, "payment_received", order.locale, order=order)
         return order
 
 
@@ -224,6 +226,7 @@ def refund(
     reason: str,
     actor_id: int,
     card_refund: CardRefund | None = None,
+    goods_returned: bool = False,
 ) -> Order:
     """Refund all or part of what was paid, with the reason, in the order's history.
 
@@ -231,7 +234,8 @@ def refund(
     through the provider first (`card_refund`, with an idempotency key derived from
     what was refunded before, so a double submit refunds once); a webhook may record
     the same refund too, and whichever comes second finds it done. Refunding
-    everything marks the order refunded; a partial refund keeps its state.
+    everything marks the order refunded; a partial refund keeps its state. With
+    `goods_returned` the order's items go back into stock (once per order).
     """
     if amount.cents <= 0:
         raise PaymentProblem("amount")
@@ -264,6 +268,10 @@ def refund(
             order.status = OrderStatus.REFUNDED
         record(session, order, "refund", actor, reason.strip(), amount_cents=amount.cents,
                provider=payment.provider)  # fmt: skip
+        if goods_returned and not any(e.kind == "goods_returned" for e in order.events):
+            returned = {line.product_id: line.quantity for line in order.lines if line.product_id}
+            inventory.take_back(session, returned, f"returned: order {order.number}", actor_id)
+            record(session, order, "goods_returned", actor, reason.strip())
         audit.record(session, "payment.refunded", actor=actor, order=order.number,
                      amount_cents=amount.cents)  # fmt: skip
         return order

@@ -156,25 +156,30 @@ def handle_event(event: stripe.Event) -> str:
         fresh = client().v1.checkout.sessions.retrieve(obj["id"]).to_dict()
         failed = event.type == "checkout.session.async_payment_failed"
         with unit_of_work() as session:
-            if not _first_time(session, event):
+            stored = _first_time(session, event)
+            if stored is None:
                 return "duplicate"
-            return _apply_session(session, fresh, failed=failed)
+            return _apply_session(session, fresh, failed=failed, stored=stored)
     if event.type == "charge.refunded":
         with unit_of_work() as session:
-            if not _first_time(session, event):
+            stored = _first_time(session, event)
+            if stored is None:
                 return "duplicate"
-            return _apply_refund(session, obj["payment_intent"], int(obj["amount_refunded"]))
+            return _apply_refund(
+                session, obj["payment_intent"], int(obj["amount_refunded"]), stored
+            )
     return "ignored"
 
 
-def _first_time(session: Session, event: stripe.Event) -> bool:
-    """Store the event id; False if it was stored before (a duplicate delivery)."""
+def _first_time(session: Session, event: stripe.Event) -> PaymentEvent | None:
+    """Store the event id; None if it was stored before (a duplicate delivery)."""
+    stored = PaymentEvent(provider=PROVIDER, event_id=event.id, type=event.type)
     try:
         with session.begin_nested():
-            session.add(PaymentEvent(provider=PROVIDER, event_id=event.id, type=event.type))
-        return True
+            session.add(stored)
+        return stored
     except IntegrityError:
-        return False
+        return None
 
 
 def _payment_for(session: Session, checkout_id: str) -> tuple[Payment, Order] | None:
@@ -189,11 +194,15 @@ def _payment_for(session: Session, checkout_id: str) -> tuple[Payment, Order] | 
     return payment, order
 
 
-def _apply_session(session: Session, checkout: Any, failed: bool = False) -> str:
+def _apply_session(
+    session: Session, checkout: Any, failed: bool = False, stored: PaymentEvent | None = None
+) -> str:
     found = _payment_for(session, checkout["id"])
     if found is None:
         return "unknown session"
     payment, order = found
+    if stored is not None:
+        stored.order_id = order.id
     if payment.status is not PaymentStatus.PENDING:
         return "already settled"
     status, paid_state = checkout["status"], checkout["payment_status"]
@@ -238,7 +247,7 @@ def _paid(session: Session, payment: Payment, order: Order, intent: str | None) 
     queue_mail(session, order.email, "payment_received", order.locale, order=order)
 
 
-def _apply_refund(session: Session, intent: str, refunded_cents: int) -> str:
+def _apply_refund(session: Session, intent: str, refunded_cents: int, stored: PaymentEvent) -> str:
     payment = session.scalar(
         select(Payment).where(Payment.provider == PROVIDER, Payment.intent_id == intent)
     )
@@ -246,6 +255,7 @@ def _apply_refund(session: Session, intent: str, refunded_cents: int) -> str:
         return "unknown charge"
     order = session.scalar(select(Order).where(Order.id == payment.order_id).with_for_update())
     assert order is not None
+    stored.order_id = order.id
     session.refresh(payment)
     if refunded_cents <= payment.refunded_cents:
         return "already recorded"

@@ -55,7 +55,12 @@ def _staff_order(number: str) -> ResponseReturnValue:
     order = orders.by_number(number)
     if order is None:
         abort(404)
-    return render_template("staff/order.html", order=order, form=EmptyForm())
+    return render_template(
+        "staff/order.html",
+        order=order,
+        notifications=orders.payment_events(order.id),
+        form=EmptyForm(),
+    )
 
 
 @bp.get("/orders/<number>")
@@ -95,6 +100,7 @@ def refund(number: str) -> ResponseReturnValue:
             request.form.get("reason", ""),
             current_user.id,
             card_refund=stripe_checkout.refund,
+            goods_returned=bool(request.form.get("goods_returned")),
         )
         flash(_("The refund of %(amount)s is recorded.", amount=format_money(amount)), "success")
     except LookupError:
