@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -89,60 +89,54 @@ def country_name(code: str) -> str:
     return str(locale.territories.get(code, code)) if locale else code
 
 
-def payment_method_name(method: str) -> str:
+def _labels() -> dict[str, dict[str, str]]:
+    """Words for the codes stored with orders and payments, in the page's language."""
     from flask_babel import gettext as _
 
-    names: dict[str, str] = {
-        "bank_transfer": _("Bank transfer (prepayment)"),
-        "invoice": _("Invoice"),
-        "cash_on_delivery": _("Cash on delivery"),
-        "stripe": _("Card or wallet (Stripe)"),
+    return {
+        "payment_method": {
+            "bank_transfer": _("Bank transfer (prepayment)"),
+            "invoice": _("Invoice"),
+            "cash_on_delivery": _("Cash on delivery"),
+            "stripe": _("Card or wallet (Stripe)"),
+        },
+        "order_status": {
+            "awaiting_payment": _("awaiting payment"),
+            "paid": _("paid"),
+            "processing": _("processing"),
+            "shipped": _("shipped"),
+            "delivered": _("delivered"),
+            "cancelled": _("cancelled"),
+            "refunded": _("refunded"),
+            "returned": _("returned"),
+        },
+        "payment_status": {
+            "pending": _("pending"),
+            "paid": _("paid"),
+            "failed": _("failed"),
+            "expired": _("expired"),
+            "flagged": _("needs checking"),
+        },
+        "order_event": {
+            "payment_received": _("Payment received"),
+            "refund": _("Refund"),
+            "goods_returned": _("Goods returned to stock"),
+            "payment_mismatch": _("Payment did not match the order"),
+            "payment_failed": _("Payment failed"),
+            "payment_expired": _("Payment page expired"),
+            "paid_without_stock": _("Paid, but the stock was gone"),
+        },
     }
-    return names.get(method, method)
 
 
-def order_status_name(status: str) -> str:
-    from flask_babel import gettext as _
-
-    names: dict[str, str] = {
-        "awaiting_payment": _("awaiting payment"),
-        "paid": _("paid"),
-        "processing": _("processing"),
-        "shipped": _("shipped"),
-        "delivered": _("delivered"),
-        "cancelled": _("cancelled"),
-        "refunded": _("refunded"),
-        "returned": _("returned"),
-    }
-    return names.get(status, status)
+def label(group: str, code: str) -> str:
+    return _labels()[group].get(str(code), str(code))
 
 
-def payment_status_name(status: str) -> str:
-    from flask_babel import gettext as _
-
-    names: dict[str, str] = {
-        "pending": _("pending"),
-        "paid": _("paid"),
-        "failed": _("failed"),
-        "expired": _("expired"),
-        "flagged": _("needs checking"),
-    }
-    return names.get(status, status)
-
-
-def order_event_name(kind: str) -> str:
-    from flask_babel import gettext as _
-
-    names: dict[str, str] = {
-        "payment_received": _("Payment received"),
-        "refund": _("Refund"),
-        "goods_returned": _("Goods returned to stock"),
-        "payment_mismatch": _("Payment did not match the order"),
-        "payment_failed": _("Payment failed"),
-        "payment_expired": _("Payment page expired"),
-        "paid_without_stock": _("Paid, but the stock was gone"),
-    }
-    return names.get(kind, kind)
+payment_method_name = partial(label, "payment_method")
+order_status_name = partial(label, "order_status")
+payment_status_name = partial(label, "payment_status")
+order_event_name = partial(label, "order_event")
 
 
 def vat_lines_of(order: Any) -> Any:
