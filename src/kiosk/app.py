@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from kiosk.core.views import bp as core_bp
     from kiosk.legal.views import bp as legal_bp
     from kiosk.orders.views import bp as orders_bp
+    from kiosk.orders.views import withdrawal_bp
     from kiosk.payments.views import bp as payments_bp
     from kiosk.staff.views import bp as staff_bp
 
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
         cart_bp,
         checkout_bp,
         orders_bp,
+        withdrawal_bp,
         payments_bp,
         legal_bp,
         auth_bp,

@@ -203,3 +203,11 @@ def reconcile_payments_command() -> None:
         "Reconciled: "
         + (", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "none open")
     )
+
+
+@kiosk_cli.command("lifecycle-diagram")
+def lifecycle_diagram_command() -> None:
+    """Print the order lifecycle table as a Mermaid diagram (for docs/order-lifecycle.md)."""
+    from kiosk.services.lifecycle import mermaid
+
+    click.echo(mermaid(), nl=False)

@@ -24,6 +24,7 @@ DEFAULT_RATE_LIMITS = {
     "account_change": "10 per hour",
     "two_factor_setup": "10 per minute",
     "stock_alert": "5 per minute;20 per hour",
+    "find_order": "10 per minute;30 per hour",  # guessing order numbers and emails
 }
 
 

@@ -125,6 +125,9 @@ def _labels() -> dict[str, dict[str, str]]:
             "payment_failed": _("Payment failed"),
             "payment_expired": _("Payment page expired"),
             "paid_without_stock": _("Paid, but the stock was gone"),
+            "status": _("State changed"),
+            "refund_due": _("Refund due"),
+            "withdrawal_received": _("Withdrawal received"),
         },
     }
 
@@ -171,6 +174,7 @@ def register(app: Flask) -> None:
         order_status_name=order_status_name,
         payment_status_name=payment_status_name,
         order_event_name=order_event_name,
+        label=label,
         vat_lines_of=vat_lines_of,
         password_min_length=MIN_LENGTH,
         current_locale=lambda: str(get_locale() or "de"),

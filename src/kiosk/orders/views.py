@@ -12,9 +12,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from kiosk.auth.forms import EmptyForm
+from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page, wants_fragment
+from kiosk.limits import rate
 from kiosk.models import Order, OrderStatus, PaymentStatus
-from kiosk.services import orders, pricing, stripe_checkout
+from kiosk.orders.forms import FindOrderForm, WithdrawalForm
+from kiosk.services import lifecycle, orders, pricing, stripe_checkout
+from kiosk.services.lifecycle import REFUSALS, Actor, TransitionRefused
+from kiosk.templating import label
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -45,6 +51,8 @@ def view(number: str) -> ResponseReturnValue:
         order=order,
         vat=pricing.vat_lines_from(order.vat_breakdown, order.currency),
         just_placed=request.args.get("placed") == "1",
+        can_cancel=lifecycle.allowed(order.status, OrderStatus.CANCELLED, Actor.CUSTOMER),
+        form=EmptyForm(),
     )
 
 
@@ -95,3 +103,73 @@ def payment_return(number: str) -> ResponseReturnValue:
         payment=payment,
         settled=settled,
     )
+
+
+def _own_order_or_404(number: str) -> Order:
+    order = orders.by_number(number)
+    if order is None or not visible_order(order):
+        abort(404)
+    return order
+
+
+def refusal_message(refused: TransitionRefused) -> str:
+    return str(
+        REFUSALS[refused.code]
+        % {
+            "state": label("order_status", refused.current),
+            "target": label("order_status", refused.target),
+        }
+    )
+
+
+@bp.post("/<number>/cancel")
+def cancel(number: str) -> ResponseReturnValue:
+    """The buyer cancels an order that has not been shipped yet."""
+    _own_order_or_404(number)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        lifecycle.transition(number, OrderStatus.CANCELLED, Actor.CUSTOMER)
+        flash(_("Your order is cancelled. We have sent you a confirmation."), "success")
+    except TransitionRefused as refused:
+        flash(refusal_message(refused), "error")
+    return redirect(url_for("orders.view", number=number), code=303)
+
+
+@bp.route("/<number>/withdraw", methods=["GET", "POST"])
+def withdraw(number: str) -> ResponseReturnValue:
+    """Step 2 of the withdrawal button (§356a BGB): confirm, with an optional reason."""
+    order = _own_order_or_404(number)
+    form = WithdrawalForm()
+    if request.method == "POST" and form.validate_on_submit():
+        lifecycle.withdraw(number, form.reason.data or "")
+        flash(
+            _(
+                "We have received your withdrawal. "
+                "A confirmation with the time of receipt is on its way."
+            ),
+            "success",
+        )
+        return redirect(url_for("orders.view", number=number), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_page(
+        "orders/withdraw.html", "orders/withdraw.html", status, order=order, form=form
+    )
+
+
+withdrawal_bp = Blueprint("withdrawal", __name__)
+
+
+@withdrawal_bp.route("/withdraw", methods=["GET", "POST"])
+@limiter.limit(rate("find_order"), methods=["POST"])
+def find_order() -> ResponseReturnValue:
+    """Step 1 of the withdrawal button: name the order (number and email address)."""
+    form = FindOrderForm()
+    if request.method == "POST" and form.validate_on_submit():
+        order = orders.by_number_and_email(form.number.data or "", form.email.data or "")
+        if order is not None:
+            remember_order(order.number)
+            return redirect(url_for("orders.withdraw", number=order.number), code=303)
+        form.number.errors = [_("We found no order with this number and email address.")]
+    status = 422 if request.method == "POST" else 200
+    return render_page("orders/find.html", "orders/find.html", status, form=form)

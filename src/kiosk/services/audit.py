@@ -37,6 +37,7 @@ EVENTS = frozenset(
         "mail.retried",
         "payment.marked_paid",
         "payment.refunded",
+        "order.status_changed",
     }
 )
 

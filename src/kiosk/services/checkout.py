@@ -352,6 +352,7 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
             order=order,
             vat=pricing.vat_lines_from(order.vat_breakdown, order.currency),
             order_url=external_url("orders.guest_view", number=order.number, key=access_key),
+            withdraw_url=external_url("withdrawal.find_order"),
         )
         return PlacedOrder(order.number, access_key)
 

@@ -34,3 +34,11 @@ def payment_events(order_id: int) -> list[PaymentEvent]:
     """The provider notifications that concerned an order, oldest first (staff page)."""
     query = select(PaymentEvent).where(PaymentEvent.order_id == order_id).order_by(PaymentEvent.id)
     return list(read_session().scalars(query))
+
+
+def by_number_and_email(number: str, email: str) -> Order | None:
+    """An order named by both its number and its buyer's email (the withdrawal's first step)."""
+    order = by_number(number.strip().upper())
+    if order is None or order.email.lower() != email.strip().lower():
+        return None
+    return order

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from kiosk.models import (
     Order,
-    OrderEvent,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -31,7 +30,8 @@ from kiosk.models import (
 )
 from kiosk.models.base import utcnow
 from kiosk.money import Money
-from kiosk.services import audit, inventory
+from kiosk.services import audit, lifecycle
+from kiosk.services.lifecycle import Actor
 from kiosk.services.mail import queue_mail
 from kiosk.services.uow import read_session, unit_of_work
 
@@ -159,24 +159,12 @@ def provider(code: str) -> Provider | None:
     return PROVIDERS.get(code) if code in _enabled_codes() else None
 
 
-def record(
-    session: Session,
-    order: Order,
-    kind: str,
-    actor: User | None = None,
-    reason: str = "",
-    **data: object,
-) -> None:
-    """Add an entry to the order's history."""
-    session.add(
-        OrderEvent(
-            order_id=order.id,
-            kind=kind,
-            actor_id=actor.id if actor else None,
-            actor_kind="staff" if actor else "system",
-            reason=reason,
-            data=data,
-        )
+def sold_for(order: Order) -> bool:
+    """Whether the order's goods have left stock: at placing for offline methods, at payment
+    for online ones."""
+    provider = PROVIDERS.get(order.payment_method)
+    return bool(provider and provider.offline) or any(
+        p.status is PaymentStatus.PAID for p in order.payments
     )
 
 
@@ -199,11 +187,10 @@ def mark_received(number: str, actor_id: int, note: str = "") -> Order:
             raise PaymentProblem("nothing_pending")
         if order.status is not OrderStatus.AWAITING_PAYMENT:
             raise PaymentProblem("not_awaiting_payment")
-        now = utcnow()
-        payment.status, payment.paid_at = PaymentStatus.PAID, now
-        order.status = OrderStatus.PAID
-        record(session, order, "payment_received", actor, note, provider=payment.provider,
-               amount_cents=payment.amount_cents)  # fmt: skip
+        payment.status, payment.paid_at = PaymentStatus.PAID, utcnow()
+        lifecycle.change(session, order, OrderStatus.PAID, Actor.STAFF, actor, note)
+        lifecycle.record(session, order, "payment_received", actor, note,
+                         provider=payment.provider, amount_cents=payment.amount_cents)  # fmt: skip
         audit.record(session, "payment.marked_paid", actor=actor, order=order.number)
         queue_mail(session, order.email, "payment_received", order.locale, order=order)
         return order
@@ -264,14 +251,12 @@ def refund(
         if result.rowcount != 1 and offline:  # type: ignore[attr-defined]
             raise PaymentProblem("too_much")  # another refund came first: look again
         session.refresh(payment)
+        lifecycle.record(session, order, "refund", actor, reason.strip(),
+                         amount_cents=amount.cents, provider=payment.provider)  # fmt: skip
+        if goods_returned and order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+            lifecycle.change(session, order, OrderStatus.RETURNED, Actor.STAFF, actor, reason)
         if payment.refunded_cents == payment.amount_cents:
-            order.status = OrderStatus.REFUNDED
-        record(session, order, "refund", actor, reason.strip(), amount_cents=amount.cents,
-               provider=payment.provider)  # fmt: skip
-        if goods_returned and not any(e.kind == "goods_returned" for e in order.events):
-            returned = {line.product_id: line.quantity for line in order.lines if line.product_id}
-            inventory.take_back(session, returned, f"returned: order {order.number}", actor_id)
-            record(session, order, "goods_returned", actor, reason.strip())
+            lifecycle.change(session, order, OrderStatus.REFUNDED, Actor.STAFF, actor, reason)
         audit.record(session, "payment.refunded", actor=actor, order=order.number,
                      amount_cents=amount.cents)  # fmt: skip
         return order

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from kiosk.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
 from kiosk.models.base import utcnow
 from kiosk.money import Money
-from kiosk.services import inventory, payments
+from kiosk.services import inventory, lifecycle, payments
+from kiosk.services.lifecycle import Actor
 from kiosk.services.mail import queue_mail
 from kiosk.services.payments import Buyer, _Offline
 from kiosk.services.uow import read_session, unit_of_work
@@ -211,17 +212,17 @@ def _apply_session(
         if amount != payment.amount:
             payment.status = PaymentStatus.FLAGGED
             order.needs_review = True
-            payments.record(session, order, "payment_mismatch", charged_cents=amount.cents,
+            lifecycle.record(session, order, "payment_mismatch", charged_cents=amount.cents,
                             currency=amount.currency)  # fmt: skip
             return "flagged"
         _paid(session, payment, order, checkout.get("payment_intent"))
         return "paid"
     if failed or status == "expired":
         payment.status = PaymentStatus.FAILED if failed else PaymentStatus.EXPIRED
-        inventory.release(session, payments.order_holder(order.id), "payment " + payment.status)
+        lifecycle.record(session, order, f"payment_{payment.status.value}")
         if order.status is OrderStatus.AWAITING_PAYMENT:
-            order.status = OrderStatus.CANCELLED
-        payments.record(session, order, f"payment_{payment.status.value}")
+            lifecycle.change(session, order, OrderStatus.CANCELLED, Actor.SYSTEM,
+                             reason=f"payment {payment.status.value}")  # fmt: skip
         return payment.status.value
     return "pending"
 
@@ -237,12 +238,12 @@ def _paid(session: Session, payment: Payment, order: Order, intent: str | None) 
             inventory.sell(session, holder, "order paid")
         except inventory.OutOfStock:
             order.needs_review = True
-            payments.record(session, order, "paid_without_stock")
+            lifecycle.record(session, order, "paid_without_stock")
     if order.status is OrderStatus.AWAITING_PAYMENT:
-        order.status = OrderStatus.PAID
+        lifecycle.change(session, order, OrderStatus.PAID, Actor.SYSTEM)
     elif order.status is OrderStatus.CANCELLED:
         order.needs_review = True  # paid after it was given up: staff refund or revive it
-    payments.record(session, order, "payment_received", provider=PROVIDER,
+    lifecycle.record(session, order, "payment_received", provider=PROVIDER,
                     amount_cents=payment.amount_cents)  # fmt: skip
     queue_mail(session, order.email, "payment_received", order.locale, order=order)
 
@@ -261,9 +262,9 @@ def _apply_refund(session: Session, intent: str, refunded_cents: int, stored: Pa
         return "already recorded"
     added = refunded_cents - payment.refunded_cents
     payment.refunded_cents = min(refunded_cents, payment.amount_cents)
+    lifecycle.record(session, order, "refund", amount_cents=added, provider=PROVIDER)
     if payment.refunded_cents == payment.amount_cents:
-        order.status = OrderStatus.REFUNDED
-    payments.record(session, order, "refund", amount_cents=added, provider=PROVIDER)
+        lifecycle.change(session, order, OrderStatus.REFUNDED, Actor.SYSTEM)
     return "refunded"
 
 

@@ -11,11 +11,13 @@ from stripe import StripeError
 
 from kiosk.auth.forms import EmptyForm
 from kiosk.auth.guards import require_role
-from kiosk.models import Role
+from kiosk.models import OrderStatus, Role
 from kiosk.money import Money
-from kiosk.services import mail, orders, payments, staff, stripe_checkout
+from kiosk.orders.views import refusal_message
+from kiosk.services import lifecycle, mail, orders, payments, staff, stripe_checkout
+from kiosk.services.lifecycle import Actor, TransitionRefused
 from kiosk.services.payments import PaymentProblem
-from kiosk.templating import format_money
+from kiosk.templating import format_money, label
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -59,6 +61,7 @@ def _staff_order(number: str) -> ResponseReturnValue:
         "staff/order.html",
         order=order,
         notifications=orders.payment_events(order.id),
+        next_states=lifecycle.next_states(order.status, Actor.STAFF),
         form=EmptyForm(),
     )
 
@@ -110,4 +113,36 @@ def refund(number: str) -> ResponseReturnValue:
     except ValueError as problem:
         code = problem.code if isinstance(problem, PaymentProblem) else "amount"
         flash(str(PAYMENT_PROBLEMS[code]), "error")
+    return redirect(url_for("staff.order", number=number), code=303)
+
+
+@bp.post("/orders/<number>/status")
+@require_role(Role.STAFF)
+def change_status(number: str) -> ResponseReturnValue:
+    """Move an order on (processing, shipped with tracking, cancelled …), with a reason."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        target = OrderStatus(request.form.get("to", ""))
+    except ValueError:
+        abort(400)
+    data = {
+        key: request.form.get(key, "").strip()[:100]
+        for key in ("carrier", "tracking")
+        if request.form.get(key, "").strip()
+    }
+    try:
+        lifecycle.transition(
+            number,
+            target,
+            Actor.STAFF,
+            current_user.id,
+            request.form.get("reason", "").strip()[:500],
+            **data,
+        )
+        flash(_("The order is now %(state)s.", state=label("order_status", target)), "success")
+    except LookupError:
+        abort(404)
+    except TransitionRefused as refused:
+        flash(refusal_message(refused), "error")
     return redirect(url_for("staff.order", number=number), code=303)

@@ -1,0 +1,29 @@
+"""Forms of the buyer's order pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length
+
+from kiosk.auth.forms import strip
+
+
+class FindOrderForm(FlaskForm):
+    number = StringField(
+        _l("Order number"),
+        filters=[strip],
+        validators=[InputRequired(), Length(max=16)],
+        description=_l("From your order confirmation, e.g. K7XQ4-MPD2."),
+    )
+    email = EmailField(
+        _l("Email address"),
+        filters=[strip],
+        validators=[InputRequired(), Email(), Length(max=254)],
+        description=_l("The address you ordered with."),
+    )
+
+
+class WithdrawalForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (optional)"), filters=[strip], validators=[Length(max=500)])

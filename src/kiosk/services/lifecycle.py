@@ -1,0 +1,191 @@
+"""The life of an order: one table says which state may follow which, and who may move it.
+
+Nothing else decides. `change(...)` checks the table, changes the state in the
+caller's transaction, records the step in the order's history and runs the
+step's side effects there too (stock, mails through the outbox). A refused
+step raises `TransitionRefused` and changes nothing. `mermaid()` draws the
+table for docs/order-lifecycle.md, which a test keeps in step with it.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.models import Order, OrderEvent, OrderStatus, Role, User
+from kiosk.models.base import utcnow
+from kiosk.services import audit, inventory
+from kiosk.services.mail import queue_mail
+from kiosk.services.uow import unit_of_work
+
+
+class Actor(enum.StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+S, C, T, Y = OrderStatus, Actor.CUSTOMER, Actor.STAFF, Actor.SYSTEM
+
+TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Actor]] = {
+    (S.AWAITING_PAYMENT, S.PAID): frozenset({T, Y}),
+    (S.AWAITING_PAYMENT, S.CANCELLED): frozenset({C, T, Y}),
+    (S.PAID, S.PROCESSING): frozenset({T}),
+    (S.PAID, S.SHIPPED): frozenset({T}),
+    (S.PAID, S.CANCELLED): frozenset({C, T}),
+    (S.PAID, S.REFUNDED): frozenset({T, Y}),
+    (S.PROCESSING, S.SHIPPED): frozenset({T}),
+    (S.PROCESSING, S.CANCELLED): frozenset({C, T}),
+    (S.PROCESSING, S.REFUNDED): frozenset({T, Y}),
+    (S.SHIPPED, S.DELIVERED): frozenset({T, Y}),
+    (S.SHIPPED, S.RETURNED): frozenset({T}),
+    (S.SHIPPED, S.REFUNDED): frozenset({T, Y}),
+    (S.DELIVERED, S.RETURNED): frozenset({T}),
+    (S.DELIVERED, S.REFUNDED): frozenset({T, Y}),
+    (S.RETURNED, S.REFUNDED): frozenset({T, Y}),
+    (S.CANCELLED, S.REFUNDED): frozenset({T, Y}),
+}
+
+REFUSALS = {
+    "not_allowed": _l("An order that is %(state)s cannot become %(target)s."),
+    "not_yours": _l("Only the shop can make this change."),
+}
+
+
+class TransitionRefused(ValueError):
+    def __init__(self, code: str, order: Order, to: OrderStatus) -> None:
+        super().__init__(f"{code}: {order.status} -> {to}")
+        self.code, self.current, self.target = code, order.status, to
+
+
+def allowed(current: OrderStatus, to: OrderStatus, actor: Actor) -> bool:
+    return actor in TRANSITIONS.get((current, to), frozenset())
+
+
+def next_states(current: OrderStatus, actor: Actor) -> list[OrderStatus]:
+    return [to for (source, to), who in TRANSITIONS.items() if source is current and actor in who]
+
+
+def record(
+    session: Session,
+    order: Order,
+    kind: str,
+    actor: User | None = None,
+    reason: str = "",
+    actor_kind: Actor | None = None,
+    **data: Any,
+) -> None:
+    """Add an entry to the order's history."""
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            kind=kind,
+            actor_id=actor.id if actor else None,
+            actor_kind=actor_kind or (Actor.STAFF if actor else Actor.SYSTEM),
+            reason=reason,
+            data=data,
+        )
+    )
+
+
+def change(
+    session: Session,
+    order: Order,
+    to: OrderStatus,
+    actor: Actor,
+    user: User | None = None,
+    reason: str = "",
+    **data: Any,
+) -> None:
+    """Move the order to `to` if the table lets `actor` do it, with the step's side effects."""
+    current = OrderStatus(order.status)
+    if current is to:
+        return  # already there: a repeated request changes nothing
+    if not allowed(current, to, actor):
+        known = any(source is current and target is to for source, target in TRANSITIONS)
+        raise TransitionRefused("not_yours" if known else "not_allowed", order, to)
+    order.status = to
+    record(session, order, "status", user, reason, actor, previous=current.value,
+           state=to.value, **data)  # fmt: skip
+    _side_effects(session, order, current, to, data)
+
+
+def _goods(order: Order) -> dict[int, int]:
+    return {line.product_id: line.quantity for line in order.lines if line.product_id}
+
+
+def _side_effects(
+    session: Session, order: Order, current: OrderStatus, to: OrderStatus, data: dict[str, Any]
+) -> None:
+    from kiosk.services.payments import order_holder, sold_for
+
+    if to is OrderStatus.CANCELLED:
+        # Stock held for a card payment goes back; stock already sold comes back on hand.
+        inventory.release(session, order_holder(order.id), f"order {order.number} cancelled")
+        if sold_for(order):
+            inventory.take_back(session, _goods(order), f"order {order.number} cancelled")
+        if current is not OrderStatus.AWAITING_PAYMENT:
+            record(session, order, "refund_due", reason="cancelled after payment")
+        queue_mail(session, order.email, "order_cancelled", order.locale, order=order)
+    elif to is OrderStatus.RETURNED:
+        inventory.take_back(session, _goods(order), f"order {order.number} returned")
+    elif to is OrderStatus.SHIPPED:
+        queue_mail(session, order.email, "order_shipped", order.locale, order=order,
+                   carrier=data.get("carrier", ""), tracking=data.get("tracking", ""))  # fmt: skip
+
+
+def mermaid() -> str:
+    """The table as a Mermaid state diagram, each arrow labelled with who may take it."""
+    lines = ["stateDiagram-v2", "    [*] --> awaiting_payment"]
+    for (source, target), who in TRANSITIONS.items():
+        actors = ", ".join(sorted(actor.value for actor in who))
+        lines.append(f"    {source.value} --> {target.value}: {actors}")
+    return "\n".join(lines) + "\n"
+
+
+def transition(
+    number: str,
+    to: OrderStatus,
+    actor: Actor,
+    user_id: int | None = None,
+    reason: str = "",
+    **data: Any,
+) -> Order:
+    """The use case: one state change of one order, in its own unit of work."""
+    with unit_of_work() as session:
+        order = session.scalar(select(Order).where(Order.number == number).with_for_update())
+        if order is None:
+            raise LookupError(number)
+        user = session.get(User, user_id) if user_id is not None else None
+        change(session, order, to, actor, user if actor is not Actor.CUSTOMER else None, reason,
+               **data)  # fmt: skip
+        if actor is Actor.STAFF:
+            audit.record(session, "order.status_changed", actor=user, order=number,
+                         state=to.value)  # fmt: skip
+        return order
+
+
+def withdraw(number: str, reason: str) -> Order:
+    """The buyer withdraws from the contract (§356a BGB): recorded at once, both sides told."""
+    with unit_of_work() as session:
+        order = session.scalar(select(Order).where(Order.number == number).with_for_update())
+        if order is None:
+            raise LookupError(number)
+        received = utcnow()
+        if any(event.kind == "withdrawal_received" for event in order.events):
+            return order  # a second click: the first declaration counts
+        record(session, order, "withdrawal_received", reason=reason.strip()[:500],
+               actor_kind=Actor.CUSTOMER, received_at=received.isoformat())  # fmt: skip
+        queue_mail(session, order.email, "withdrawal_received", order.locale, order=order,
+                   received=received, reason=reason.strip())  # fmt: skip
+        staff = session.scalars(
+            select(User).where(User.is_active.is_(True), User.role.in_([Role.STAFF, Role.OWNER]))
+        )
+        for member in staff:
+            queue_mail(session, member.email, "withdrawal_staff", member.locale, order=order,
+                       received=received, reason=reason.strip())  # fmt: skip
+        return order
