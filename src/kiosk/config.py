@@ -6,6 +6,7 @@ overrides to `create_app(config)`, which win over the environment.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -44,6 +45,10 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 OFFLINE_PAYMENT_METHODS = ("bank_transfer", "invoice", "cash_on_delivery")
@@ -128,6 +133,8 @@ def load_settings(
         "TESTING": kiosk_env == "testing",
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{DATA_DIR / 'kiosk.sqlite3'}",
+        # JSON columns (order addresses) keep umlauts as they are, so staff can search them.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"json_serializer": _json_dumps},
         "KIOSK_MEDIA_DIR": env.get("KIOSK_MEDIA_DIR") or str(DATA_DIR / "media"),
         "KIOSK_SHOP_NAME": env.get("KIOSK_SHOP_NAME", "Kiosk"),
         "KIOSK_CURRENCY": env.get("KIOSK_CURRENCY", "EUR"),

@@ -658,6 +658,9 @@ STAFF_ROUTES = [
     ("GET", "/staff/orders/K2345-6789"),
     ("POST", "/staff/orders/K2345-6789/mark-paid"),
     ("POST", "/staff/orders/K2345-6789/refund"),
+    ("POST", "/staff/orders/K2345-6789/status"),
+    ("GET", "/staff/orders"),
+    ("GET", "/staff/orders.csv"),
 ]
 
 

@@ -26,7 +26,7 @@ from kiosk.auth.views import link_problem
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page
 from kiosk.limits import rate
-from kiosk.services import accounts
+from kiosk.services import accounts, orders
 from kiosk.services import addresses as address_book
 from kiosk.services import two_factor as totp
 from kiosk.services.shipping import EU_COUNTRIES
@@ -327,3 +327,10 @@ def confirm_marketing(token: str) -> ResponseReturnValue:
         url_for("account.email_preferences" if current_user.is_authenticated else "core.home"),
         code=303,
     )
+
+
+@bp.get("/orders")
+@login_required
+def orders_list() -> str:
+    """The customer's orders, newest first, each linking to its page."""
+    return render_template("account/orders.html", orders=orders.of_customer(current_user.id))

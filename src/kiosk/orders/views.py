@@ -13,12 +13,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kiosk.auth.forms import EmptyForm
+from kiosk.cart.views import cart_owner
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page, wants_fragment
 from kiosk.limits import rate
 from kiosk.models import Order, OrderStatus, PaymentStatus
 from kiosk.orders.forms import FindOrderForm, WithdrawalForm
-from kiosk.services import lifecycle, orders, pricing, stripe_checkout
+from kiosk.services import cart, lifecycle, orders, pricing, stripe_checkout
+from kiosk.services.cart import CartProblem
 from kiosk.services.lifecycle import REFUSALS, Actor, TransitionRefused
 from kiosk.templating import label
 
@@ -173,3 +175,24 @@ def find_order() -> ResponseReturnValue:
         form.number.errors = [_("We found no order with this number and email address.")]
     status = 422 if request.method == "POST" else 200
     return render_page("orders/find.html", "orders/find.html", status, form=form)
+
+
+@bp.post("/<number>/reorder")
+def reorder(number: str) -> ResponseReturnValue:
+    """Put an earlier order's items into the cart again, as far as they are available."""
+    order = _own_order_or_404(number)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    owner = cart_owner(create=True)
+    added = 0
+    for line in order.lines:
+        try:
+            if line.product_id is None:
+                raise CartProblem(_("%(name)s is no longer available.", name=line.name))
+            cart.add(owner, line.product_id, line.quantity)
+            added += 1
+        except CartProblem as problem:
+            flash(str(problem), "error")
+    if added:
+        flash(_("The items are in your cart again, at today's prices."), "success")
+    return redirect(url_for("cart.show"), code=303)

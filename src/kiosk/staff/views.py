@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import csv
+import io
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +25,7 @@ from stripe import StripeError
 
 from kiosk.auth.forms import EmptyForm
 from kiosk.auth.guards import require_role
+from kiosk.hypermedia import render_page
 from kiosk.models import OrderStatus, Role
 from kiosk.money import Money
 from kiosk.orders.views import refusal_message
@@ -20,6 +35,7 @@ from kiosk.services.payments import PaymentProblem
 from kiosk.templating import format_money, label
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+ORDERS_PER_PAGE = 50
 
 
 @bp.get("/mail")
@@ -146,3 +162,66 @@ def change_status(number: str) -> ResponseReturnValue:
     except TransitionRefused as refused:
         flash(refusal_message(refused), "error")
     return redirect(url_for("staff.order", number=number), code=303)
+
+
+def _order_filter() -> tuple[orders.OrderFilter, list[str]]:
+    """The list's filters from the query string; a bad date is named and left out."""
+    problems = []
+    dates: dict[str, date | None] = {}
+    for key in ("from", "to"):
+        raw = request.args.get(key, "").strip()
+        try:
+            dates[key] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            dates[key] = None
+            problems.append(_("%(value)s is not a date like 2026-11-23.", value=raw))
+    status = request.args.get("status", "")
+    method = request.args.get("payment", "")
+    return (
+        orders.OrderFilter(
+            status=status if status in {s.value for s in OrderStatus} else "",
+            payment_method=method if method in payments.PROVIDERS else "",
+            placed_from=dates["from"],
+            placed_to=dates["to"],
+            text=request.args.get("q", "").strip()[:100],
+        ),
+        problems,
+    )
+
+
+@bp.get("/orders")
+@require_role(Role.STAFF)
+def orders_list() -> ResponseReturnValue:
+    """All orders, filtered by state, date, payment method or text, 50 a page."""
+    filters, problems = _order_filter()
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = orders.search(filters, page, ORDERS_PER_PAGE)
+    return render_page(
+        "staff/orders.html",
+        "staff/_orders.html",
+        orders=rows,
+        total=total,
+        page_number=page,
+        pages=max(1, -(-total // ORDERS_PER_PAGE)),
+        filters=filters,
+        problems=problems,
+        methods=list(payments.PROVIDERS),
+        states=[s.value for s in OrderStatus],
+    )
+
+
+@bp.get("/orders.csv")
+@require_role(Role.STAFF)
+def orders_csv() -> ResponseReturnValue:
+    """The filtered list as CSV (all pages)."""
+    filters, _problems = _order_filter()
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(orders.export_rows(filters))
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=orders.csv"},
+    )
