@@ -211,3 +211,15 @@ def lifecycle_diagram_command() -> None:
     from kiosk.services.lifecycle import mermaid
 
     click.echo(mermaid(), nl=False)
+
+
+@kiosk_cli.command("order-jobs")
+def order_jobs_command() -> None:
+    """Remind and later cancel unpaid prepayment orders; assume delivery if set (for a timer)."""
+    from kiosk.services import order_jobs
+
+    report = order_jobs.run()
+    click.echo(
+        f"Reminded {report.reminded}, cancelled {report.cancelled}, "
+        f"marked delivered {report.delivered} order(s)."
+    )

@@ -160,6 +160,11 @@ def load_settings(
         "KIOSK_BANK_BIC": env.get("KIOSK_BANK_BIC", "[Placeholder] XXXXDEXXXXX"),
         "KIOSK_BANK_NAME": env.get("KIOSK_BANK_NAME", "[Placeholder] Bank"),
         "KIOSK_PREPAYMENT_DAYS": _int(env, "KIOSK_PREPAYMENT_DAYS", 7),
+        # Jobs (flask kiosk order-jobs): remind unpaid prepayment orders, cancel them later,
+        # and optionally assume shipped orders delivered (0: never).
+        "KIOSK_UNPAID_REMIND_DAYS": _int(env, "KIOSK_UNPAID_REMIND_DAYS", 5),
+        "KIOSK_UNPAID_CANCEL_DAYS": _int(env, "KIOSK_UNPAID_CANCEL_DAYS", 14),
+        "KIOSK_AUTO_DELIVER_DAYS": _int(env, "KIOSK_AUTO_DELIVER_DAYS", 0),
         # Payment methods offered at checkout, in this order (offline ones need no account).
         "KIOSK_PAYMENT_METHODS": _payment_methods(
             env.get("KIOSK_PAYMENT_METHODS", "bank_transfer,invoice,cash_on_delivery")

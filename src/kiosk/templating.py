@@ -128,6 +128,7 @@ def _labels() -> dict[str, dict[str, str]]:
             "status": _("State changed"),
             "refund_due": _("Refund due"),
             "withdrawal_received": _("Withdrawal received"),
+            "payment_reminder": _("Payment reminder"),
         },
     }
 
