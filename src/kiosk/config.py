@@ -160,6 +160,8 @@ def load_settings(
         "KIOSK_BANK_BIC": env.get("KIOSK_BANK_BIC", "[Placeholder] XXXXDEXXXXX"),
         "KIOSK_BANK_NAME": env.get("KIOSK_BANK_NAME", "[Placeholder] Bank"),
         "KIOSK_PREPAYMENT_DAYS": _int(env, "KIOSK_PREPAYMENT_DAYS", 7),
+        # The invoice is issued when the order is "paid" or when it is "shipped".
+        "KIOSK_INVOICE_ON": _choice(env, "KIOSK_INVOICE_ON", ("paid", "shipped"), "paid"),
         # Jobs (flask kiosk order-jobs): remind unpaid prepayment orders, cancel them later,
         # and optionally assume shipped orders delivered (0: never).
         "KIOSK_UNPAID_REMIND_DAYS": _int(env, "KIOSK_UNPAID_REMIND_DAYS", 5),

@@ -12,6 +12,7 @@ from kiosk.models.inventory import (
     ReservationStatus,
     StockReservation,
 )
+from kiosk.models.invoice import DocumentCounter, DocumentKind, Invoice
 from kiosk.models.mail import MailStatus, OutboxAttachment, OutboxMessage
 from kiosk.models.order import Order, OrderLine, OrderStatus
 from kiosk.models.payment import OrderEvent, Payment, PaymentEvent, PaymentStatus
@@ -27,7 +28,10 @@ __all__ = [
     "Coupon",
     "CouponKind",
     "CouponRedemption",
+    "DocumentCounter",
+    "DocumentKind",
     "InventoryMovement",
+    "Invoice",
     "MailStatus",
     "MovementKind",
     "Order",

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kiosk.models.base import Base, UTCDateTime, utcnow
+from kiosk.models.invoice import Invoice
 from kiosk.models.payment import OrderEvent, Payment
 from kiosk.money import Money
 
@@ -96,6 +97,7 @@ class Order(Base):
     payments: Mapped[list[Payment]] = relationship(
         cascade="all, delete-orphan", order_by="Payment.id"
     )
+    invoices: Mapped[list[Invoice]] = relationship(order_by="Invoice.id")
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
     )

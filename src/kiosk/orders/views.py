@@ -7,7 +7,7 @@ open; anyone else gets 404, so order numbers reveal nothing.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -196,3 +196,24 @@ def reorder(number: str) -> ResponseReturnValue:
     if added:
         flash(_("The items are in your cart again, at today's prices."), "success")
     return redirect(url_for("cart.show"), code=303)
+
+
+def document_response(order: Order, document_number: str) -> ResponseReturnValue:
+    """An invoice or credit note of this order as a PDF download, exactly as issued."""
+    document = next((d for d in order.invoices if d.number == document_number), None)
+    if document is None:
+        abort(404)
+    return Response(
+        document.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.number}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.get("/<number>/documents/<document_number>.pdf")
+def document(number: str, document_number: str) -> ResponseReturnValue:
+    """The buyer's invoice and credit notes."""
+    return document_response(_own_order_or_404(number), document_number)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.models import Order, OrderEvent, OrderStatus, Role, User
 from kiosk.models.base import utcnow
-from kiosk.services import audit, inventory
+from kiosk.services import audit, inventory, invoices
 from kiosk.services.mail import queue_mail
 from kiosk.services.uow import unit_of_work
 
@@ -123,7 +124,13 @@ def _side_effects(
 ) -> None:
     from kiosk.services.payments import order_holder, sold_for
 
-    if to is OrderStatus.CANCELLED:
+    invoice_on = current_app.config["KIOSK_INVOICE_ON"]
+    if to is OrderStatus.PAID:
+        if invoice_on == "paid":  # mailed with the invoice once its PDF is made
+            invoices.issue_invoice(session, order)
+        else:
+            queue_mail(session, order.email, "payment_received", order.locale, order=order)
+    elif to is OrderStatus.CANCELLED:
         # Stock held for a card payment goes back; stock already sold comes back on hand.
         inventory.release(session, order_holder(order.id), f"order {order.number} cancelled")
         if sold_for(order):
@@ -134,6 +141,8 @@ def _side_effects(
     elif to is OrderStatus.RETURNED:
         inventory.take_back(session, _goods(order), f"order {order.number} returned")
     elif to is OrderStatus.SHIPPED:
+        if invoice_on == "shipped":
+            invoices.issue_invoice(session, order)
         queue_mail(session, order.email, "order_shipped", order.locale, order=order,
                    carrier=data.get("carrier", ""), tracking=data.get("tracking", ""))  # fmt: skip
 
@@ -166,7 +175,8 @@ def transition(
         if actor is Actor.STAFF:
             audit.record(session, "order.status_changed", actor=user, order=number,
                          state=to.value)  # fmt: skip
-        return order
+    invoices.complete_pending(order.id)
+    return order
 
 
 def withdraw(number: str, reason: str) -> Order:

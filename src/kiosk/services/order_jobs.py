@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from kiosk.models import Order, OrderEvent, OrderStatus
 from kiosk.models.base import utcnow
-from kiosk.services import lifecycle
+from kiosk.services import invoices, lifecycle
 from kiosk.services.lifecycle import Actor
 from kiosk.services.mail import queue_mail
 from kiosk.services.uow import read_session, unit_of_work
@@ -30,6 +30,7 @@ class JobReport:
     reminded: int = 0
     cancelled: int = 0
     delivered: int = 0
+    documents: int = 0
 
 
 def _numbers(*where: object) -> list[str]:
@@ -76,4 +77,5 @@ def run(now: datetime | None = None) -> JobReport:
         for number in _numbers(Order.status == OrderStatus.SHIPPED, Order.id.in_(shipped)):
             lifecycle.transition(number, OrderStatus.DELIVERED, Actor.SYSTEM, reason="assumed")
             report.delivered += 1
+    report.documents = invoices.complete_pending()  # left pending by a crash
     return report

@@ -30,9 +30,8 @@ from kiosk.models import (
 )
 from kiosk.models.base import utcnow
 from kiosk.money import Money
-from kiosk.services import audit, lifecycle
+from kiosk.services import audit, invoices, lifecycle
 from kiosk.services.lifecycle import Actor
-from kiosk.services.mail import queue_mail
 from kiosk.services.uow import read_session, unit_of_work
 
 
@@ -192,8 +191,8 @@ def mark_received(number: str, actor_id: int, note: str = "") -> Order:
         lifecycle.record(session, order, "payment_received", actor, note,
                          provider=payment.provider, amount_cents=payment.amount_cents)  # fmt: skip
         audit.record(session, "payment.marked_paid", actor=actor, order=order.number)
-        queue_mail(session, order.email, "payment_received", order.locale, order=order)
-        return order
+    invoices.complete_pending(order.id)
+    return order
 
 
 class CardRefund(Protocol):
@@ -253,13 +252,15 @@ def refund(
         session.refresh(payment)
         lifecycle.record(session, order, "refund", actor, reason.strip(),
                          amount_cents=amount.cents, provider=payment.provider)  # fmt: skip
+        invoices.issue_credit_note(session, order, amount, reason.strip())
         if goods_returned and order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
             lifecycle.change(session, order, OrderStatus.RETURNED, Actor.STAFF, actor, reason)
         if payment.refunded_cents == payment.amount_cents:
             lifecycle.change(session, order, OrderStatus.REFUNDED, Actor.STAFF, actor, reason)
         audit.record(session, "payment.refunded", actor=actor, order=order.number,
                      amount_cents=amount.cents)  # fmt: skip
-        return order
+    invoices.complete_pending(order.id)
+    return order
 
 
 def _order_for_read(number: str) -> Order:

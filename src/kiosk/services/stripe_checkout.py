@@ -29,9 +29,8 @@ from sqlalchemy.orm import Session
 from kiosk.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
 from kiosk.models.base import utcnow
 from kiosk.money import Money
-from kiosk.services import inventory, lifecycle, payments
+from kiosk.services import inventory, invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor
-from kiosk.services.mail import queue_mail
 from kiosk.services.payments import Buyer, _Offline
 from kiosk.services.uow import read_session, unit_of_work
 from kiosk.urls import external_url
@@ -160,15 +159,19 @@ def handle_event(event: stripe.Event) -> str:
             stored = _first_time(session, event)
             if stored is None:
                 return "duplicate"
-            return _apply_session(session, fresh, failed=failed, stored=stored)
+            outcome = _apply_session(session, fresh, failed=failed, stored=stored)
+        invoices.complete_pending()
+        return outcome
     if event.type == "charge.refunded":
         with unit_of_work() as session:
             stored = _first_time(session, event)
             if stored is None:
                 return "duplicate"
-            return _apply_refund(
+            outcome = _apply_refund(
                 session, obj["payment_intent"], int(obj["amount_refunded"]), stored
             )
+        invoices.complete_pending()
+        return outcome
     return "ignored"
 
 
@@ -245,7 +248,6 @@ def _paid(session: Session, payment: Payment, order: Order, intent: str | None) 
         order.needs_review = True  # paid after it was given up: staff refund or revive it
     lifecycle.record(session, order, "payment_received", provider=PROVIDER,
                     amount_cents=payment.amount_cents)  # fmt: skip
-    queue_mail(session, order.email, "payment_received", order.locale, order=order)
 
 
 def _apply_refund(session: Session, intent: str, refunded_cents: int, stored: PaymentEvent) -> str:
@@ -263,6 +265,7 @@ def _apply_refund(session: Session, intent: str, refunded_cents: int, stored: Pa
     added = refunded_cents - payment.refunded_cents
     payment.refunded_cents = min(refunded_cents, payment.amount_cents)
     lifecycle.record(session, order, "refund", amount_cents=added, provider=PROVIDER)
+    invoices.issue_credit_note(session, order, Money(added, payment.currency), "refund")
     if payment.refunded_cents == payment.amount_cents:
         lifecycle.change(session, order, OrderStatus.REFUNDED, Actor.SYSTEM)
     return "refunded"
@@ -288,6 +291,7 @@ def reconcile() -> dict[str, int]:
         with unit_of_work() as session:
             outcome = _apply_session(session, fresh)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    invoices.complete_pending()
     return outcomes
 
 

@@ -28,7 +28,7 @@ from kiosk.auth.guards import require_role
 from kiosk.hypermedia import render_page
 from kiosk.models import OrderStatus, Role
 from kiosk.money import Money
-from kiosk.orders.views import refusal_message
+from kiosk.orders.views import document_response, refusal_message
 from kiosk.services import lifecycle, mail, orders, payments, staff, stripe_checkout
 from kiosk.services.lifecycle import Actor, TransitionRefused
 from kiosk.services.payments import PaymentProblem
@@ -225,3 +225,12 @@ def orders_csv() -> ResponseReturnValue:
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=orders.csv"},
     )
+
+
+@bp.get("/orders/<number>/documents/<document_number>.pdf")
+@require_role(Role.STAFF)
+def document(number: str, document_number: str) -> ResponseReturnValue:
+    order = orders.by_number(number)
+    if order is None:
+        abort(404)
+    return document_response(order, document_number)

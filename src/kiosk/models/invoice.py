@@ -1,0 +1,61 @@
+"""Invoices and credit notes: numbered without gaps per year, stored once, never regenerated."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kiosk.models.base import Base, UTCDateTime, utcnow
+
+
+class DocumentKind(enum.StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"  # Rechnungskorrektur / Storno
+
+
+class DocumentCounter(Base):
+    """The last number used per kind and year; taken by a conditional UPDATE in the
+    transaction that issues the document, so a rolled-back issue leaves no gap."""
+
+    __tablename__ = "document_counter"
+    __table_args__ = (UniqueConstraint("kind", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int]
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Invoice(Base):
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("kind", "year", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_order.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[DocumentKind] = mapped_column(
+        Enum(
+            DocumentKind,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    year: Mapped[int]
+    sequence: Mapped[int]
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    refers_to_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    amount_cents: Mapped[int]  # gross; a credit note's amount is what it takes back
+    currency: Mapped[str] = mapped_column(String(3))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivery_date: Mapped[date]
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    # Per VAT rate, as in Order.vat_breakdown (a credit note's own share of the refund).
+    vat_breakdown: Mapped[list[dict[str, int]]] = mapped_column(JSON)
+    # Rendered once right after issuing (empty until then), never again.
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
