@@ -65,10 +65,8 @@ def test_an_order_unpaid_too_long_is_cancelled_and_its_stock_returns(
 def test_paid_orders_are_left_alone(app: Flask, client: FlaskClient, mug: int) -> None:
     buy(client, mug)
     _age(app, 30)
-    with app.app_context(), unit_of_work() as session:
-        order = session.scalars(select(Order)).one()
-        lifecycle.change(session, order, OrderStatus.PAID, Actor.SYSTEM)
     with app.app_context():
+        lifecycle.transition(_order(app).number, OrderStatus.PAID, Actor.SYSTEM)
         assert order_jobs.run() == order_jobs.JobReport()
 
 
