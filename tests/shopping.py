@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import csrf_token
+from kiosk.models import Role
+from tests.conftest import csrf_token, new_client
+from tests.factories import PASSWORD, make_user
 
 ADDRESS = {
     "name": "Erika Mustermann",
@@ -74,3 +77,13 @@ def buy(client: FlaskClient, product_id: int, quantity: int = 1, **address: str)
 def sign_in(client: FlaskClient, email: str, password: str) -> TestResponse:
     token = csrf_token(client, "/signin")
     return client.post("/signin", data={"csrf_token": token, "email": email, "password": password})
+
+
+def staff_member(app: Flask) -> FlaskClient:
+    """A browser signed in as staff (the two-factor rule switched off for the test)."""
+    app.config["KIOSK_STAFF_REQUIRE_2FA"] = False
+    with app.app_context():
+        make_user("staff@example.org", role=Role.STAFF)
+    client = new_client(app)
+    sign_in(client, "staff@example.org", PASSWORD)
+    return client

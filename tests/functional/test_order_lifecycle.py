@@ -13,7 +13,7 @@ from kiosk.models import Order, OrderStatus, Product, Role
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import outbox
-from tests.shopping import buy, sign_in
+from tests.shopping import buy, sign_in, staff_member
 
 
 @pytest.fixture
@@ -24,12 +24,7 @@ def mug(app: Flask) -> int:
 
 @pytest.fixture
 def staff(app: Flask) -> FlaskClient:
-    app.config["KIOSK_STAFF_REQUIRE_2FA"] = False
-    with app.app_context():
-        make_user("staff@example.org", role=Role.STAFF)
-    client = new_client(app)
-    sign_in(client, "staff@example.org", PASSWORD)
-    return client
+    return staff_member(app)
 
 
 def _order(app: Flask) -> Order:

@@ -11,11 +11,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from kiosk.extensions import db
-from kiosk.models import CartLine, Order, OrderStatus, Role
+from kiosk.models import CartLine, Order, OrderStatus
 from kiosk.services.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
-from tests.shopping import buy, sign_in
+from tests.shopping import buy, sign_in, staff_member
 
 
 @pytest.fixture
@@ -26,12 +26,7 @@ def mug(app: Flask) -> int:
 
 @pytest.fixture
 def staff(app: Flask) -> FlaskClient:
-    app.config["KIOSK_STAFF_REQUIRE_2FA"] = False
-    with app.app_context():
-        make_user("staff@example.org", role=Role.STAFF)
-    client = new_client(app)
-    sign_in(client, "staff@example.org", PASSWORD)
-    return client
+    return staff_member(app)
 
 
 def _numbers(app: Flask) -> dict[str, str]:

@@ -17,7 +17,6 @@ from kiosk.models import (
     OrderStatus,
     PaymentStatus,
     Product,
-    Role,
 )
 from kiosk.services.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
@@ -30,6 +29,7 @@ from tests.shopping import (
     give_address,
     place,
     sign_in,
+    staff_member,
 )
 
 
@@ -113,12 +113,7 @@ def test_cash_on_delivery_adds_its_fee_as_a_line_with_vat(
 
 @pytest.fixture
 def staff_client(app: Flask) -> FlaskClient:
-    app.config["KIOSK_STAFF_REQUIRE_2FA"] = False
-    with app.app_context():
-        make_user("staff@example.org", role=Role.STAFF)
-    client = new_client(app)
-    sign_in(client, "staff@example.org", PASSWORD)
-    return client
+    return staff_member(app)
 
 
 def _staff_post(client: FlaskClient, number: str, action: str, **data: str):  # type: ignore[no-untyped-def]

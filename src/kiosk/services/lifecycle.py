@@ -156,6 +156,13 @@ def mermaid() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _locked(session: Session, number: str) -> Order:
+    order = session.scalar(select(Order).where(Order.number == number).with_for_update())
+    if order is None:
+        raise LookupError(number)
+    return order
+
+
 def transition(
     number: str,
     to: OrderStatus,
@@ -166,9 +173,7 @@ def transition(
 ) -> Order:
     """The use case: one state change of one order, in its own unit of work."""
     with unit_of_work() as session:
-        order = session.scalar(select(Order).where(Order.number == number).with_for_update())
-        if order is None:
-            raise LookupError(number)
+        order = _locked(session, number)
         user = session.get(User, user_id) if user_id is not None else None
         change(session, order, to, actor, user if actor is not Actor.CUSTOMER else None, reason,
                **data)  # fmt: skip
@@ -182,9 +187,7 @@ def transition(
 def withdraw(number: str, reason: str) -> Order:
     """The buyer withdraws from the contract (§356a BGB): recorded at once, both sides told."""
     with unit_of_work() as session:
-        order = session.scalar(select(Order).where(Order.number == number).with_for_update())
-        if order is None:
-            raise LookupError(number)
+        order = _locked(session, number)
         received = utcnow()
         if any(event.kind == "withdrawal_received" for event in order.events):
             return order  # a second click: the first declaration counts
