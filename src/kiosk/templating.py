@@ -129,6 +129,7 @@ def _labels() -> dict[str, dict[str, str]]:
             "refund_due": _("Refund due"),
             "withdrawal_received": _("Withdrawal received"),
             "payment_reminder": _("Payment reminder"),
+            "note": _("Note"),
         },
     }
 

@@ -659,6 +659,8 @@ STAFF_ROUTES = [
     ("POST", "/staff/orders/K2345-6789/mark-paid"),
     ("POST", "/staff/orders/K2345-6789/refund"),
     ("POST", "/staff/orders/K2345-6789/status"),
+    ("POST", "/staff/orders/K2345-6789/note"),
+    ("GET", "/staff/orders/K2345-6789/documents/RE-2026-00001.pdf"),
     ("GET", "/staff/orders"),
     ("GET", "/staff/orders.csv"),
 ]

@@ -214,3 +214,16 @@ def test_the_buyer_hears_when_the_payment_is_received(
     with app.app_context():
         subjects = [m.subject for m in outbox("paid@example.org")]
     assert subjects[-1] == f"Payment received for your order {_order(app).number}"
+
+
+@pytest.mark.parametrize("method", ["bank_transfer", "invoice", "cash_on_delivery"])
+def test_each_offline_method_from_order_to_paid(
+    app: Flask, client: FlaskClient, staff_client: FlaskClient, mug: int, method: str
+) -> None:
+    app.config["KIOSK_INVOICE_FOR"] = "all"
+    _buy(client, mug, method)
+    order = _order(app)
+    assert order.payment_method == method and order.status == OrderStatus.AWAITING_PAYMENT
+    _staff_post(staff_client, order.number, "mark-paid")
+    order = _order(app)
+    assert order.status == OrderStatus.PAID and order.payments[0].status == PaymentStatus.PAID

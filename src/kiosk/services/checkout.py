@@ -31,7 +31,7 @@ from kiosk.money import Money
 from kiosk.services import coupons, inventory, legal, payments, pricing, shipping
 from kiosk.services.cart import CartOwner, find_cart
 from kiosk.services.coupons import CouponRefused, Customer
-from kiosk.services.mail import queue_mail
+from kiosk.services.mail import mail_staff, queue_mail
 from kiosk.services.pricing import Totals
 from kiosk.services.shipping import ShippingQuote
 from kiosk.services.uow import read_session, unit_of_work
@@ -353,7 +353,10 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
             vat=pricing.vat_lines_from(order.vat_breakdown, order.currency),
             order_url=external_url("orders.guest_view", number=order.number, key=access_key),
             withdraw_url=external_url("withdrawal.find_order"),
+            attachments=legal.contract_documents(order.locale),
         )
+        mail_staff(session, "order_new_staff", order=order,
+                   order_url=external_url("staff.order", number=order.number))  # fmt: skip
         return PlacedOrder(order.number, access_key)
 
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 
-from flask import current_app
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from kiosk.services.mail import Attachment
 
 TEXTS = {
-    "terms": "legal/terms.html",
-    "withdrawal": "legal/withdrawal.html",
+    "terms": "legal/_terms.html",
+    "withdrawal": "legal/_withdrawal.html",
     "privacy": "legal/privacy.html",
 }
 
@@ -29,3 +33,16 @@ def _digest(template_folder: str, name: str) -> str:
 def versions() -> dict[str, str]:
     folder = str(current_app.template_folder)
     return {text: f"{text}:{_digest(folder, name)}" for text, name in TEXTS.items()}
+
+
+def contract_documents(locale: str) -> list[Attachment]:
+    """The terms and the withdrawal policy as files, for the order confirmation (§312f BGB)."""
+    documents = []
+    with force_locale(locale):
+        for text, filename, title in (
+            ("terms", "terms.html", _("Terms and conditions")),
+            ("withdrawal", "withdrawal.html", _("Right of withdrawal")),
+        ):
+            page = render_template("legal/document.html", body=TEXTS[text], title=title)
+            documents.append(Attachment(filename, "text/html", page.encode()))
+    return documents

@@ -17,10 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.models import Order, OrderEvent, OrderStatus, Role, User
+from kiosk.models import Order, OrderEvent, OrderStatus, User
 from kiosk.models.base import utcnow
 from kiosk.services import audit, inventory, invoices
-from kiosk.services.mail import queue_mail
+from kiosk.services.mail import mail_staff, queue_mail
 from kiosk.services.uow import unit_of_work
 
 
@@ -195,10 +195,13 @@ def withdraw(number: str, reason: str) -> Order:
                actor_kind=Actor.CUSTOMER, received_at=received.isoformat())  # fmt: skip
         queue_mail(session, order.email, "withdrawal_received", order.locale, order=order,
                    received=received, reason=reason.strip())  # fmt: skip
-        staff = session.scalars(
-            select(User).where(User.is_active.is_(True), User.role.in_([Role.STAFF, Role.OWNER]))
-        )
-        for member in staff:
-            queue_mail(session, member.email, "withdrawal_staff", member.locale, order=order,
-                       received=received, reason=reason.strip())  # fmt: skip
+        mail_staff(session, "withdrawal_staff", order=order, received=received,
+                   reason=reason.strip())  # fmt: skip
         return order
+
+
+def add_note(number: str, staff_id: int, text: str) -> None:
+    """A staff note in the order's history (phone calls, agreements …)."""
+    with unit_of_work() as session:
+        order = _locked(session, number)
+        record(session, order, "note", session.get(User, staff_id), text.strip()[:500])

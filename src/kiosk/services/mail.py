@@ -31,7 +31,7 @@ from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.models import MailStatus, OutboxAttachment, OutboxMessage, User
+from kiosk.models import MailStatus, OutboxAttachment, OutboxMessage, Role, User
 from kiosk.models.base import utcnow
 from kiosk.services.uow import read_session, unit_of_work
 
@@ -88,6 +88,17 @@ def queue_mail(
 def mail_user(session: Session, user: User, template: str, **context: Any) -> OutboxMessage:
     """Queue a mail to an account holder, in their language, with `user` in the template."""
     return queue_mail(session, user.email, template, user.locale, user=user, **context)
+
+
+def mail_staff(session: Session, template: str, **context: Any) -> None:
+    """Queue a mail to every active staff member and owner, each in their language."""
+    staff = session.scalars(
+        select(User)
+        .where(User.is_active.is_(True), User.role.in_([Role.STAFF, Role.OWNER]))
+        .order_by(User.id)
+    )
+    for member in staff:
+        queue_mail(session, member.email, template, member.locale, user=member, **context)
 
 
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:

@@ -25,10 +25,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kiosk.models import Product, Role, StockAlert, User
+from kiosk.models import Product, StockAlert, User
 from kiosk.models.base import utcnow
 from kiosk.repositories.accounts import normalise_email
-from kiosk.services.mail import mail_user, queue_mail
+from kiosk.services.mail import mail_staff, queue_mail
 from kiosk.services.tokens import TokenError, TokenProblem
 from kiosk.services.uow import unit_of_work
 from kiosk.urls import external_url
@@ -81,14 +81,8 @@ def stock_changed(session: Session, product_id: int, change: int) -> None:
 
 
 def _mail_staff(session: Session, level: _Level) -> None:
-    staff = session.scalars(
-        select(User)
-        .where(User.is_active.is_(True), User.role.in_([Role.STAFF, Role.OWNER]))
-        .order_by(User.id)
-    )
     url = external_url("catalog.product", slug=level.slug)
-    for user in staff:
-        mail_user(session, user, "stock_low", product=level, product_url=url)
+    mail_staff(session, "stock_low", product=level, product_url=url)
 
 
 def _mail_subscribers(session: Session, product_id: int, level: _Level) -> None:

@@ -234,3 +234,21 @@ def document(number: str, document_number: str) -> ResponseReturnValue:
     if order is None:
         abort(404)
     return document_response(order, document_number)
+
+
+@bp.post("/orders/<number>/note")
+@require_role(Role.STAFF)
+def add_note(number: str) -> ResponseReturnValue:
+    """Write a note into the order's history."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    text = request.form.get("note", "").strip()
+    if not text:
+        flash(_("Please write the note first."), "error")
+    else:
+        try:
+            lifecycle.add_note(number, current_user.id, text)
+        except LookupError:
+            abort(404)
+        flash(_("The note is saved."), "success")
+    return redirect(url_for("staff.order", number=number), code=303)
