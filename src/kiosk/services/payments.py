@@ -13,7 +13,6 @@ Every change here runs in one unit of work with its order history entry
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -43,18 +42,13 @@ class PaymentProblem(ValueError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Buyer:
-    user_id: int | None
-
-
 class Provider(Protocol):
     code: str
     offline: bool
 
     def fee(self, currency: str) -> Money: ...
 
-    def available_for(self, buyer: Buyer) -> bool: ...
+    def available_for(self, user_id: int | None) -> bool: ...
 
     def start(self, session: Session, order: Order) -> Payment: ...
 
@@ -68,8 +62,11 @@ def order_holder(order_id: int) -> str:
     return f"order:{order_id}"
 
 
-class _Offline:
-    """Money that staff confirm by hand: the payment waits until they do."""
+class ProviderBase:
+    """What most providers share: no fee, offered to everyone, a pending payment row.
+
+    Offline ones (the default here) wait for staff to confirm the money.
+    """
 
     code = ""
     offline = True
@@ -77,7 +74,7 @@ class _Offline:
     def fee(self, currency: str) -> Money:
         return Money.zero(currency)
 
-    def available_for(self, buyer: Buyer) -> bool:
+    def available_for(self, user_id: int | None) -> bool:
         return True
 
     def hold_until(self) -> datetime:
@@ -94,26 +91,26 @@ class _Offline:
         return payment
 
 
-class BankTransfer(_Offline):
+class BankTransfer(ProviderBase):
     code = "bank_transfer"
 
 
-class Invoice(_Offline):
+class Invoice(ProviderBase):
     """Pay after delivery; the owner may keep it for customers who have paid before."""
 
     code = "invoice"
 
-    def available_for(self, buyer: Buyer) -> bool:
+    def available_for(self, user_id: int | None) -> bool:
         rule = current_app.config["KIOSK_INVOICE_FOR"]
         if rule == "all":
             return True
-        if buyer.user_id is None:
+        if user_id is None:
             return False
         paid_before = read_session().scalar(
             select(func.count())
             .select_from(Order)
             .where(
-                Order.user_id == buyer.user_id,
+                Order.user_id == user_id,
                 Order.status.in_(
                     [OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.SHIPPED,
                      OrderStatus.DELIVERED]
@@ -123,7 +120,7 @@ class Invoice(_Offline):
         return bool(paid_before)
 
 
-class CashOnDelivery(_Offline):
+class CashOnDelivery(ProviderBase):
     code = "cash_on_delivery"
 
     def fee(self, currency: str) -> Money:
@@ -150,8 +147,7 @@ def enabled() -> list[Provider]:
 
 def offered(user_id: int | None) -> list[Provider]:
     """The methods checkout offers this shopper."""
-    buyer = Buyer(user_id)
-    return [provider for provider in enabled() if provider.available_for(buyer)]
+    return [provider for provider in enabled() if provider.available_for(user_id)]
 
 
 def provider(code: str) -> Provider | None:
@@ -182,7 +178,7 @@ def mark_received(number: str, actor_id: int, note: str = "") -> Order:
         payment = next(
             (p for p in reversed(order.payments) if p.status is PaymentStatus.PENDING), None
         )
-        if payment is None or not PROVIDERS.get(payment.provider, _Offline()).offline:
+        if payment is None or not PROVIDERS.get(payment.provider, ProviderBase()).offline:
             raise PaymentProblem("nothing_pending")
         if order.status is not OrderStatus.AWAITING_PAYMENT:
             raise PaymentProblem("not_awaiting_payment")

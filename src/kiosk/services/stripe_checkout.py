@@ -31,7 +31,7 @@ from kiosk.models.base import utcnow
 from kiosk.money import Money
 from kiosk.services import inventory, invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor
-from kiosk.services.payments import Buyer, _Offline
+from kiosk.services.payments import ProviderBase
 from kiosk.services.uow import read_session, unit_of_work
 from kiosk.urls import external_url
 
@@ -49,12 +49,9 @@ def client() -> stripe.StripeClient:
     )
 
 
-class StripeCheckout(_Offline):
+class StripeCheckout(ProviderBase):
     code = PROVIDER
     offline = False
-
-    def available_for(self, buyer: Buyer) -> bool:
-        return True
 
     def hold_until(self) -> datetime:
         # A little longer than the page is payable, so a payment made in the
