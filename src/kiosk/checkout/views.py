@@ -20,16 +20,8 @@ from werkzeug.wrappers import Response
 
 from kiosk.auth.forms import EmptyForm
 from kiosk.cart.views import cart_owner
-from kiosk.checkout.forms import (
-    NO_CSRF,
-    AddressChoiceForm,
-    CheckoutAddressForm,
-    ContactForm,
-    CouponForm,
-    PlaceOrderForm,
-)
+from kiosk.checkout.forms import CouponForm, PlaceOrderForm, address_as_dict, address_forms
 from kiosk.hypermedia import render_page
-from kiosk.models import Address
 from kiosk.orders.views import remember_order, visible_order
 from kiosk.services import addresses as address_book
 from kiosk.services import checkout, coupons, orders, payments
@@ -40,7 +32,6 @@ bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
 STATE_KEY = "checkout"
 STEPS = ("address", "shipping", "payment", "review")
-ADDRESS_FIELDS = ("name", "company", "street", "extra", "postal_code", "city", "country", "phone")
 
 
 def _state() -> dict[str, Any]:
@@ -113,57 +104,13 @@ def start() -> ResponseReturnValue:
     return redirect(url_for(f"checkout.{_first_missing(_state()) or 'review'}"))
 
 
-def _saved_addresses() -> list[Address]:
-    return list(current_user.addresses) if current_user.is_authenticated else []
-
-
-def _as_dict(source: Any) -> dict[str, str]:
-    if isinstance(source, Address):
-        return {name: getattr(source, name) for name in ADDRESS_FIELDS}
-    return {name: (getattr(source, name).data or "").strip() for name in ADDRESS_FIELDS}
-
-
-def _address_forms(state: dict[str, Any]) -> dict[str, Any]:
-    """The address step's forms, from the POST or prefilled from the session or address book."""
-    saved = _saved_addresses()
-    default = next((a for a in saved if a.is_default_shipping), saved[0] if saved else None)
-    billing_default = next((a for a in saved if a.is_default_billing), default)
-    # With saved addresses the radio buttons choose; the fields are for a new one only.
-    shipping_data = (
-        state.get("shipping_address") if not saved or state.get("address_choice") == "new" else None
-    )
-    billing_data = state.get("billing_address") or (
-        _as_dict(billing_default) if billing_default and billing_default is not default else None
-    )
-    posted = request.method == "POST"
-    billing = CheckoutAddressForm(
-        prefix="billing", meta=NO_CSRF, data=None if posted else billing_data
-    )
-    billing.summary_prefix = _("Billing address")
-    return {
-        "contact": ContactForm(meta=NO_CSRF, data={"email": state.get("email", "")}),
-        "shipping": CheckoutAddressForm(
-            prefix="shipping", meta=NO_CSRF, data=None if posted else shipping_data
-        ),
-        "billing": billing,
-        "options": AddressChoiceForm(
-            meta=NO_CSRF,
-            data=None if posted else {"separate_billing": bool(state.get("billing_address"))},
-        ),
-        "saved": saved,
-        "choice": request.form.get("address_choice")
-        or state.get("address_choice")
-        or (str(default.id) if default else "new"),
-    }
-
-
 @bp.route("/address", methods=["GET", "POST"])
 def address() -> ResponseReturnValue:
     """Step 1: who orders (guests give an email address) and where it goes."""
     state = _state()
     if (guard := _enter("address", state)) is not None:
         return guard
-    forms = _address_forms(state)
+    forms = address_forms(state)
     if request.method == "GET":
         return _page("checkout/address.html", "address", **forms)
     if not EmptyForm().validate_on_submit():
@@ -176,10 +123,10 @@ def address() -> ResponseReturnValue:
         chosen = next((a for a in forms["saved"] if str(a.id) == choice), None)
         if chosen is None:
             abort(404)  # not one of this customer's addresses
-        shipping_address = _as_dict(chosen)
+        shipping_address = address_as_dict(chosen)
     else:
         valid &= forms["shipping"].validate()
-        shipping_address = _as_dict(forms["shipping"])
+        shipping_address = address_as_dict(forms["shipping"])
     if valid and shipping_address["country"] not in destinations(checkout.configured_methods()):
         forms["shipping"].country.errors = [_("We do not ship to this country yet.")]
         valid = False
@@ -192,7 +139,7 @@ def address() -> ResponseReturnValue:
         state.pop("shipping", None)  # the methods differ per country
     state.update(
         shipping_address=shipping_address,
-        billing_address=_as_dict(forms["billing"]) if separate else None,
+        billing_address=address_as_dict(forms["billing"]) if separate else None,
         address_choice=choice,
     )
     if not current_user.is_authenticated:

@@ -19,7 +19,7 @@ from kiosk.hypermedia import render_page, wants_fragment
 from kiosk.limits import rate
 from kiosk.models import Order, OrderStatus, PaymentStatus
 from kiosk.orders.forms import FindOrderForm, WithdrawalForm
-from kiosk.services import cart, lifecycle, orders, pricing, stripe_checkout
+from kiosk.services import cart, lifecycle, orders, stripe_checkout
 from kiosk.services.cart import CartProblem
 from kiosk.services.lifecycle import REFUSALS, Actor, TransitionRefused
 from kiosk.templating import label
@@ -51,7 +51,6 @@ def view(number: str) -> ResponseReturnValue:
         "orders/order.html",
         "orders/order.html",
         order=order,
-        vat=pricing.vat_lines_from(order.vat_breakdown, order.currency),
         just_placed=request.args.get("placed") == "1",
         can_cancel=lifecycle.allowed(order.status, OrderStatus.CANCELLED, Actor.CUSTOMER),
         form=EmptyForm(),

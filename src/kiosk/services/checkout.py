@@ -12,7 +12,6 @@ a second tab finds the order the first one placed instead of placing another.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 from kiosk.models import Cart, Coupon, Order, OrderLine, Product
 from kiosk.models.base import utcnow
 from kiosk.money import Money
-from kiosk.services import coupons, inventory, legal, payments, pricing, shipping
+from kiosk.services import coupons, inventory, legal, orders, payments, pricing, shipping
 from kiosk.services.cart import CartOwner, find_cart
 from kiosk.services.coupons import CouponRefused, Customer
 from kiosk.services.mail import mail_staff, queue_mail
@@ -36,9 +35,6 @@ from kiosk.services.pricing import Totals
 from kiosk.services.shipping import ShippingQuote
 from kiosk.services.uow import read_session, unit_of_work
 from kiosk.urls import external_url
-
-# No 0/O, 1/I/L: an order number is read out on the phone and typed into bank transfers.
-_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 class CheckoutProblem(Exception):
@@ -251,18 +247,6 @@ class PlacedOrder:
     repeated: bool = False
 
 
-def hash_access_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _order_number(session: Session) -> str:
-    while True:
-        raw = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
-        number = f"K{raw[:4]}-{raw[4:]}"
-        if session.scalar(select(Order.id).where(Order.number == number)) is None:
-            return number
-
-
 def _existing(session: Session, key: str) -> Order | None:
     return session.scalar(select(Order).where(Order.idempotency_key == key))
 
@@ -350,7 +334,6 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
             "order_received",
             order.locale,
             order=order,
-            vat=pricing.vat_lines_from(order.vat_breakdown, order.currency),
             order_url=external_url("orders.guest_view", number=order.number, key=access_key),
             withdraw_url=external_url("withdrawal.find_order"),
             attachments=legal.contract_documents(order.locale),
@@ -364,9 +347,9 @@ def _new_order(session: Session, request: OrderRequest, priced: Draft, access_ke
     assert priced.totals is not None and priced.shipping is not None
     totals = priced.totals
     order = Order(
-        number=_order_number(session),
+        number=orders.new_number(session),
         idempotency_key=request.idempotency_key,
-        access_key_hash=hash_access_key(access_key),
+        access_key_hash=orders.hash_access_key(access_key),
         user_id=request.buyer.user_id,
         email=request.buyer.email,
         locale=request.buyer.locale,

@@ -1,8 +1,10 @@
-"""Reading orders for the people allowed to see them."""
+"""Orders: their numbers and access keys, and reading them for the people allowed to."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -10,11 +12,26 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Select, String, cast, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from kiosk.models import Order, PaymentEvent
-from kiosk.services.checkout import hash_access_key
 from kiosk.services.uow import read_session
+
+# No 0/O, 1/I/L: an order number is read out on the phone and typed into bank transfers.
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def hash_access_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_number(session: Session) -> str:
+    """A fresh order number such as K7XQ4-MPD2 (random: it tells nobody how many orders exist)."""
+    while True:
+        raw = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+        number = f"K{raw[:4]}-{raw[4:]}"
+        if session.scalar(select(Order.id).where(Order.number == number)) is None:
+            return number
 
 
 def by_number(number: str) -> Order | None:
