@@ -86,10 +86,13 @@ def too_wide(page: Page, width: int) -> list[str]:
 
 
 def test_legal_pages_are_linked_from_every_page(page: Page) -> None:
-    """Imprint, privacy policy and shipping are one click away from the footer."""
+    """Imprint, privacy policy, terms, withdrawal and shipping are one click from the footer."""
     for name, heading in (
         ("Imprint", "Imprint"),
         ("Privacy policy", "Privacy policy"),
+        ("Terms and conditions", "Terms and conditions"),
+        ("Right of withdrawal", "Withdrawal policy"),
+        ("Withdraw from contract", "Withdraw from contract"),
         ("Shipping and delivery", "Shipping and delivery"),
     ):
         page.goto("/")

@@ -195,3 +195,32 @@ def test_a_stranger_cannot_open_the_withdrawal_of_an_order(
     assert response is not None and response.status == 404
     expect(stranger.get_by_role("heading", level=1)).to_have_text("Page not found")
     expect(stranger.get_by_role("button", name="Confirm withdrawal")).to_have_count(0)
+
+
+def test_a_customer_finds_the_order_in_the_account_and_orders_it_again(
+    page: Page, live_app: Flask, mug: Item
+) -> None:
+    """Account > Orders lists the order; "Order these items again" refills the cart."""
+    email = _email("reorder")
+    with live_app.app_context():
+        make_user(email=email)
+        db.session.remove()
+    _sign_in(page, email)
+    _add_to_cart_and_check_out(page, mug)
+    shipping = _shipping_fields(page)
+    shipping.get_by_label("Full name").fill("Jana Müller")
+    shipping.get_by_label("Street and number").fill("Lindenallee 5")
+    shipping.get_by_label("Postcode").fill("10115")
+    shipping.get_by_label("Town or city").fill("Berlin")
+    page.get_by_role("button", name="Continue to shipping").click()
+    _choose_shipping_and_payment(page)
+    number = _place_order(page, live_app, email)
+
+    page.goto("/account")
+    page.get_by_role("navigation", name="Your account").get_by_role("link", name="Orders").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your orders")
+    page.get_by_role("link", name=number).click()
+    page.get_by_role("button", name="Order these items again").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
+    expect(page.get_by_text("The items are in your cart again, at today's prices.")).to_be_visible()
+    expect(page.get_by_role("link", name=mug.name)).to_be_visible()
