@@ -77,13 +77,12 @@ def register_shipping_methods(app: Flask) -> None:
     from pathlib import Path
 
     from kiosk.config import ConfigError
-    from kiosk.services.shipping import ShippingConfigError, load_methods
+    from kiosk.services.shipping import ShippingConfigError, load
 
     path = Path(app.config["KIOSK_SHIPPING_FILE"])
     try:
-        app.extensions["kiosk.shipping"] = load_methods(
-            path if path.is_absolute() else PROJECT_ROOT / path
-        )
+        methods, carriers = load(path if path.is_absolute() else PROJECT_ROOT / path)
+        app.extensions["kiosk.shipping"], app.extensions["kiosk.carriers"] = methods, carriers
     except ShippingConfigError as exc:
         raise ConfigError(f"KIOSK_SHIPPING_FILE: {exc}") from exc
 

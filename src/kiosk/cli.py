@@ -215,11 +215,12 @@ def lifecycle_diagram_command() -> None:
 
 @kiosk_cli.command("order-jobs")
 def order_jobs_command() -> None:
-    """Remind and later cancel unpaid prepayment orders; assume delivery if set (for a timer)."""
+    """Remind and later cancel unpaid prepayment orders, assume delivery if set, retry refunds
+    of cancelled card orders (for a timer)."""
     from kiosk.services import order_jobs
 
     report = order_jobs.run()
     click.echo(
         f"Reminded {report.reminded}, cancelled {report.cancelled}, "
-        f"marked delivered {report.delivered} order(s)."
+        f"marked delivered {report.delivered}, refunded {report.refunded} order(s)."
     )

@@ -150,6 +150,18 @@ def vat_lines_of(order: Any) -> Any:
     return vat_lines_from(order.vat_breakdown, order.currency)
 
 
+def shipment(carrier: str, number: str) -> tuple[str, str | None]:
+    """A carrier's name and the link to its tracking page for this number.
+
+    Orders keep the carrier's code; a carrier no longer in the shipping file
+    (or typed by hand before there was a list) shows as stored, without a link.
+    """
+    known = current_app.extensions["kiosk.carriers"].get(carrier)
+    if known is None:
+        return carrier, None
+    return known.name, known.tracking_link(number)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
@@ -178,6 +190,7 @@ def register(app: Flask) -> None:
         order_event_name=order_event_name,
         label=label,
         vat_lines_of=vat_lines_of,
+        shipment=shipment,
         password_min_length=MIN_LENGTH,
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,

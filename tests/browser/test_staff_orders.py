@@ -72,7 +72,7 @@ def test_staff_record_the_payment_and_ship_a_bank_transfer_order(
 
     tracking = f"00340434{uuid.uuid4().int % 10**10:010d}"
     move_on = staff.get_by_role("region", name="Move the order on")
-    move_on.get_by_label("Carrier").fill("DHL")
+    move_on.get_by_label("Carrier").select_option(label="DHL")
     move_on.get_by_label("Tracking number").fill(tracking)
     move_on.get_by_role("button", name="Mark as shipped").click()
     expect(_status(staff)).to_have_text("shipped")
@@ -82,6 +82,9 @@ def test_staff_record_the_payment_and_ship_a_bank_transfer_order(
     timeline = page.get_by_role("region", name="What happened so far")
     expect(timeline).to_contain_text(f"DHL tracking number {tracking}")
     expect(timeline).to_contain_text("Shipped")
+    link = timeline.get_by_role("link", name=tracking)  # to DHL's page; never followed here
+    expect(link).to_have_attribute("href", re.compile(rf"^https://www\.dhl\.de/.*={tracking}$"))
+    expect(link).to_have_attribute("rel", "noopener noreferrer external")
 
 
 def test_an_unknown_coupon_is_explained_and_a_real_one_applied(

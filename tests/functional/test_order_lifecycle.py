@@ -69,17 +69,35 @@ def test_a_shipped_order_cannot_be_cancelled_by_the_buyer(
     buy(client, mug)
     number = _order(app).number
     _post(staff, f"/staff/orders/{number}", f"/staff/orders/{number}/mark-paid")
-    _staff_status(staff, number, "shipped", carrier="DHL", tracking="00340434")
+    _staff_status(staff, number, "shipped", carrier="dhl", tracking="00340434")
     assert "Cancel order" not in client.get(f"/orders/{number}").text
     response = _post(client, f"/orders/{number}", f"/orders/{number}/cancel")
     page = client.get(response.headers["Location"]).text
     assert "Only the shop can make this change." in page or "cannot become" in page
     assert _order(app).status == OrderStatus.SHIPPED
-    assert "DHL tracking number 00340434" in page
+    dhl = "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?piececode=00340434"
+    assert f'DHL tracking number <a href="{dhl}"' in page
     with app.app_context():
         shipped = outbox("erika@example.org")[-1]
         assert shipped.subject == f"Your order {number} is on its way"
-        assert "00340434" in shipped.text_body
+        assert "DHL tracking number 00340434" in shipped.text_body
+        assert dhl in shipped.text_body and f'href="{dhl}"' in shipped.html_body
+
+
+def test_staff_must_name_the_carrier_of_a_tracking_number(
+    app: Flask, client: FlaskClient, staff: FlaskClient, mug: int
+) -> None:
+    """A number without its carrier could not be followed: the form says so and keeps it."""
+    buy(client, mug)
+    number = _order(app).number
+    _post(staff, f"/staff/orders/{number}", f"/staff/orders/{number}/mark-paid")
+    response = _staff_status(staff, number, "shipped", carrier="", tracking="00340434")
+    assert response.status_code == 422
+    assert "Please choose the carrier of this tracking number." in response.text
+    assert 'id="shipped-tracking"' in response.text and 'value="00340434"' in response.text
+    bad = _staff_status(staff, number, "shipped", carrier="dhl", tracking="<script>")
+    assert bad.status_code == 422 and "4 to 40 letters, digits or hyphens" in bad.text
+    assert _order(app).status == OrderStatus.PAID
 
 
 def test_staff_cannot_skip_the_table(
@@ -104,6 +122,11 @@ def test_cancelling_a_paid_order_leaves_a_refund_due_for_staff(
     kinds = [e.kind for e in _order(app).events]
     assert kinds[-1] == "refund_due" and _order(app).status == OrderStatus.CANCELLED
     assert "Refund due" in staff.get(f"/staff/orders/{number}").text
+    with app.app_context():  # the money came by transfer: staff must send it back
+        (mail,) = [m for m in outbox("staff@example.org") if m.template == "refund_due_staff"]
+        assert mail.subject == f"Refund due: order {number}"
+        assert "Please send €17.80 back to the buyer" in mail.text_body
+        assert f"/staff/orders/{number}" in mail.text_body
 
 
 def test_a_guest_withdraws_in_two_steps_and_both_sides_hear_of_it(
@@ -207,7 +230,8 @@ def test_staff_write_notes_into_the_history(
     number = _order(app).number
     page = f"/staff/orders/{number}"
     empty = _post(staff, page, f"{page}/note", note="  ")
-    assert "Please write the note first." in staff.get(empty.headers["Location"]).text
+    assert empty.status_code == 422 and "Please write the note." in empty.text
+    assert 'aria-describedby="order-note-error"' in empty.text
     _post(staff, page, f"{page}/note", note="Kunde ruft zurück")
     assert "Kunde ruft zurück" in staff.get(page).text
     assert [(e.kind, e.reason) for e in _order(app).events] == [("note", "Kunde ruft zurück")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -155,10 +157,15 @@ def test_staff_record_partial_and_full_refunds(
     for data, message in (
         ({"amount": "5", "reason": ""}, "Please give a reason"),
         ({"amount": "abc", "reason": "x"}, "Please enter the amount"),
-        ({"amount": "99", "reason": "x"}, "That is more than is left to refund."),
+        ({"amount": "99", "reason": "Kratzer"}, "That is more than is left to refund."),
     ):
         response = _staff_post(staff_client, number, "refund", **data)
-        assert message in staff_client.get(response.headers["Location"]).text
+        # The page comes back with the problem named at the field and what was typed kept.
+        assert response.status_code == 422 and message in response.text
+        assert 'class="error-summary"' in response.text
+        for name, typed in data.items():
+            field = re.search(rf'<input [^>]*id="refund-{name}"[^>]*>', response.text)
+            assert field is not None and f'value="{typed}"' in field.group()
     _staff_post(staff_client, number, "refund", amount="5,00", reason="Becher angeschlagen")
     order = _order(app)
     assert order.status == OrderStatus.PAID and order.payments[0].refunded_cents == 500
@@ -187,7 +194,9 @@ def test_a_refund_for_returned_goods_puts_them_back_in_stock_once(
     _buy(client, mug, "bank_transfer")
     number = _order(app).number
     _staff_post(staff_client, number, "mark-paid")
-    _staff_post(staff_client, number, "status", to="shipped", carrier="DHL", tracking="00340")
+    _staff_post(
+        staff_client, number, "status", to="shipped", carrier="dhl", tracking="003404341234"
+    )
     with app.app_context():
         assert db.session.get(Product, mug).stock_on_hand == 19  # type: ignore[union-attr]
     refund = {"amount": "5", "reason": "Zurückgeschickt", "goods_returned": "y"}

@@ -88,7 +88,9 @@ def _deliver(client: FlaskClient, fake: FakeStripe, event: Json, **signing: Any)
 
 def _order(app: Flask) -> Order:
     with app.app_context():
-        query = select(Order).options(selectinload(Order.payments), selectinload(Order.events))
+        query = select(Order).options(
+            selectinload(Order.payments), selectinload(Order.events), selectinload(Order.invoices)
+        )
         return db.session.scalars(query).one()
 
 
@@ -290,6 +292,96 @@ def test_staff_refund_part_then_all_through_stripe(
     assert [e.kind for e in order.events].count("refund") == 2
     page = staff.get(f"/staff/orders/{number}").text
     assert "checkout.session.completed" in page and "charge.refunded" in page
+
+
+def _cancel_as_buyer(client: FlaskClient, number: str) -> None:
+    token = csrf_token(client, f"/orders/{number}")
+    response = client.post(f"/orders/{number}/cancel", data={"csrf_token": token})
+    assert response.status_code == 303
+
+
+def test_cancelling_a_paid_card_order_refunds_it_through_stripe(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    """The buyer cancels before shipping: the stock comes back and the card is refunded."""
+    session_id = _checkout_by_card(client, mug, 2)
+    _deliver(client, stripe_shop, stripe_shop.pay(session_id, deliver=False))
+    number = _order(app).number
+    _cancel_as_buyer(client, number)
+    order = _order(app)
+    assert order.status == OrderStatus.REFUNDED
+    assert order.payments[0].refunded_cents == order.payments[0].amount_cents == 3070
+    charge = stripe_shop.charges[str(order.payments[0].intent_id)]
+    assert charge["amount_refunded"] == 3070
+    refund = next(event for event in order.events if event.kind == "refund")
+    assert refund.actor_kind == "system" and refund.reason == "Order cancelled"
+    assert _stock(app, mug) == (5, 0)
+    assert [i.kind for i in order.invoices] == ["invoice", "credit_note"]
+    # Stripe's report of that refund arrives later and changes nothing.
+    assert _deliver(client, stripe_shop, stripe_shop.events[-1]) == 200
+    assert _order(app).payments[0].refunded_cents == 3070
+    assert [e.kind for e in _order(app).events].count("refund") == 1
+
+
+def test_a_refund_stripe_could_not_take_is_retried_by_the_order_jobs(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    """Stripe is unreachable when staff cancel: the order is cancelled, the refund due,
+    and `order-jobs` makes it once Stripe answers again (and only once)."""
+    session_id = _checkout_by_card(client, mug)
+    _deliver(client, stripe_shop, stripe_shop.pay(session_id, deliver=False))
+    number = _order(app).number
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # the discard port: nobody answers
+    _cancel_as_buyer(client, number)
+    order = _order(app)
+    assert order.status == OrderStatus.CANCELLED and order.payments[0].refunded_cents == 0
+    assert "refund_due" in [event.kind for event in order.events]
+    app.config["STRIPE_API_BASE"] = stripe_shop.url
+    for _ in range(2):
+        result = app.test_cli_runner().invoke(args=["kiosk", "order-jobs"])
+        assert result.exit_code == 0
+    assert "refunded 0 order(s)" in result.output  # the second run found nothing left to do
+    order = _order(app)
+    assert order.status == OrderStatus.REFUNDED and order.payments[0].refunded_cents == 1780
+
+
+def test_money_that_arrives_after_the_cancellation_goes_back(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    """The buyer cancels while the Stripe page is still open, then pays on it anyway."""
+    session_id = _checkout_by_card(client, mug)
+    number = _order(app).number
+    _cancel_as_buyer(client, number)
+    assert _stock(app, mug) == (5, 0)
+    assert _deliver(client, stripe_shop, stripe_shop.pay(session_id, deliver=False)) == 200
+    order = _order(app)
+    assert order.status == OrderStatus.REFUNDED
+    assert order.payments[0].status == PaymentStatus.PAID
+    assert order.payments[0].refunded_cents == 1780
+    assert _stock(app, mug) == (5, 0)  # nothing was sold for a cancelled order
+
+
+def test_a_webhook_that_records_the_refund_first_is_not_counted_twice(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int, monkeypatch: Any
+) -> None:
+    """Stripe's charge.refunded may arrive before its answer to the refund request."""
+    from kiosk.services.payments import PROVIDERS
+
+    session_id = _checkout_by_card(client, mug)
+    _deliver(client, stripe_shop, stripe_shop.pay(session_id, deliver=False))
+    stripe = PROVIDERS["stripe"]
+    send_refund = stripe.send_refund
+
+    def webhook_first(*args: Any) -> None:
+        send_refund(*args)
+        assert _deliver(new_client(app), stripe_shop, stripe_shop.events[-1]) == 200
+
+    monkeypatch.setattr(stripe, "send_refund", webhook_first)
+    _cancel_as_buyer(client, _order(app).number)
+    order = _order(app)
+    assert order.status == OrderStatus.REFUNDED and order.payments[0].refunded_cents == 1780
+    assert [e.kind for e in order.events].count("refund") == 1
+    assert [i.kind for i in order.invoices].count("credit_note") == 1
 
 
 def test_a_refund_made_in_the_stripe_dashboard_is_recorded(

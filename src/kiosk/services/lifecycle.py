@@ -10,6 +10,7 @@ table for docs/order-lifecycle.md, which a test keeps in step with it.
 from __future__ import annotations
 
 import enum
+import logging
 from typing import Any
 
 from flask import current_app
@@ -22,6 +23,9 @@ from kiosk.models.base import utcnow
 from kiosk.services import audit, inventory, invoices
 from kiosk.services.mail import mail_staff, queue_mail
 from kiosk.services.uow import unit_of_work
+from kiosk.urls import external_url
+
+log = logging.getLogger(__name__)
 
 
 class Actor(enum.StrEnum):
@@ -122,7 +126,7 @@ def _goods(order: Order) -> dict[int, int]:
 def _side_effects(
     session: Session, order: Order, current: OrderStatus, to: OrderStatus, data: dict[str, Any]
 ) -> None:
-    from kiosk.services.payments import order_holder, sold_for
+    from kiosk.services.payments import PROVIDERS, order_holder, sold_for
 
     invoice_on = current_app.config["KIOSK_INVOICE_ON"]
     if to is OrderStatus.PAID:
@@ -136,7 +140,13 @@ def _side_effects(
         if sold_for(order):
             inventory.take_back(session, _goods(order), f"order {order.number} cancelled")
         if current is not OrderStatus.AWAITING_PAYMENT:
+            # The refund starts here: a card payment goes back once this unit of work
+            # is done (`transition`); money paid offline must be sent back by staff.
             record(session, order, "refund_due", reason="cancelled after payment")
+            provider = PROVIDERS.get(order.payment_method)
+            if provider is None or provider.offline:
+                mail_staff(session, "refund_due_staff", order=order,
+                           order_url=external_url("staff.order", number=order.number))  # fmt: skip
         queue_mail(session, order.email, "order_cancelled", order.locale, order=order)
     elif to is OrderStatus.RETURNED:
         inventory.take_back(session, _goods(order), f"order {order.number} returned")
@@ -181,7 +191,23 @@ def transition(
             audit.record(session, "order.status_changed", actor=user, order=number,
                          state=to.value)  # fmt: skip
     invoices.complete_pending(order.id)
+    if to is OrderStatus.CANCELLED:
+        _start_refund(number)
     return order
+
+
+def _start_refund(number: str) -> None:
+    """Refund a cancelled order paid online, after the cancellation is safely stored.
+
+    If the provider cannot be reached now, the order stays cancelled with its
+    "refund due" entry, and `flask kiosk order-jobs` tries again.
+    """
+    from kiosk.services.payments import PaymentProblem, refund_cancelled
+
+    try:
+        refund_cancelled(number)
+    except PaymentProblem as problem:
+        log.warning("Refund of cancelled order %s not made yet: %s", number, problem.code)
 
 
 def withdraw(number: str, reason: str) -> Order:

@@ -5,6 +5,9 @@
   puts their stock back and mails the buyer).
 - With KIOSK_AUTO_DELIVER_DAYS above 0, orders shipped that long ago are
   marked delivered (off by default: only the carrier knows).
+- Cancelled orders whose online payment is not yet refunded (the provider could
+  not be reached at the time, or the money came after the cancellation) are
+  refunded.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from kiosk.models import Order, OrderEvent, OrderStatus
+from kiosk.models import Order, OrderEvent, OrderStatus, Payment, PaymentStatus
 from kiosk.models.base import utcnow
-from kiosk.services import invoices, lifecycle
+from kiosk.services import invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor
 from kiosk.services.mail import queue_mail
 from kiosk.services.uow import read_session, unit_of_work
@@ -30,6 +33,7 @@ class JobReport:
     reminded: int = 0
     cancelled: int = 0
     delivered: int = 0
+    refunded: int = 0
     documents: int = 0
 
 
@@ -77,5 +81,17 @@ def run(now: datetime | None = None) -> JobReport:
         for number in _numbers(Order.status == OrderStatus.SHIPPED, Order.id.in_(shipped)):
             lifecycle.transition(number, OrderStatus.DELIVERED, Actor.SYSTEM, reason="assumed")
             report.delivered += 1
+    online = [code for code, provider in payments.PROVIDERS.items() if not provider.offline]
+    unrefunded = (
+        select(Payment.order_id)
+        .where(Payment.status == PaymentStatus.PAID, Payment.provider.in_(online))
+        .where(Payment.refunded_cents < Payment.amount_cents)
+    )
+    for number in _numbers(Order.status == OrderStatus.CANCELLED, Order.id.in_(unrefunded)):
+        try:
+            if payments.refund_cancelled(number) is not None:
+                report.refunded += 1
+        except payments.PaymentProblem:
+            continue  # still unreachable: the next run tries again
     report.documents = invoices.complete_pending()  # left pending by a crash
     return report

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Protocol
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -56,6 +58,11 @@ class Provider(Protocol):
         """How long an order keeps its stock while the shopper pays (online methods)."""
         ...
 
+    def send_refund(self, payment: Payment, amount: Money, idempotency_key: str) -> None:
+        """Give `amount` back through the provider (online methods); the key makes a retry
+        refund once."""
+        ...
+
 
 def order_holder(order_id: int) -> str:
     """The holder name of the stock an order keeps until it is paid."""
@@ -79,6 +86,9 @@ class ProviderBase:
 
     def hold_until(self) -> datetime:
         raise NotImplementedError("offline payments take the stock when the order is placed")
+
+    def send_refund(self, payment: Payment, amount: Money, idempotency_key: str) -> None:
+        """Offline money goes back by hand (a transfer staff make); the shop only records it."""
 
     def start(self, session: Session, order: Order) -> Payment:
         payment = Payment(
@@ -191,10 +201,6 @@ def mark_received(number: str, actor_id: int, note: str = "") -> Order:
     return order
 
 
-class CardRefund(Protocol):
-    def __call__(self, payment: Payment, amount: Money, idempotency_key: str) -> None: ...
-
-
 def _paid_payment(order: Order) -> Payment:
     payment = next((p for p in reversed(order.payments) if p.status is PaymentStatus.PAID), None)
     if payment is None:
@@ -206,18 +212,18 @@ def refund(
     number: str,
     amount: Money,
     reason: str,
-    actor_id: int,
-    card_refund: CardRefund | None = None,
+    actor_id: int | None,
     goods_returned: bool = False,
 ) -> Order:
     """Refund all or part of what was paid, with the reason, in the order's history.
 
-    Offline money goes back by hand (this records it). A card payment is refunded
-    through the provider first (`card_refund`, with an idempotency key derived from
-    what was refunded before, so a double submit refunds once); a webhook may record
-    the same refund too, and whichever comes second finds it done. Refunding
-    everything marks the order refunded; a partial refund keeps its state. With
-    `goods_returned` the order's items go back into stock (once per order).
+    Offline money goes back by hand (this records it). An online payment is refunded
+    through its provider first, with an idempotency key derived from what was refunded
+    before, so a double submit refunds once; the provider's webhook may record the
+    same refund too, and whichever comes second finds it done. Refunding everything
+    marks the order refunded; a partial refund keeps its state. With `goods_returned`
+    the order's items go back into stock (once per order). Without `actor_id` the shop
+    itself refunds (a cancelled card order).
     """
     if amount.cents <= 0:
         raise PaymentProblem("amount")
@@ -227,15 +233,14 @@ def refund(
     before = payment.refunded_cents
     if amount.currency != payment.currency or before + amount.cents > payment.amount_cents:
         raise PaymentProblem("too_much" if amount.currency == payment.currency else "amount")
-    offline = PROVIDERS.get(payment.provider, BankTransfer()).offline
-    if not offline:
-        if card_refund is None:
-            raise PaymentProblem("provider")
+    provider = PROVIDERS.get(payment.provider, BankTransfer())
+    if not provider.offline:
         read_session().rollback()  # nothing stays open while the provider answers
-        card_refund(payment, amount, f"kiosk-refund-{payment.id}-{before}-{amount.cents}")
+        provider.send_refund(payment, amount, f"kiosk-refund-{payment.id}-{before}-{amount.cents}")
     with unit_of_work() as session:
         order = _order_for_update(session, number)
-        actor = session.get(User, actor_id)
+        actor = session.get(User, actor_id) if actor_id is not None else None
+        who = Actor.STAFF if actor else Actor.SYSTEM
         payment = _paid_payment(order)
         result = session.execute(
             update(Payment)
@@ -243,20 +248,46 @@ def refund(
             .values(refunded_cents=before + amount.cents)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1 and offline:  # type: ignore[attr-defined]
-            raise PaymentProblem("too_much")  # another refund came first: look again
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            if provider.offline:
+                raise PaymentProblem("too_much")  # another refund came first: look again
+            return order  # the provider's webhook recorded this refund first
         session.refresh(payment)
-        lifecycle.record(session, order, "refund", actor, reason.strip(),
+        lifecycle.record(session, order, "refund", actor, reason.strip(), who,
                          amount_cents=amount.cents, provider=payment.provider)  # fmt: skip
         invoices.issue_credit_note(session, order, amount, reason.strip())
         if goods_returned and order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
-            lifecycle.change(session, order, OrderStatus.RETURNED, Actor.STAFF, actor, reason)
+            lifecycle.change(session, order, OrderStatus.RETURNED, who, actor, reason)
         if payment.refunded_cents == payment.amount_cents:
-            lifecycle.change(session, order, OrderStatus.REFUNDED, Actor.STAFF, actor, reason)
+            lifecycle.change(session, order, OrderStatus.REFUNDED, who, actor, reason)
         audit.record(session, "payment.refunded", actor=actor, order=order.number,
                      amount_cents=amount.cents)  # fmt: skip
     invoices.complete_pending(order.id)
     return order
+
+
+def refund_cancelled(number: str) -> Order | None:
+    """Start the refund a cancellation makes due (the lifecycle's "refund due" entry).
+
+    What was paid online goes back through the provider at once, in full. Money
+    paid offline must be sent back by staff, who were mailed when the order was
+    cancelled. Returns the order if a refund was made; safe to call again (the
+    order-jobs timer retries one that failed because the provider was unreachable).
+    """
+    order = _order_for_read(number)
+    paid = [p for p in order.payments if p.status is PaymentStatus.PAID]
+    if order.status is not OrderStatus.CANCELLED or not paid:
+        read_session().rollback()
+        return None
+    payment, locale = paid[-1], order.locale
+    left = Money(payment.amount_cents - payment.refunded_cents, payment.currency)
+    offline = PROVIDERS.get(payment.provider, BankTransfer()).offline
+    read_session().rollback()
+    if left.cents <= 0 or offline:
+        return None
+    with force_locale(locale):
+        reason = _("Order cancelled")
+    return refund(number, left, reason, actor_id=None)
 
 
 def _order_for_read(number: str) -> Order:

@@ -6,11 +6,13 @@ message instead of surfacing at checkout. See data/shipping.toml for the format.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from kiosk.money import Money
 
@@ -34,6 +36,7 @@ class ShippingMethod:
     price_cents: int = 0
     tiers: tuple[tuple[int, int], ...] = ()  # (up to grams, cents), ascending
     free_above_cents: int | None = None
+    carrier: str | None = None  # who usually carries it: the default when staff ship
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or next(iter(self.names.values()))
@@ -52,6 +55,21 @@ class ShippingMethod:
         if self.free_above_cents is not None and goods.cents >= self.free_above_cents:
             cents = 0
         return Money(cents, goods.currency)
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """A parcel service; its tracking page takes the number in place of `{tracking}`."""
+
+    code: str
+    name: str
+    tracking_url: str
+
+    def tracking_link(self, number: str) -> str:
+        return self.tracking_url.replace("{tracking}", quote(number, safe=""))
+
+
+TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9-]{4,40}$")
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,7 @@ def parse_methods(document: Mapping[str, Any]) -> list[ShippingMethod]:
                 free_above_cents=None
                 if free_above is None
                 else _cents(free_above, f"{where}: free_above"),
+                carrier=raw.get("carrier"),
             )
         )
     if len({m.code for m in methods}) != len(methods):
@@ -135,12 +154,36 @@ def parse_methods(document: Mapping[str, Any]) -> list[ShippingMethod]:
     return methods
 
 
-def load_methods(path: Path) -> list[ShippingMethod]:
+def parse_carriers(document: Mapping[str, Any]) -> dict[str, Carrier]:
+    """The carriers staff choose from when they ship; each links to its tracking page."""
+    carriers: dict[str, Carrier] = {}
+    for number, raw in enumerate(document.get("carrier", []), start=1):
+        where = f"carrier {number} ({raw.get('code', 'no code')})"
+        code, name, url = raw.get("code"), raw.get("name"), raw.get("tracking_url")
+        if not isinstance(code, str) or not code.replace("-", "").isalnum() or len(code) > 40:
+            raise ShippingConfigError(f"{where}: code must be letters, digits and hyphens")
+        if not isinstance(name, str) or not name.strip():
+            raise ShippingConfigError(f"{where}: name must be a text")
+        if not isinstance(url, str) or not url.startswith("https://") or "{tracking}" not in url:
+            raise ShippingConfigError(f"{where}: tracking_url must be https://… with {{tracking}}")
+        if code in carriers:
+            raise ShippingConfigError("two carriers share a code")
+        carriers[code] = Carrier(code, name.strip(), url)
+    return carriers
+
+
+def load(path: Path) -> tuple[list[ShippingMethod], dict[str, Carrier]]:
+    """The shipping methods and carriers of the owner's file."""
     try:
         with path.open("rb") as file:
-            return parse_methods(tomllib.load(file))
+            document = tomllib.load(file)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ShippingConfigError(f"{path}: {exc}") from exc
+    methods, carriers = parse_methods(document), parse_carriers(document)
+    for method in methods:
+        if method.carrier is not None and method.carrier not in carriers:
+            raise ShippingConfigError(f"method {method.code}: unknown carrier {method.carrier!r}")
+    return methods, carriers
 
 
 def quotes(

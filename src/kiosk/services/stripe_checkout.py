@@ -58,6 +58,18 @@ class StripeCheckout(ProviderBase):
         # last second still finds its stock.
         return utcnow() + timedelta(minutes=_minutes() + 5)
 
+    def send_refund(self, payment: Payment, amount: Money, idempotency_key: str) -> None:
+        """Ask Stripe to refund; this call's answer is enough, its charge.refunded webhook
+        then finds the refund recorded."""
+        try:
+            client().v1.refunds.create(
+                params={"payment_intent": str(payment.intent_id), "amount": amount.cents},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            log.warning("Stripe refund of payment %s failed: %s", payment.id, exc)
+            raise payments.PaymentProblem("provider") from exc
+
 
 def _minutes() -> int:
     return int(current_app.config["KIOSK_CARD_PAYMENT_MINUTES"])
@@ -158,6 +170,8 @@ def handle_event(event: stripe.Event) -> str:
                 return "duplicate"
             outcome = _apply_session(session, fresh, failed=failed, stored=stored)
         invoices.complete_pending()
+        if outcome == "paid after cancellation":
+            _refund_if_cancelled(obj["id"])
         return outcome
     if event.type == "charge.refunded":
         with unit_of_work() as session:
@@ -215,8 +229,7 @@ def _apply_session(
             lifecycle.record(session, order, "payment_mismatch", charged_cents=amount.cents,
                             currency=amount.currency)  # fmt: skip
             return "flagged"
-        _paid(session, payment, order, checkout.get("payment_intent"))
-        return "paid"
+        return _paid(session, payment, order, checkout.get("payment_intent"))
     if failed or status == "expired":
         payment.status = PaymentStatus.FAILED if failed else PaymentStatus.EXPIRED
         lifecycle.record(session, order, f"payment_{payment.status.value}")
@@ -227,8 +240,14 @@ def _apply_session(
     return "pending"
 
 
-def _paid(session: Session, payment: Payment, order: Order, intent: str | None) -> None:
+def _paid(session: Session, payment: Payment, order: Order, intent: str | None) -> str:
     payment.status, payment.paid_at, payment.intent_id = PaymentStatus.PAID, utcnow(), intent
+    if order.status is OrderStatus.CANCELLED:
+        # Paid after the order was given up, its stock already back on the shelf:
+        # the money goes back (`_refund_if_cancelled`, once this unit of work is done).
+        lifecycle.record(session, order, "payment_received", provider=PROVIDER,
+                         amount_cents=payment.amount_cents)  # fmt: skip
+        return "paid after cancellation"
     holder = payments.order_holder(order.id)
     wanted = {line.product_id: line.quantity for line in order.lines if line.product_id}
     if inventory.sell(session, holder, "order paid") != wanted:
@@ -241,10 +260,19 @@ def _paid(session: Session, payment: Payment, order: Order, intent: str | None) 
             lifecycle.record(session, order, "paid_without_stock")
     if order.status is OrderStatus.AWAITING_PAYMENT:
         lifecycle.change(session, order, OrderStatus.PAID, Actor.SYSTEM)
-    elif order.status is OrderStatus.CANCELLED:
-        order.needs_review = True  # paid after it was given up: staff refund or revive it
     lifecycle.record(session, order, "payment_received", provider=PROVIDER,
                     amount_cents=payment.amount_cents)  # fmt: skip
+    return "paid"
+
+
+def _refund_if_cancelled(checkout_id: str) -> None:
+    """Give back a payment that arrived for a cancelled order (outside any transaction)."""
+    number = read_session().scalar(
+        select(Order.number).join(Payment).where(Payment.external_id == checkout_id)
+    )
+    read_session().rollback()
+    if number is not None:
+        payments.refund_cancelled(number)
 
 
 def _apply_refund(session: Session, intent: str, refunded_cents: int, stored: PaymentEvent) -> str:
@@ -287,14 +315,8 @@ def reconcile() -> dict[str, int]:
         fresh = client().v1.checkout.sessions.retrieve(str(checkout_id)).to_dict()
         with unit_of_work() as session:
             outcome = _apply_session(session, fresh)
+        if outcome == "paid after cancellation":
+            _refund_if_cancelled(str(checkout_id))
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     invoices.complete_pending()
     return outcomes
-
-
-def refund(payment: Payment, amount: Money, idempotency_key: str) -> None:
-    """Ask Stripe to refund; the charge.refunded webhook (or this call's answer) records it."""
-    client().v1.refunds.create(
-        params={"payment_intent": str(payment.intent_id), "amount": amount.cents},
-        options={"idempotency_key": idempotency_key},
-    )

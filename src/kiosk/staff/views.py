@@ -21,17 +21,16 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from stripe import StripeError
 
 from kiosk.auth.forms import EmptyForm
 from kiosk.auth.guards import require_role
 from kiosk.hypermedia import render_page
 from kiosk.models import OrderStatus, Role
-from kiosk.money import Money
 from kiosk.orders.views import document_response, refusal_message
-from kiosk.services import lifecycle, mail, orders, payments, staff, stripe_checkout
+from kiosk.services import lifecycle, mail, orders, payments, staff
 from kiosk.services.lifecycle import Actor, TransitionRefused
 from kiosk.services.payments import PaymentProblem
+from kiosk.staff.forms import MarkPaidForm, NoteForm, RefundForm, StatusForm
 from kiosk.templating import format_money, label
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -69,99 +68,125 @@ PAYMENT_PROBLEMS = {
 }
 
 
-def _staff_order(number: str) -> ResponseReturnValue:
+def _default_carrier(method_code: str) -> str:
+    methods = current_app.extensions["kiosk.shipping"]
+    method = next((m for m in methods if m.code == method_code), None)
+    return (method.carrier or "") if method else ""
+
+
+def _order_page(
+    number: str,
+    status: int = 200,
+    paid_form: MarkPaidForm | None = None,
+    refund_form: RefundForm | None = None,
+    note_form: NoteForm | None = None,
+    status_form: StatusForm | None = None,
+) -> ResponseReturnValue:
+    """The staff order page; a form that failed comes back with its errors and input."""
     order = orders.by_number(number)
     if order is None:
         abort(404)
-    return render_template(
+    carrier = _default_carrier(order.shipping_method)
+    status_forms = [
+        status_form
+        if status_form is not None and status_form.state == state.value
+        else StatusForm(state.value, carrier, formdata=None)
+        for state in lifecycle.next_states(order.status, Actor.STAFF)
+    ]
+    page = render_template(
         "staff/order.html",
         order=order,
         notifications=orders.payment_events(order.id),
-        next_states=lifecycle.next_states(order.status, Actor.STAFF),
-        form=EmptyForm(),
+        status_forms=status_forms,
+        paid_form=paid_form or MarkPaidForm(formdata=None),
+        refund_form=refund_form or RefundForm(formdata=None),
+        note_form=note_form or NoteForm(formdata=None),
+        failed=[form for form in (paid_form, refund_form, note_form, status_form) if form],
     )
+    return page, status
 
 
 @bp.get("/orders/<number>")
 @require_role(Role.STAFF)
 def order(number: str) -> ResponseReturnValue:
     """One order for staff: lines, payment attempts, history; mark paid, refund."""
-    return _staff_order(number)
+    return _order_page(number)
+
+
+def _back_to(number: str) -> ResponseReturnValue:
+    return redirect(url_for("staff.order", number=number), code=303)
 
 
 @bp.post("/orders/<number>/mark-paid")
 @require_role(Role.STAFF)
 def mark_paid(number: str) -> ResponseReturnValue:
     """Confirm that an offline payment (transfer, invoice, cash) has arrived."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    form = MarkPaidForm()
+    if not form.validate():
+        return _order_page(number, 422, paid_form=form)
     try:
-        payments.mark_received(number, current_user.id, request.form.get("note", "").strip())
+        payments.mark_received(number, current_user.id, form.note.data or "")
         flash(_("The payment is recorded as received."), "success")
     except LookupError:
         abort(404)
     except PaymentProblem as problem:
         flash(str(PAYMENT_PROBLEMS[problem.code]), "error")
-    return redirect(url_for("staff.order", number=number), code=303)
+    return _back_to(number)
 
 
 @bp.post("/orders/<number>/refund")
 @require_role(Role.STAFF)
 def refund(number: str) -> ResponseReturnValue:
-    """Record a refund of all or part of what was paid, with the reason."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        amount = Money.parse(request.form.get("amount", ""), current_app.config["KIOSK_CURRENCY"])
-        payments.refund(
-            number,
-            amount,
-            request.form.get("reason", ""),
-            current_user.id,
-            card_refund=stripe_checkout.refund,
-            goods_returned=bool(request.form.get("goods_returned")),
-        )
-        flash(_("The refund of %(amount)s is recorded.", amount=format_money(amount)), "success")
-    except LookupError:
-        abort(404)
-    except StripeError:
-        flash(str(PAYMENT_PROBLEMS["provider"]), "error")
-    except ValueError as problem:
-        code = problem.code if isinstance(problem, PaymentProblem) else "amount"
-        flash(str(PAYMENT_PROBLEMS[code]), "error")
-    return redirect(url_for("staff.order", number=number), code=303)
+    """Record a refund of all or part of what was paid, with the reason.
+
+    A card payment goes back through the provider; offline money staff send
+    back themselves and record here.
+    """
+    form = RefundForm()
+    if form.validate():
+        try:
+            payments.refund(
+                number,
+                form.money,
+                form.reason.data or "",
+                current_user.id,
+                goods_returned=form.goods_returned.data,
+            )
+            amount = format_money(form.money)
+            flash(_("The refund of %(amount)s is recorded.", amount=amount), "success")
+            return _back_to(number)
+        except LookupError:
+            abort(404)
+        except PaymentProblem as problem:
+            field = form.reason if problem.code == "reason" else form.amount
+            if problem.code in ("nothing_paid", "provider"):
+                flash(str(PAYMENT_PROBLEMS[problem.code]), "error")
+            else:
+                field.errors = [*field.errors, PAYMENT_PROBLEMS[problem.code]]
+    return _order_page(number, 422, refund_form=form)
 
 
 @bp.post("/orders/<number>/status")
 @require_role(Role.STAFF)
 def change_status(number: str) -> ResponseReturnValue:
     """Move an order on (processing, shipped with tracking, cancelled …), with a reason."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         target = OrderStatus(request.form.get("to", ""))
     except ValueError:
         abort(400)
-    data = {
-        key: request.form.get(key, "").strip()[:100]
-        for key in ("carrier", "tracking")
-        if request.form.get(key, "").strip()
-    }
+    form = StatusForm(target.value)
+    if not form.validate():
+        return _order_page(number, 422, status_form=form)
     try:
         lifecycle.transition(
-            number,
-            target,
-            Actor.STAFF,
-            current_user.id,
-            request.form.get("reason", "").strip()[:500],
-            **data,
+            number, target, Actor.STAFF, current_user.id, form.reason.data or "", **form.details()
         )
         flash(_("The order is now %(state)s.", state=label("order_status", target)), "success")
     except LookupError:
         abort(404)
     except TransitionRefused as refused:
         flash(refusal_message(refused), "error")
-    return redirect(url_for("staff.order", number=number), code=303)
+    return _back_to(number)
 
 
 def _order_filter() -> tuple[orders.OrderFilter, list[str]]:
@@ -240,15 +265,12 @@ def document(number: str, document_number: str) -> ResponseReturnValue:
 @require_role(Role.STAFF)
 def add_note(number: str) -> ResponseReturnValue:
     """Write a note into the order's history."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    text = request.form.get("note", "").strip()
-    if not text:
-        flash(_("Please write the note first."), "error")
-    else:
-        try:
-            lifecycle.add_note(number, current_user.id, text)
-        except LookupError:
-            abort(404)
-        flash(_("The note is saved."), "success")
-    return redirect(url_for("staff.order", number=number), code=303)
+    form = NoteForm()
+    if not form.validate():
+        return _order_page(number, 422, note_form=form)
+    try:
+        lifecycle.add_note(number, current_user.id, form.note.data or "")
+    except LookupError:
+        abort(404)
+    flash(_("The note is saved."), "success")
+    return _back_to(number)

@@ -1,0 +1,119 @@
+"""Forms of the staff order page: each validates on the server and comes back with its
+errors tied to its fields and with what staff typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from kiosk.auth.forms import strip
+from kiosk.money import Money
+from kiosk.services.shipping import TRACKING_NUMBER
+
+
+class PageForm(FlaskForm):
+    """One of several forms on a page: its field ids start with `id_prefix`, so no two
+    fields share an id, while the field names (what the view reads) stay plain."""
+
+    id_prefix = ""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for field in self:
+            field.id = f"{self.id_prefix}-{field.name}"
+            field.label.field_id = field.id
+
+
+class MarkPaidForm(PageForm):
+    id_prefix = "paid"
+    note = StringField(_l("Note (optional)"), filters=[strip], validators=[Length(max=500)])
+
+
+class RefundForm(PageForm):
+    id_prefix = "refund"
+    amount = StringField(
+        _l("Amount"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please enter the amount to refund, such as 12.50."))],
+    )
+    reason = StringField(
+        _l("Reason"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Please give a reason; it goes into the order's history.")),
+            Length(max=500),
+        ],
+    )
+    goods_returned = BooleanField(_l("The goods came back: put them back in stock"))
+
+    def validate_amount(self, field: Field) -> None:
+        try:
+            money = Money.parse(field.data, current_app.config["KIOSK_CURRENCY"])
+        except ValueError as exc:
+            raise ValidationError(_l("Please enter the amount to refund, such as 12.50.")) from exc
+        if money.cents <= 0:
+            raise ValidationError(_l("Please enter the amount to refund, such as 12.50."))
+
+    @property
+    def money(self) -> Money:
+        return Money.parse(self.amount.data, current_app.config["KIOSK_CURRENCY"])
+
+
+class NoteForm(PageForm):
+    id_prefix = "order"
+    note = TextAreaField(
+        _l("Note"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please write the note.")), Length(max=500)],
+    )
+
+
+class StatusForm(PageForm):
+    """One button of "Move the order on"; the shipped one also asks for carrier and number.
+
+    Each target state has its own form on the page, so the fields take ids of
+    their own (`shipped-reason`, …) while keeping the names the view reads.
+    """
+
+    carrier = SelectField(_l("Carrier"), validators=[Optional()])
+    tracking = StringField(
+        _l("Tracking number"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Regexp(
+                TRACKING_NUMBER,
+                message=_l("A tracking number has 4 to 40 letters, digits or hyphens."),
+            ),
+        ],
+    )
+    reason = StringField(
+        _l("Reason or note (optional)"), filters=[strip], validators=[Length(max=500)]
+    )
+
+    def __init__(self, state: str, default_carrier: str = "", **kwargs: Any) -> None:
+        self.id_prefix = state
+        super().__init__(data={"carrier": default_carrier}, **kwargs)
+        self.state = state
+        carriers = current_app.extensions["kiosk.carriers"].values()
+        self.carrier.choices = [("", _l("None (no tracking)"))] + [
+            (carrier.code, carrier.name) for carrier in carriers
+        ]
+
+    def validate_tracking(self, field: Field) -> None:
+        if field.data and not self.carrier.data:
+            raise ValidationError(_l("Please choose the carrier of this tracking number."))
+
+    def details(self) -> dict[str, str]:
+        """What the history keeps of this step besides the reason (carrier, number)."""
+        if self.state != "shipped" or not self.carrier.data:
+            return {}
+        details = {"carrier": str(self.carrier.data)}
+        if self.tracking.data:
+            details["tracking"] = self.tracking.data
+        return details
