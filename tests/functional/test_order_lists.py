@@ -84,3 +84,13 @@ def test_staff_filter_the_list_and_export_it(app: Flask, staff: FlaskClient, mug
     assert rows[0][:3] == ["number", "placed_at", "status"]
     assert sorted(row[5] for row in rows[1:]) == ["Anna Berg", "Jürgen Weiß"]
     assert {row[11] for row in rows[1:]} == {"17.80"}
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(
+    app: Flask, staff: FlaskClient, mug: int
+) -> None:
+    """A buyer named "=HYPERLINK(…)" must not become a live formula in staff's spreadsheet."""
+    buy(new_client(app), mug, name='=HYPERLINK("https://evil.example","Click")')
+    rows = list(csv.reader(io.StringIO(staff.get("/staff/orders.csv").text)))
+    assert rows[1][5] == '\'=HYPERLINK("https://evil.example","Click")'
+    assert rows[1][4] == "erika@example.org"

@@ -122,6 +122,15 @@ def search(filters: OrderFilter, page: int, per_page: int) -> tuple[list[Order],
     return list(rows), total
 
 
+def spreadsheet_text(value: str) -> str:
+    """A buyer's text as a CSV cell that a spreadsheet shows and never runs.
+
+    A cell starting with =, +, -, @ or a control character is a formula to
+    Excel and LibreOffice ("CSV injection"); a leading apostrophe keeps it text.
+    """
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def export_rows(filters: OrderFilter) -> Iterator[list[str]]:
     """The filtered orders as CSV rows (header first), for staff's spreadsheet."""
     yield ["number", "placed_at", "status", "payment_method", "email", "name", "country",
@@ -141,8 +150,8 @@ def export_rows(filters: OrderFilter) -> Iterator[list[str]]:
             order.placed_at.isoformat(),
             order.status.value,
             order.payment_method,
-            order.email,
-            str(address.get("name", "")),
+            spreadsheet_text(order.email),
+            spreadsheet_text(str(address.get("name", ""))),
             str(address.get("country", "")),
             *(order.money(cents).plain() for cents in amounts),
             order.currency,
