@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from kiosk.models import OrderStatus
-from kiosk.services.lifecycle import TRANSITIONS, Actor, allowed, mermaid, next_states
+from kiosk.services.lifecycle import (
+    PAY_LATER_TRANSITIONS,
+    TRANSITIONS,
+    Actor,
+    allowed,
+    mermaid,
+    next_states,
+)
 
 S = OrderStatus
 EXPECTED = {
@@ -30,6 +37,10 @@ EXPECTED = {
     (S.RETURNED, S.REFUNDED): {"staff", "system"},
     (S.CANCELLED, S.REFUNDED): {"staff", "system"},
 }
+PAID_AFTER_DELIVERY = {
+    (S.AWAITING_PAYMENT, S.PROCESSING): {"staff"},
+    (S.AWAITING_PAYMENT, S.SHIPPED): {"staff"},
+}
 EVERY_STEP = [
     (source, target, actor)
     for source, target, actor in product(OrderStatus, OrderStatus, Actor)
@@ -44,8 +55,21 @@ def test_each_step_is_allowed_exactly_as_the_table_says(
     assert allowed(source, target, actor) == (actor.value in EXPECTED.get((source, target), set()))
 
 
+@pytest.mark.parametrize(("source", "target", "actor"), EVERY_STEP)
+def test_an_order_paid_after_delivery_may_also_go_out_unpaid(
+    source: OrderStatus, target: OrderStatus, actor: Actor
+) -> None:
+    expected = EXPECTED | PAID_AFTER_DELIVERY
+    assert allowed(source, target, actor, pays_later=True) == (
+        actor.value in expected.get((source, target), set())
+    )
+
+
 def test_the_table_is_the_expected_one() -> None:
     assert {key: {a.value for a in who} for key, who in TRANSITIONS.items()} == EXPECTED
+    assert {
+        key: {a.value for a in who} for key, who in PAY_LATER_TRANSITIONS.items()
+    } == PAID_AFTER_DELIVERY
 
 
 def test_customers_can_cancel_only_before_shipping() -> None:

@@ -20,6 +20,7 @@ from kiosk.models.base import Base, UTCDateTime, utcnow
 from kiosk.money import Money
 
 if TYPE_CHECKING:
+    from kiosk.models.customer import User
     from kiosk.models.order import Order
 
 
@@ -108,3 +109,5 @@ class OrderEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="events")
+    # Who took the step, for the staff history (loaded with the events, in one query).
+    actor: Mapped[User | None] = relationship(lazy="selectin")

@@ -13,8 +13,9 @@ once (a conditional UPDATE on the empty digest), with its SHA-256, and mails
 it. Nothing regenerates a stored PDF. A crash in between leaves the document
 pending, and `flask kiosk order-jobs` completes it.
 
-Not done: Factur-X/ZUGFeRD XML inside the PDF (fpdf2 can embed files, but
-the XML needs an EN 16931 profile of its own).
+The stored PDF is a Factur-X e-invoice: the pages, made for PDF/A-3b, with
+the same document as EN 16931 XML attached (`services/einvoice.py`), so the
+digest covers both.
 """
 
 from __future__ import annotations
@@ -33,12 +34,21 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kiosk.models import DocumentCounter, DocumentKind, Invoice, Order, OrderStatus
+from kiosk.models import (
+    DocumentCounter,
+    DocumentKind,
+    Invoice,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+)
 from kiosk.models.base import utcnow
 from kiosk.money import Money
+from kiosk.services import einvoice
 from kiosk.services.mail import Attachment, queue_mail
 from kiosk.services.pricing import VatLine, split_by_weight, vat_lines_from
 from kiosk.services.uow import read_session, unit_of_work
+from kiosk.templating import payment_method_name
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 PREFIX = {DocumentKind.INVOICE: "RE", DocumentKind.CREDIT_NOTE: "RK"}
@@ -180,13 +190,51 @@ def _money(cents: int, currency: str, locale: str) -> str:
     return Money(cents, currency).format(locale)
 
 
+def _prepaid_cents(order: Order, document: Invoice) -> int:
+    """What the buyer has paid already when the invoice is made (paid first, invoiced at
+    once); a credit note has nothing prepaid."""
+    if document.kind is not DocumentKind.INVOICE:
+        return 0
+    paid = sum(p.amount_cents for p in order.payments if p.status is PaymentStatus.PAID)
+    return min(paid, document.amount_cents)
+
+
+def _payment_lines(order: Order, due: int, prepaid: int) -> list[str]:
+    """How the invoice is paid: what came already, and what is left and how to pay it."""
+    config, currency = current_app.config, order.currency
+    lines = [f"{_('Payment method')}: {payment_method_name(order.payment_method)}"]
+    if prepaid:
+        lines.append(f"{_('Already paid')}: {_money(prepaid, currency, order.locale)}")
+    if due <= 0:
+        return lines
+    lines.append(f"{_('Amount due')}: {_money(due, currency, order.locale)}")
+    if order.payment_method == "cash_on_delivery":
+        lines.append(_("Payable in cash to the carrier on delivery."))
+    elif order.payment_method in ("bank_transfer", "invoice"):
+        days = config["KIOSK_PREPAYMENT_DAYS"]
+        lines += [
+            _("Please transfer the amount due within %(days)d days, giving the payment "
+              "reference.", days=days),
+            f"{_('Account holder')}: {config['KIOSK_BANK_ACCOUNT_HOLDER']} · "
+            f"IBAN: {config['KIOSK_BANK_IBAN']} · BIC: {config['KIOSK_BANK_BIC']}",
+            f"{_('Payment reference')}: {order.payment_reference}",
+        ]  # fmt: skip
+    return lines
+
+
 def render(
     order: Order, document: Invoice, vat: list[VatLine], refers_to: Invoice | None, reason: str
 ) -> bytes:
-    """The PDF of one document, in the buyer's language."""
+    """The PDF of one document, in the buyer's language, with its Factur-X XML inside.
+
+    Factur-X builds on PDF/A-3b: fpdf2 embeds the fonts and the sRGB output
+    intent that PDF/A asks for, drafthorse writes the PDF/A-3 metadata. No
+    PDF/A validator runs here (veraPDF is not available to the suite).
+    """
     config = current_app.config
     locale = order.locale
-    pdf = FPDF(format="A4")
+    issued_on = _local_today(document.issued_at)
+    pdf = FPDF(format="A4", enforce_compliance="PDFA_3B")
     pdf.set_title(document.number)
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
@@ -223,7 +271,7 @@ def render(
     pdf.cell(0, 8, f"{title} {document.number}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=10)
     facts = [
-        (_("Date"), format_date(_local_today(document.issued_at), "medium")),
+        (_("Date"), format_date(issued_on, "medium")),
         (_("Delivery date"), format_date(document.delivery_date, "medium")),
         (_("Order number"), order.number),
     ]
@@ -297,4 +345,15 @@ def render(
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    return bytes(pdf.output())
+    prepaid = _prepaid_cents(order, document)
+    pdf.set_font("DejaVu", size=10)
+    if document.kind is DocumentKind.INVOICE:
+        for line in _payment_lines(order, document.amount_cents - prepaid, prepaid):
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    corrects = (
+        einvoice.InvoiceReference(refers_to.number, _local_today(refers_to.issued_at))
+        if refers_to is not None
+        else None
+    )
+    xml = einvoice.cii_xml(order, document, vat, issued_on, corrects, prepaid)
+    return einvoice.factur_x_pdf(bytes(pdf.output()), xml, locale)

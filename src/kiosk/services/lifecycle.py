@@ -55,6 +55,13 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Actor]] = {
     (S.CANCELLED, S.REFUNDED): frozenset({T, Y}),
 }
 
+# Orders paid after delivery (on invoice, cash on delivery) go out before their money
+# comes: for them only, staff may also take these steps while payment is awaited.
+PAY_LATER_TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Actor]] = {
+    (S.AWAITING_PAYMENT, S.PROCESSING): frozenset({T}),
+    (S.AWAITING_PAYMENT, S.SHIPPED): frozenset({T}),
+}
+
 REFUSALS = {
     "not_allowed": _l("An order that is %(state)s cannot become %(target)s."),
     "not_yours": _l("Only the shop can make this change."),
@@ -67,12 +74,26 @@ class TransitionRefused(ValueError):
         self.code, self.current, self.target = code, order.status, to
 
 
-def allowed(current: OrderStatus, to: OrderStatus, actor: Actor) -> bool:
-    return actor in TRANSITIONS.get((current, to), frozenset())
+def _table(pays_later: bool) -> dict[tuple[OrderStatus, OrderStatus], frozenset[Actor]]:
+    return TRANSITIONS | PAY_LATER_TRANSITIONS if pays_later else TRANSITIONS
 
 
-def next_states(current: OrderStatus, actor: Actor) -> list[OrderStatus]:
-    return [to for (source, to), who in TRANSITIONS.items() if source is current and actor in who]
+def allowed(current: OrderStatus, to: OrderStatus, actor: Actor, pays_later: bool = False) -> bool:
+    return actor in _table(pays_later).get((current, to), frozenset())
+
+
+def next_states(current: OrderStatus, actor: Actor, pays_later: bool = False) -> list[OrderStatus]:
+    return [
+        to for (source, to), who in _table(pays_later).items() if source is current and actor in who
+    ]
+
+
+def pays_after_delivery(order: Order) -> bool:
+    """Whether the order's payment method lets the goods go out before the money."""
+    from kiosk.services.payments import PROVIDERS
+
+    provider = PROVIDERS.get(order.payment_method)
+    return bool(provider and provider.pays_after_delivery)
 
 
 def record(
@@ -110,9 +131,9 @@ def change(
     current = OrderStatus(order.status)
     if current is to:
         return  # already there: a repeated request changes nothing
-    if not allowed(current, to, actor):
-        known = any(source is current and target is to for source, target in TRANSITIONS)
-        raise TransitionRefused("not_yours" if known else "not_allowed", order, to)
+    table = _table(pays_after_delivery(order))
+    if actor not in table.get((current, to), frozenset()):
+        raise TransitionRefused("not_yours" if (current, to) in table else "not_allowed", order, to)
     order.status = to
     record(session, order, "status", user, reason, actor, previous=current.value,
            state=to.value, **data)  # fmt: skip
@@ -151,8 +172,8 @@ def _side_effects(
     elif to is OrderStatus.RETURNED:
         inventory.take_back(session, _goods(order), f"order {order.number} returned")
     elif to is OrderStatus.SHIPPED:
-        if invoice_on == "shipped":
-            invoices.issue_invoice(session, order)
+        if invoice_on == "shipped" or pays_after_delivery(order):
+            invoices.issue_invoice(session, order)  # for a later payment: what to pay
         queue_mail(session, order.email, "order_shipped", order.locale, order=order,
                    carrier=data.get("carrier", ""), tracking=data.get("tracking", ""))  # fmt: skip
 
@@ -160,9 +181,10 @@ def _side_effects(
 def mermaid() -> str:
     """The table as a Mermaid state diagram, each arrow labelled with who may take it."""
     lines = ["stateDiagram-v2", "    [*] --> awaiting_payment"]
-    for (source, target), who in TRANSITIONS.items():
-        actors = ", ".join(sorted(actor.value for actor in who))
-        lines.append(f"    {source.value} --> {target.value}: {actors}")
+    for table, note in ((TRANSITIONS, ""), (PAY_LATER_TRANSITIONS, " (paid after delivery)")):
+        for (source, target), who in table.items():
+            actors = ", ".join(sorted(actor.value for actor in who))
+            lines.append(f"    {source.value} --> {target.value}: {actors}{note}")
     return "\n".join(lines) + "\n"
 
 

@@ -33,6 +33,7 @@ from kiosk.models.base import utcnow
 from kiosk.money import Money
 from kiosk.services import audit, invoices, lifecycle
 from kiosk.services.lifecycle import Actor
+from kiosk.services.mail import queue_mail
 from kiosk.services.uow import read_session, unit_of_work
 
 
@@ -47,6 +48,7 @@ class PaymentProblem(ValueError):
 class Provider(Protocol):
     code: str
     offline: bool
+    pays_after_delivery: bool  # the goods may go out before the money comes
 
     def fee(self, currency: str) -> Money: ...
 
@@ -64,6 +66,10 @@ class Provider(Protocol):
         ...
 
 
+# Where an order paid after delivery may be when its money comes.
+SENT = (OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
 def order_holder(order_id: int) -> str:
     """The holder name of the stock an order keeps until it is paid."""
     return f"order:{order_id}"
@@ -77,6 +83,7 @@ class ProviderBase:
 
     code = ""
     offline = True
+    pays_after_delivery = False
 
     def fee(self, currency: str) -> Money:
         return Money.zero(currency)
@@ -109,6 +116,7 @@ class Invoice(ProviderBase):
     """Pay after delivery; the owner may keep it for customers who have paid before."""
 
     code = "invoice"
+    pays_after_delivery = True
 
     def available_for(self, user_id: int | None) -> bool:
         rule = current_app.config["KIOSK_INVOICE_FOR"]
@@ -118,20 +126,16 @@ class Invoice(ProviderBase):
             return False
         paid_before = read_session().scalar(
             select(func.count())
-            .select_from(Order)
-            .where(
-                Order.user_id == user_id,
-                Order.status.in_(
-                    [OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.SHIPPED,
-                     OrderStatus.DELIVERED]
-                ),
-            )
-        )  # fmt: skip
+            .select_from(Payment)
+            .join(Order, Order.id == Payment.order_id)
+            .where(Order.user_id == user_id, Payment.status == PaymentStatus.PAID)
+        )
         return bool(paid_before)
 
 
 class CashOnDelivery(ProviderBase):
     code = "cash_on_delivery"
+    pays_after_delivery = True
 
     def fee(self, currency: str) -> Money:
         return Money(int(current_app.config["KIOSK_COD_FEE_CENTS"]), currency)
@@ -180,20 +184,42 @@ def _order_for_update(session: Session, number: str) -> Order:
     return order
 
 
+def _pending_offline(order: Order) -> Payment | None:
+    payment = next((p for p in reversed(order.payments) if p.status is PaymentStatus.PENDING), None)
+    if payment is None or not PROVIDERS.get(payment.provider, ProviderBase()).offline:
+        return None
+    return payment
+
+
+def _expects_money(order: Order) -> bool:
+    """An order that waits for its money, or one paid after delivery and on its way."""
+    return order.status is OrderStatus.AWAITING_PAYMENT or (
+        lifecycle.pays_after_delivery(order) and order.status in SENT
+    )
+
+
+def can_mark_received(order: Order) -> bool:
+    """Whether staff may confirm the money of this order (for the staff page)."""
+    return _pending_offline(order) is not None and _expects_money(order)
+
+
 def mark_received(number: str, actor_id: int, note: str = "") -> Order:
-    """Staff confirm an offline payment arrived: the payment and the order are paid."""
+    """Staff confirm an offline payment arrived: the payment is paid, and an order that
+    waited for it is paid too. An order paid after delivery (invoice, cash on delivery)
+    may be on its way or delivered already: it keeps its state, and the buyer is told."""
     with unit_of_work() as session:
         order = _order_for_update(session, number)
         actor = session.get(User, actor_id)
-        payment = next(
-            (p for p in reversed(order.payments) if p.status is PaymentStatus.PENDING), None
-        )
-        if payment is None or not PROVIDERS.get(payment.provider, ProviderBase()).offline:
+        payment = _pending_offline(order)
+        if payment is None:
             raise PaymentProblem("nothing_pending")
-        if order.status is not OrderStatus.AWAITING_PAYMENT:
+        if not _expects_money(order):
             raise PaymentProblem("not_awaiting_payment")
         payment.status, payment.paid_at = PaymentStatus.PAID, utcnow()
-        lifecycle.change(session, order, OrderStatus.PAID, Actor.STAFF, actor, note)
+        if order.status is OrderStatus.AWAITING_PAYMENT:
+            lifecycle.change(session, order, OrderStatus.PAID, Actor.STAFF, actor, note)
+        else:
+            queue_mail(session, order.email, "payment_received", order.locale, order=order)
         lifecycle.record(session, order, "payment_received", actor, note,
                          provider=payment.provider, amount_cents=payment.amount_cents)  # fmt: skip
         audit.record(session, "payment.marked_paid", actor=actor, order=order.number)

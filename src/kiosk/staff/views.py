@@ -91,13 +91,16 @@ def _order_page(
         status_form
         if status_form is not None and status_form.state == state.value
         else StatusForm(state.value, carrier, formdata=None)
-        for state in lifecycle.next_states(order.status, Actor.STAFF)
+        for state in lifecycle.next_states(
+            order.status, Actor.STAFF, lifecycle.pays_after_delivery(order)
+        )
     ]
     page = render_template(
         "staff/order.html",
         order=order,
         notifications=orders.payment_events(order.id),
         status_forms=status_forms,
+        can_mark_paid=payments.can_mark_received(order),
         paid_form=paid_form or MarkPaidForm(formdata=None),
         refund_form=refund_form or RefundForm(formdata=None),
         note_form=note_form or NoteForm(formdata=None),
