@@ -476,6 +476,7 @@ def test_a_german_buyer_gets_the_invoice_in_german(
         "7% 22,07 € 1,55 € 23,62 €",
         "Summe 46,00 € 6,10 € 52,10 €",
         "Gesamtbetrag: 52,10 €",
+        "Bereits bezahlt: 52,10 €",
     ):
         assert expected in page, expected
     assert "Invoice" not in page and "€52.10" not in page
