@@ -265,14 +265,10 @@ def _net(gross_cents: int, rate_bp: int, currency: str) -> int:
     return Money(gross_cents, currency).net_of(rate_bp).cents
 
 
-def _decimal(cents: int) -> Decimal:
-    """Cents as a decimal amount with two places, as CII writes amounts ("12.50")."""
-    return Decimal(cents).scaleb(-2)
-
-
-def _percent(rate_bp: int) -> Decimal:
-    """A rate in basis points as a percentage (1900 → 19.00)."""
-    return Decimal(rate_bp).scaleb(-2)
+def _decimal(hundredths: int) -> Decimal:
+    """Cents as an amount ("12.50"), or a rate in basis points as a percentage (19.00):
+    both are hundredths, written with two places as CII writes them."""
+    return Decimal(hundredths).scaleb(-2)
 
 
 def _category(rate_bp: int) -> str:
@@ -301,7 +297,7 @@ def _line_item(number: int, position: Position) -> LineItem:
     item.delivery.billed_quantity = (Decimal(position.quantity), PIECE)
     item.settlement.trade_tax.type_code = "VAT"
     item.settlement.trade_tax.category_code = _category(position.rate_bp)
-    item.settlement.trade_tax.rate_applicable_percent = _percent(position.rate_bp)
+    item.settlement.trade_tax.rate_applicable_percent = _decimal(position.rate_bp)
     item.settlement.monetary_summation.total_amount = _decimal(position.net_cents)
     return item
 
@@ -316,7 +312,7 @@ def _allowance_charge(adjustment: Adjustment) -> TradeAllowanceCharge:
     tax = CategoryTradeTax()
     tax.type_code = "VAT"
     tax.category_code = _category(adjustment.rate_bp)
-    tax.rate_applicable_percent = _percent(adjustment.rate_bp)
+    tax.rate_applicable_percent = _decimal(adjustment.rate_bp)
     entry.trade_tax.add(tax)
     return entry
 
@@ -325,7 +321,7 @@ def _trade_tax(line: VatLine) -> ApplicableTradeTax:
     tax = ApplicableTradeTax()
     tax.type_code = "VAT"
     tax.category_code = _category(line.rate_bp)
-    tax.rate_applicable_percent = _percent(line.rate_bp)
+    tax.rate_applicable_percent = _decimal(line.rate_bp)
     tax.basis_amount = line.net.to_decimal()
     tax.calculated_amount = line.vat.to_decimal()
     return tax

@@ -147,7 +147,7 @@ def _goods(order: Order) -> dict[int, int]:
 def _side_effects(
     session: Session, order: Order, current: OrderStatus, to: OrderStatus, data: dict[str, Any]
 ) -> None:
-    from kiosk.services.payments import PROVIDERS, order_holder, sold_for
+    from kiosk.services.payments import is_offline, order_holder, sold_for
 
     invoice_on = current_app.config["KIOSK_INVOICE_ON"]
     if to is OrderStatus.PAID:
@@ -164,8 +164,7 @@ def _side_effects(
             # The refund starts here: a card payment goes back once this unit of work
             # is done (`transition`); money paid offline must be sent back by staff.
             record(session, order, "refund_due", reason="cancelled after payment")
-            provider = PROVIDERS.get(order.payment_method)
-            if provider is None or provider.offline:
+            if is_offline(order.payment_method):
                 mail_staff(session, "refund_due_staff", order=order,
                            order_url=external_url("staff.order", number=order.number))  # fmt: skip
         queue_mail(session, order.email, "order_cancelled", order.locale, order=order)

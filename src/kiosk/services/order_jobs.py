@@ -81,7 +81,7 @@ def run(now: datetime | None = None) -> JobReport:
         for number in _numbers(Order.status == OrderStatus.SHIPPED, Order.id.in_(shipped)):
             lifecycle.transition(number, OrderStatus.DELIVERED, Actor.SYSTEM, reason="assumed")
             report.delivered += 1
-    online = [code for code, provider in payments.PROVIDERS.items() if not provider.offline]
+    online = [code for code in payments.PROVIDERS if not payments.is_offline(code)]
     unrefunded = (
         select(Payment.order_id)
         .where(Payment.status == PaymentStatus.PAID, Payment.provider.in_(online))

@@ -34,34 +34,26 @@ class MarkPaidForm(PageForm):
     note = StringField(_l("Note (optional)"), filters=[strip], validators=[Length(max=500)])
 
 
+ENTER_AMOUNT = _l("Please enter the amount to refund, such as 12.50.")
+GIVE_REASON = _l("Please give a reason; it goes into the order's history.")
+
+
 class RefundForm(PageForm):
     id_prefix = "refund"
-    amount = StringField(
-        _l("Amount"),
-        filters=[strip],
-        validators=[DataRequired(_l("Please enter the amount to refund, such as 12.50."))],
-    )
+    amount = StringField(_l("Amount"), filters=[strip], validators=[DataRequired(ENTER_AMOUNT)])
     reason = StringField(
-        _l("Reason"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Please give a reason; it goes into the order's history.")),
-            Length(max=500),
-        ],
+        _l("Reason"), filters=[strip], validators=[DataRequired(GIVE_REASON), Length(max=500)]
     )
     goods_returned = BooleanField(_l("The goods came back: put them back in stock"))
+    money: Money  # the amount, parsed once it validates
 
     def validate_amount(self, field: Field) -> None:
         try:
-            money = Money.parse(field.data, current_app.config["KIOSK_CURRENCY"])
+            self.money = Money.parse(field.data, current_app.config["KIOSK_CURRENCY"])
         except ValueError as exc:
-            raise ValidationError(_l("Please enter the amount to refund, such as 12.50.")) from exc
-        if money.cents <= 0:
-            raise ValidationError(_l("Please enter the amount to refund, such as 12.50."))
-
-    @property
-    def money(self) -> Money:
-        return Money.parse(self.amount.data, current_app.config["KIOSK_CURRENCY"])
+            raise ValidationError(ENTER_AMOUNT) from exc
+        if self.money.cents <= 0:
+            raise ValidationError(ENTER_AMOUNT)
 
 
 class NoteForm(PageForm):

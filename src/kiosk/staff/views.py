@@ -30,7 +30,14 @@ from kiosk.orders.views import document_response, refusal_message
 from kiosk.services import lifecycle, mail, orders, payments, staff
 from kiosk.services.lifecycle import Actor, TransitionRefused
 from kiosk.services.payments import PaymentProblem
-from kiosk.staff.forms import MarkPaidForm, NoteForm, RefundForm, StatusForm
+from kiosk.staff.forms import (
+    ENTER_AMOUNT,
+    GIVE_REASON,
+    MarkPaidForm,
+    NoteForm,
+    RefundForm,
+    StatusForm,
+)
 from kiosk.templating import format_money, label
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -62,8 +69,8 @@ PAYMENT_PROBLEMS = {
     "not_awaiting_payment": _l("This order is not awaiting payment."),
     "nothing_paid": _l("Nothing has been paid for this order yet."),
     "too_much": _l("That is more than is left to refund."),
-    "amount": _l("Please enter the amount to refund, such as 12.50."),
-    "reason": _l("Please give a reason; it goes into the order's history."),
+    "amount": ENTER_AMOUNT,
+    "reason": GIVE_REASON,
     "provider": _l("The payment provider could not be reached. Please try again."),
 }
 
@@ -161,11 +168,10 @@ def refund(number: str) -> ResponseReturnValue:
         except LookupError:
             abort(404)
         except PaymentProblem as problem:
-            field = form.reason if problem.code == "reason" else form.amount
-            if problem.code in ("nothing_paid", "provider"):
-                flash(str(PAYMENT_PROBLEMS[problem.code]), "error")
+            if problem.code in ("too_much", "amount"):  # about what was typed: at the field
+                form.amount.errors = [*form.amount.errors, PAYMENT_PROBLEMS[problem.code]]
             else:
-                field.errors = [*field.errors, PAYMENT_PROBLEMS[problem.code]]
+                flash(str(PAYMENT_PROBLEMS[problem.code]), "error")
     return _order_page(number, 422, refund_form=form)
 
 
