@@ -73,6 +73,23 @@ def _guest_order(page: Page, live_app: Flask, item: Item) -> tuple[str, str]:
     return _place_order(page, live_app, email), email
 
 
+def _customer_order(page: Page, live_app: Flask, item: Item, email: str) -> str:
+    """A new customer `email` signs in in `page` and orders `item`; the order's number."""
+    with live_app.app_context():
+        make_user(email=email)
+        db.session.remove()
+    _sign_in(page, email)
+    _add_to_cart_and_check_out(page, item)
+    shipping = _shipping_fields(page)
+    shipping.get_by_label("Full name").fill("Jana Müller")
+    shipping.get_by_label("Street and number").fill("Lindenallee 5")
+    shipping.get_by_label("Postcode").fill("10115")
+    shipping.get_by_label("Town or city").fill("Berlin")
+    page.get_by_role("button", name="Continue to shipping").click()
+    _choose_shipping_and_payment(page)
+    return _place_order(page, live_app, email)
+
+
 def _timeline(page: Page) -> Locator:
     return page.get_by_role("region", name="What happened so far")
 
@@ -145,19 +162,7 @@ def test_a_customer_withdraws_from_the_order_page(
 ) -> None:
     """Signed in, bought, withdrawn from the order page without a reason; the mail arrives."""
     email = _email("customer")
-    with live_app.app_context():
-        make_user(email=email)
-        db.session.remove()
-    _sign_in(page, email)
-    _add_to_cart_and_check_out(page, mug)
-    shipping = _shipping_fields(page)
-    shipping.get_by_label("Full name").fill("Jana Müller")
-    shipping.get_by_label("Street and number").fill("Lindenallee 5")
-    shipping.get_by_label("Postcode").fill("10115")
-    shipping.get_by_label("Town or city").fill("Berlin")
-    page.get_by_role("button", name="Continue to shipping").click()
-    _choose_shipping_and_payment(page)
-    number = _place_order(page, live_app, email)
+    number = _customer_order(page, live_app, mug, email)
 
     page.goto(f"/orders/{number}")
     page.get_by_role("main").get_by_role("link", name="Withdraw from contract").click()
@@ -202,19 +207,7 @@ def test_a_customer_finds_the_order_in_the_account_and_orders_it_again(
 ) -> None:
     """Account > Orders lists the order; "Order these items again" refills the cart."""
     email = _email("reorder")
-    with live_app.app_context():
-        make_user(email=email)
-        db.session.remove()
-    _sign_in(page, email)
-    _add_to_cart_and_check_out(page, mug)
-    shipping = _shipping_fields(page)
-    shipping.get_by_label("Full name").fill("Jana Müller")
-    shipping.get_by_label("Street and number").fill("Lindenallee 5")
-    shipping.get_by_label("Postcode").fill("10115")
-    shipping.get_by_label("Town or city").fill("Berlin")
-    page.get_by_role("button", name="Continue to shipping").click()
-    _choose_shipping_and_payment(page)
-    number = _place_order(page, live_app, email)
+    number = _customer_order(page, live_app, mug, email)
 
     page.goto("/account")
     page.get_by_role("navigation", name="Your account").get_by_role("link", name="Orders").click()
