@@ -49,7 +49,7 @@ def test_add_to_cart_without_javascript(app: Flask, client: FlaskClient, mug: in
 def test_add_with_htmx_updates_badge_and_message_in_place(client: FlaskClient, mug: int) -> None:
     response = _add(client, mug, "1", **HTMX)
     assert response.status_code == 200
-    assert 'id="cart-badge"' in response.text and 'hx-swap-oob="true"' in response.text
+    assert 'id="cart-badge"' in response.text and 'data-hx-swap-oob="true"' in response.text
     assert "Added to your cart." in response.text
 
 

@@ -127,7 +127,7 @@ def test_search_finds_by_name_and_keeps_the_term(client: FlaskClient, shop: dict
 def test_pagination_links_keep_the_filters(client: FlaskClient, shop: dict[str, str]) -> None:
     html = client.get("/products?q=tee&sort=price_asc").text
     assert 'href="/products?q=tee&amp;sort=price_asc&amp;page=2"' in html
-    assert 'hx-get="/products?q=tee&amp;sort=price_asc&amp;page=2"' in html
+    assert 'data-hx-get="/products?q=tee&amp;sort=price_asc&amp;page=2"' in html
 
 
 def test_product_page_shows_what_german_law_asks_for(
