@@ -224,3 +224,55 @@ def order_jobs_command() -> None:
         f"Reminded {report.reminded}, cancelled {report.cancelled}, "
         f"marked delivered {report.delivered}, refunded {report.refunded} order(s)."
     )
+
+
+@kiosk_cli.command("backup")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the archive. Default: KIOSK_BACKUP_DIR (data/backups).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=0),
+    help="Keep the newest N archives in the folder, delete older ones (0: keep all). "
+    "Default: KIOSK_BACKUP_KEEP (14).",
+)
+def backup_command(directory: Path | None, keep: int | None) -> None:
+    """Back up the database (consistent while the shop runs), the pictures and the generated
+    secret key into one archive (for a daily timer)."""
+    from kiosk.services import backup
+
+    directory = directory or Path(current_app.config["KIOSK_BACKUP_DIR"])
+    keep = current_app.config["KIOSK_BACKUP_KEEP"] if keep is None else keep
+    try:
+        report = backup.create_backup(directory, keep)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    megabytes = report.path.stat().st_size / 1_048_576
+    click.echo(
+        f"Backup written: {report.path} ({megabytes:.1f} MB): {report.manifest.contents}; "
+        f"schema {', '.join(report.manifest.revision)}."
+    )
+    for old in report.removed:
+        click.echo(f"Removed the older backup {old.name}.")
+
+
+@kiosk_cli.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace a database and pictures that hold data.")
+def restore_command(file: Path, yes: bool) -> None:
+    """Put a backup archive's database and pictures in place of the configured ones.
+    Stop the shop first."""
+    from kiosk.services import backup
+
+    try:
+        report = backup.restore_backup(file, replace=yes)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored the backup of {report.manifest.created_at}: {report.manifest.contents}.")
+    if report.migrated_from:
+        click.echo(f"Its schema was upgraded from {', '.join(report.migrated_from)}.")
+    for note in report.notes:
+        click.echo(f"Note: {note}.")

@@ -136,6 +136,9 @@ def load_settings(
         # JSON columns (order addresses) keep umlauts as they are, so staff can search them.
         "SQLALCHEMY_ENGINE_OPTIONS": {"json_serializer": _json_dumps},
         "KIOSK_MEDIA_DIR": env.get("KIOSK_MEDIA_DIR") or str(DATA_DIR / "media"),
+        # flask kiosk backup: where archives go, and how many of the newest stay (0: all).
+        "KIOSK_BACKUP_DIR": env.get("KIOSK_BACKUP_DIR") or str(DATA_DIR / "backups"),
+        "KIOSK_BACKUP_KEEP": _int(env, "KIOSK_BACKUP_KEEP", 14),
         "KIOSK_SHOP_NAME": env.get("KIOSK_SHOP_NAME", "Kiosk"),
         "KIOSK_CURRENCY": env.get("KIOSK_CURRENCY", "EUR"),
         "KIOSK_VAT_RATES": parse_vat_rates(env.get("KIOSK_VAT_RATES", "standard=19,reduced=7")),
