@@ -16,6 +16,7 @@ from kiosk.models.invoice import DocumentCounter, DocumentKind, Invoice
 from kiosk.models.mail import MailStatus, OutboxAttachment, OutboxMessage
 from kiosk.models.order import Order, OrderLine, OrderStatus
 from kiosk.models.payment import OrderEvent, Payment, PaymentEvent, PaymentStatus
+from kiosk.models.rate_limit import RateLimitWindow
 from kiosk.models.stock_alert import StockAlert
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "PaymentStatus",
     "Product",
     "ProductImage",
+    "RateLimitWindow",
     "RecoveryCode",
     "ReservationStatus",
     "Role",
