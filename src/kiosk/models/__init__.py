@@ -18,6 +18,7 @@ from kiosk.models.order import Order, OrderLine, OrderStatus
 from kiosk.models.payment import OrderEvent, Payment, PaymentEvent, PaymentStatus
 from kiosk.models.rate_limit import RateLimitWindow
 from kiosk.models.stock_alert import StockAlert
+from kiosk.models.user_session import UserSession
 
 __all__ = [
     "Address",
@@ -54,4 +55,5 @@ __all__ = [
     "StockReservation",
     "UnitMeasure",
     "User",
+    "UserSession",
 ]
