@@ -92,6 +92,7 @@ class Shopper:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.timeout_s = timeout_s
         self.cookies: dict[str, str] = {}
+        self.headers: dict[str, str] = {}  # sent with every request (X-Forwarded-For)
         self.replies: list[Reply] = []
         self._connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout_s)
         self._last_reply_at = 0.0
@@ -110,7 +111,7 @@ class Shopper:
         self._connection.close()
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Reply:
-        headers = {"Accept-Language": "en"}
+        headers = {"Accept-Language": "en", **self.headers}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         body = None

@@ -225,7 +225,9 @@ def load_settings(
         "KIOSK_STAFF_REQUIRE_2FA": _flag(env.get("KIOSK_STAFF_REQUIRE_2FA"), True),
         "REDIS_URL": env.get("REDIS_URL", ""),
         "KIOSK_RATE_LIMITS": dict(DEFAULT_RATE_LIMITS),
-        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        # Counted in Redis where there is one, else in the shop's database: never per
+        # worker process, so every worker and instance sees the same counts.
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "kiosk-db://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # A moving window: no burst of twice the limit around a minute's turn.
         "RATELIMIT_STRATEGY": "moving-window",

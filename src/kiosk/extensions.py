@@ -13,6 +13,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from kiosk import rate_limit_storage  # noqa: F401  (registers the kiosk-db:// storage)
 from kiosk.limits import only_form_submissions
 from kiosk.models.base import Base
 

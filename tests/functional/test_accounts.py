@@ -7,10 +7,10 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kiosk.extensions import db
-from kiosk.models import Address, AuditEvent, Role, User
+from kiosk.models import Address, AuditEvent, Role, User, UserSession
 from tests.conftest import CSRF_INPUT, csrf_token, new_client
 from tests.factories import PASSWORD, make_user
 from tests.mailbox import link_in, outbox
@@ -223,13 +223,15 @@ def test_the_session_changes_at_sign_in(app: Flask, client: FlaskClient) -> None
     token_before = csrf_token(client, "/")
     sign_in(client)
     with client.session_transaction() as session:
-        sid = session["sid"]
+        login_id = session["_user_id"]
     after = client.get_cookie("session")
     assert after is not None and after.value != before.value
     assert csrf_token(client, "/") != token_before
-    sign_in(client)  # signing in again starts yet another session
+    sign_in(client)  # signing in again starts yet another session, and ends the first
     with client.session_transaction() as session:
-        assert session["sid"] != sid
+        assert session["_user_id"] != login_id
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1
 
 
 def test_sign_out_is_a_post(app: Flask, client: FlaskClient) -> None:

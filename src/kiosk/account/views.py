@@ -9,6 +9,7 @@ import segno
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from kiosk.account.forms import (
@@ -24,9 +25,9 @@ from kiosk.auth.guards import require_verified_account
 from kiosk.auth.sessions import refresh_session
 from kiosk.auth.views import link_problem
 from kiosk.extensions import limiter
-from kiosk.hypermedia import render_page
+from kiosk.hypermedia import render_page, wants_fragment
 from kiosk.limits import rate
-from kiosk.services import accounts, orders
+from kiosk.services import accounts, orders, user_sessions
 from kiosk.services import addresses as address_book
 from kiosk.services import two_factor as totp
 from kiosk.services.shipping import EU_COUNTRIES
@@ -152,6 +153,14 @@ def delete_address(address_id: int) -> ResponseReturnValue:
 # Security ------------------------------------------------------------------------------
 
 
+def _sessions_context() -> dict[str, Any]:
+    return {
+        "sessions": user_sessions.active_sessions(current_user.id),
+        "current_session_id": current_user.session_id,
+        "sessions_form": EmptyForm(),
+    }
+
+
 def _security_page(status: int = 200, **forms: object) -> ResponseReturnValue:
     user = current_user.user
     context = {
@@ -159,6 +168,7 @@ def _security_page(status: int = 200, **forms: object) -> ResponseReturnValue:
         "email_form": ChangeEmailForm(prefix="em"),
         "confirm_form": ConfirmPasswordForm(prefix="tf"),
         "recovery_left": totp.unused_recovery_codes(user),
+        **_sessions_context(),
     }
     context.update(forms)
     return render_template("account/security.html", **context), status
@@ -167,8 +177,43 @@ def _security_page(status: int = 200, **forms: object) -> ResponseReturnValue:
 @bp.get("/security")
 @login_required
 def security() -> ResponseReturnValue:
-    """Password, email address, two-factor sign-in, recovery codes."""
+    """Password, email address, two-factor sign-in, recovery codes, where you are signed in."""
     return _security_page()
+
+
+def _after_ending_sessions() -> ResponseReturnValue:
+    """htmx: the fresh list of sessions with the messages out of band; else 303 to the page."""
+    if wants_fragment():
+        return render_page("account/security.html", "account/_sessions.html", **_sessions_context())
+    return redirect(url_for("account.security", _anchor="sessions"), code=303)
+
+
+@bp.post("/security/sessions/end-others")
+@login_required
+def end_other_sessions() -> ResponseReturnValue:
+    """Sign out everywhere but here (a lost phone, a shared computer)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    ended = user_sessions.end_other_sessions(current_user.id, current_user.session_id)
+    flash(
+        ngettext(
+            "%(num)d other session is signed out.", "%(num)d other sessions are signed out.", ended
+        ),
+        "success",
+    )
+    return _after_ending_sessions()
+
+
+@bp.post("/security/sessions/<int:session_id>/end")
+@login_required
+def end_other_session(session_id: int) -> ResponseReturnValue:
+    """Sign out one other session; another user's session (or this one) is a 404."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if not user_sessions.end_other_session(current_user.id, session_id, current_user.session_id):
+        abort(404)
+    flash(_("That session is signed out."), "success")
+    return _after_ending_sessions()
 
 
 @bp.post("/security/password")
@@ -180,7 +225,10 @@ def change_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             changed = accounts.change_password(
-                current_user.id, form.current_password.data, form.new_password.data
+                current_user.id,
+                form.current_password.data,
+                form.new_password.data,
+                keep_session=current_user.session_id,
             )
         except accounts.AccountError:
             form.current_password.errors.append(_("That is not your current password."))

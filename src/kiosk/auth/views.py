@@ -25,7 +25,7 @@ from kiosk.hypermedia import safe_next
 from kiosk.limits import rate
 from kiosk.models import User
 from kiosk.repositories.accounts import normalise_email
-from kiosk.services import accounts, cart, two_factor
+from kiosk.services import accounts, cart, two_factor, user_sessions
 from kiosk.services.tokens import TokenError, TokenProblem
 
 bp = Blueprint("auth", __name__)
@@ -118,9 +118,10 @@ def second_factor() -> ResponseReturnValue:
 
 @bp.post("/signout")
 def signout() -> ResponseReturnValue:
-    """Sign out: a POST, so no link on another site can sign anyone out."""
+    """Sign out: a POST, so no link on another site can sign anyone out. The session ends
+    on the server, so a copy of its cookies opens nothing afterwards."""
     if EmptyForm().validate_on_submit() and current_user.is_authenticated:
-        accounts.record_signout(current_user.id)
+        user_sessions.sign_out(current_user.id, current_user.session_id)
         end_session()
         flash(_("You are signed out."), "success")
     return redirect(url_for("core.home"), code=303)

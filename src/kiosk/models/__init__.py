@@ -16,7 +16,9 @@ from kiosk.models.invoice import DocumentCounter, DocumentKind, Invoice
 from kiosk.models.mail import MailStatus, OutboxAttachment, OutboxMessage
 from kiosk.models.order import Order, OrderLine, OrderStatus
 from kiosk.models.payment import OrderEvent, Payment, PaymentEvent, PaymentStatus
+from kiosk.models.rate_limit import RateLimitWindow
 from kiosk.models.stock_alert import StockAlert
+from kiosk.models.user_session import UserSession
 
 __all__ = [
     "Address",
@@ -45,6 +47,7 @@ __all__ = [
     "PaymentStatus",
     "Product",
     "ProductImage",
+    "RateLimitWindow",
     "RecoveryCode",
     "ReservationStatus",
     "Role",
@@ -52,4 +55,5 @@ __all__ = [
     "StockReservation",
     "UnitMeasure",
     "User",
+    "UserSession",
 ]

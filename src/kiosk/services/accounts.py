@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from kiosk.models import Role, User
 from kiosk.models.base import utcnow
 from kiosk.repositories.accounts import UserRepository, normalise_email
-from kiosk.services import audit
+from kiosk.services import audit, user_sessions
 from kiosk.services.mail import mail_user, queue_mail
 from kiosk.services.passwords import (
     MAX_LENGTH,
@@ -148,13 +148,6 @@ def signed_in(session: Session, user: User, method: str = "password") -> None:
     audit.record(session, "signin.ok", actor=user, method=method)
 
 
-def record_signout(user_id: int) -> None:
-    with unit_of_work() as session:
-        user = UserRepository(session).get(user_id)
-        if user is not None:
-            audit.record(session, "signout", actor=user)
-
-
 # Passwords --------------------------------------------------------------------------
 
 
@@ -188,24 +181,30 @@ def reset_password(token: str, new_password: str) -> User:
     new_hash = hash_password(new_password)
     with unit_of_work() as session:
         user, _ = user_for_token(session, TokenPurpose.RESET_PASSWORD, token)
-        _set_password(user, new_hash)
+        _set_password(session, user, new_hash)
         user.email_verified_at = user.email_verified_at or utcnow()  # the link proved the address
         audit.record(session, "password.reset", actor=user)
         mail_user(session, user, "password_changed")
         return user
 
 
-def _set_password(user: User, new_hash: str) -> None:
+def _set_password(
+    session: Session, user: User, new_hash: str, keep_session: int | None = None
+) -> None:
     user.password_hash = new_hash
     user.session_version += 1  # every other session and remember-me cookie ends
+    user_sessions.end_all(session, user.id, keep=keep_session)
 
 
-def change_password(user_id: int, current_password: str, new_password: str) -> User:
+def change_password(
+    user_id: int, current_password: str, new_password: str, keep_session: int | None = None
+) -> User:
+    """Set a new password; every session but `keep_session` (the one asking) ends."""
     require_password(user_id, current_password)
     new_hash = hash_password(new_password)
     with unit_of_work() as session:
         user = _get(session, user_id)
-        _set_password(user, new_hash)
+        _set_password(session, user, new_hash, keep_session)
         audit.record(session, "password.changed", actor=user)
         mail_user(session, user, "password_changed")
         return user
@@ -325,6 +324,7 @@ def change_role(actor_id: int, user_id: int, role: Role) -> None:
         old = user.role
         user.role = role
         user.session_version += 1
+        user_sessions.end_all(session, user.id)
         audit.record(
             session, "role.changed", actor=actor, subject=user, old=old.value, new=role.value
         )
@@ -344,7 +344,7 @@ def create_owner(email: str, password: str, name: str = "") -> User:
             user = users.add(User(email=email, password_hash="", name=name))
             session.flush()
         old = user.role
-        _set_password(user, password_hash)
+        _set_password(session, user, password_hash)
         user.role = Role.OWNER
         user.email_verified_at = user.email_verified_at or utcnow()
         if name:

@@ -20,6 +20,8 @@ EVENTS = frozenset(
         "signin.failed",
         "signin.2fa_failed",
         "signout",
+        "session.ended",
+        "session.others_ended",
         "account.registered",
         "account.verified",
         "password.changed",

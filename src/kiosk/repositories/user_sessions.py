@@ -1,0 +1,72 @@
+"""Signed-in sessions: found by the hash of their secret, listed and ended per user."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import Session
+
+from kiosk.models import User, UserSession
+
+
+class UserSessionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, record: UserSession) -> UserSession:
+        self.session.add(record)
+        return record
+
+    def with_user(self, token_hash: str) -> tuple[UserSession, User] | None:
+        row = self.session.execute(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == token_hash)
+        ).one_or_none()
+        return None if row is None else (row[0], row[1])
+
+    def of_user(self, user_id: int) -> list[UserSession]:
+        """The user's sessions, the most recently seen first."""
+        return list(
+            self.session.scalars(
+                select(UserSession)
+                .where(UserSession.user_id == user_id)
+                .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+            )
+        )
+
+    def owned(self, user_id: int, session_id: int) -> UserSession | None:
+        """One of this user's sessions; another user's session is None, as if absent."""
+        return self.session.scalar(
+            select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user_id)
+        )
+
+    def delete_of_user(self, user_id: int, keep: int | None = None) -> int:
+        """End the user's sessions, except the one `keep` names; how many ended."""
+        query = delete(UserSession).where(UserSession.user_id == user_id)
+        if keep is not None:
+            query = query.where(UserSession.id != keep)
+        return self.session.execute(query).rowcount  # type: ignore[attr-defined, no-any-return]
+
+    def delete_by_id(self, session_id: int) -> None:
+        self.session.execute(delete(UserSession).where(UserSession.id == session_id))
+
+    def delete_expired(
+        self, now: datetime, idle: timedelta, longest: timedelta, remember_for: timedelta
+    ) -> None:
+        """Rows past their limits (the same rule as `UserSession.is_live`), of every user."""
+        self.session.execute(
+            delete(UserSession).where(
+                or_(
+                    and_(UserSession.remember, UserSession.created_at <= now - remember_for),
+                    and_(
+                        ~UserSession.remember,
+                        or_(
+                            UserSession.created_at <= now - longest,
+                            UserSession.last_seen_at <= now - idle,
+                        ),
+                    ),
+                )
+            )
+        )
