@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, get_translations
+from markupsafe import Markup, escape
 
 from kiosk.fragments import cached_fragment, product_card
 from kiosk.i18n import LANGUAGE_NAMES, current_theme
@@ -26,6 +27,27 @@ def format_money(value: Money | None) -> str:
 
 def format_local_datetime(value: datetime | None, style: str = "medium") -> str:
     return format_datetime(value, style) if value else ""
+
+
+def machine_datetime(value: datetime) -> str:
+    """The moment in UTC to the second, e.g. "2026-12-03T09:45:18Z".
+
+    HTML's `<time datetime>` allows at most three digits of a second, and
+    `isoformat()` of a stored time writes six; nobody needs more than seconds.
+    A naive value is taken as UTC, as everything stored is.
+    """
+    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def time_element(value: datetime | None, style: str = "medium") -> Markup:
+    """`<time>` with the machine-readable moment and the local text: the only way pages
+    show a time in a `<time>` element."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(
+        machine_datetime(value), escape(format_local_datetime(value, style))
+    )
 
 
 @cache
@@ -172,6 +194,7 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = format_local_datetime
+    app.jinja_env.filters["time_element"] = time_element
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["vat_percent"] = vat_percent
