@@ -137,6 +137,9 @@ def load_settings(
         "SQLALCHEMY_ENGINE_OPTIONS": {"json_serializer": _json_dumps},
         "KIOSK_MEDIA_DIR": env.get("KIOSK_MEDIA_DIR") or str(DATA_DIR / "media"),
         "KIOSK_SHOP_NAME": env.get("KIOSK_SHOP_NAME", "Kiosk"),
+        # The meta description of pages without their own (product and category pages
+        # have one); empty: a sentence with the shop's name in the page's language.
+        "KIOSK_SHOP_DESCRIPTION": env.get("KIOSK_SHOP_DESCRIPTION", ""),
         "KIOSK_CURRENCY": env.get("KIOSK_CURRENCY", "EUR"),
         "KIOSK_VAT_RATES": parse_vat_rates(env.get("KIOSK_VAT_RATES", "standard=19,reduced=7")),
         # Seller details for the imprint, privacy policy and invoices. The defaults are

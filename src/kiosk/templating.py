@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from kiosk.fragments import cached_fragment, product_card
 from kiosk.i18n import LANGUAGE_NAMES, current_theme
-from kiosk.markdown import render_markdown
+from kiosk.markdown import plain_text, render_markdown
 from kiosk.money import Money
 from kiosk.services.passwords import MIN_LENGTH
 
@@ -27,6 +27,36 @@ def format_money(value: Money | None) -> str:
 
 def format_local_datetime(value: datetime | None, style: str = "medium") -> str:
     return format_datetime(value, style) if value else ""
+
+
+def shorten(text: str, limit: int = 155) -> str:
+    """`text` on one line, cut after a whole word with "…" if it is longer than `limit`.
+
+    155 characters is about what search engines show of a meta description.
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:–-") + "…"
+
+
+def summary(markdown: str, limit: int = 155) -> str:
+    """A Markdown description as plain text for the meta description."""
+    return shorten(plain_text(markdown), limit)
+
+
+def shop_description() -> str:
+    """The meta description of pages with nothing more specific to say."""
+    from flask_babel import gettext as _
+
+    chosen: str = current_app.config["KIOSK_SHOP_DESCRIPTION"]
+    return chosen or _(
+        "%(shop)s: good things for every day, shipped from a small shop.",
+        shop=current_app.config["KIOSK_SHOP_NAME"],
+    )
 
 
 def machine_datetime(value: datetime) -> str:
@@ -195,6 +225,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = format_local_datetime
     app.jinja_env.filters["time_element"] = time_element
+    app.jinja_env.filters["shorten"] = shorten
+    app.jinja_env.filters["summary"] = summary
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["vat_percent"] = vat_percent
@@ -218,6 +250,7 @@ def register(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,
         shop_name=lambda: current_app.config["KIOSK_SHOP_NAME"],
+        shop_description=shop_description,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
