@@ -17,6 +17,7 @@ from kiosk.i18n import LANGUAGE_NAMES, current_theme
 from kiosk.markdown import plain_text, render_markdown
 from kiosk.money import Money
 from kiosk.services.passwords import MIN_LENGTH
+from kiosk.services.pictures import picture_sources
 
 
 def format_money(value: Money | None) -> str:
@@ -90,10 +91,6 @@ def asset_url(filename: str) -> str:
     """A static URL that changes when the file does, so it can be cached for long."""
     static = current_app.static_folder or ""
     return url_for("static", filename=filename, v=_asset_version(static, filename))
-
-
-def media_url(filename: str) -> str:
-    return url_for("core.media", filename=filename)
 
 
 def country_options() -> list[tuple[str, str]]:
@@ -233,7 +230,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals.update(
         asset_url=asset_url,
-        media_url=media_url,
+        picture_sources=picture_sources,
         current_theme=current_theme,
         country_options=country_options,
         product_card=product_card,
