@@ -188,6 +188,8 @@ def load_settings(
         "KIOSK_PAGE_SIZE": _int(env, "KIOSK_PAGE_SIZE", 24),
         "KIOSK_LOW_STOCK_HINT": _int(env, "KIOSK_LOW_STOCK_HINT", 5),
         "KIOSK_PROXY_FIX": _int(env, "KIOSK_PROXY_FIX", 0),
+        # Compress HTML, CSS, JS and SVG (brotli or gzip); 0 where a proxy in front does.
+        "KIOSK_COMPRESS": _flag(env.get("KIOSK_COMPRESS"), True),
         "KIOSK_LOG_LEVEL": env.get("KIOSK_LOG_LEVEL", "INFO"),
         "BABEL_DEFAULT_LOCALE": env.get("KIOSK_DEFAULT_LOCALE", "de"),
         "BABEL_DEFAULT_TIMEZONE": env.get("KIOSK_TIMEZONE", "Europe/Berlin"),
