@@ -10,12 +10,16 @@ descriptions) run over all of them, so a new page only has to be added here.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import select
 
 from kiosk.extensions import db
-from kiosk.models import Order
+from kiosk.models import Order, ProductImage
+from kiosk.services.pictures import make_missing_variants
 from tests.conftest import new_client
 from tests.factories import PASSWORD, make_category, make_product, make_user
 from tests.shopping import (
@@ -53,7 +57,17 @@ def _catalog(app: Flask) -> dict[str, str]:
         for i in range(3):
             make_product(name=f"Tee Nr. {i}", slug=f"tee-{i}", category=tea, images=1)
         make_product(name="Ausverkauft", slug="ausverkauft", category=tea, stock_on_hand=0)
+        _draw_pictures(app)
         return {"mug": str(mug.id), "category": "kueche", "product": "teekanne"}
+
+
+def _draw_pictures(app: Flask) -> None:
+    """Real files for the pictures, with their variants, so pages show srcset as in a shop."""
+    media = Path(app.config["KIOSK_MEDIA_DIR"])
+    for name in db.session.scalars(select(ProductImage.filename)):
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (900, 600), "teal").save(media / name, "WEBP")
+    make_missing_variants()
 
 
 def _get(client: FlaskClient, url: str, status: int = 200) -> str:
