@@ -4,7 +4,7 @@ A row per signed-in session, so signing out ends it on the server; sessions
 from before this revision carry no session secret and end once (everyone signs
 in again). Rate-limit counters in the database, shared by all workers.
 
-Revision ID: 0009_sessions_and_rate_limits
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03 15:25:08.152589
 
@@ -15,7 +15,7 @@ import kiosk.models.base  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_sessions_and_rate_limits'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

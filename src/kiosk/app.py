@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
+    register_compression(app)
     register_template_helpers(app)
     register_commands(app)
     if app.config["KIOSK_PROXY_FIX"]:
@@ -130,6 +131,12 @@ def register_request_hooks(app: Flask) -> None:
     app.before_request(enforce_timeouts)
     app.after_request(add_security_headers)
     app.after_request(flush_after_request)
+
+
+def register_compression(app: Flask) -> None:
+    from kiosk.compression import init_app
+
+    init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -276,3 +276,22 @@ def restore_command(file: Path, yes: bool) -> None:
         click.echo(f"Its schema was upgraded from {', '.join(report.migrated_from)}.")
     for note in report.notes:
         click.echo(f"Note: {note}.")
+
+
+@kiosk_cli.command("picture-variants")
+def picture_variants_command() -> None:
+    """Make the sized WebP variants of every product picture that has none yet
+    (pictures added before variants existed); safe to run again."""
+    from kiosk.services import pictures
+
+    report = pictures.make_missing_variants()
+    click.echo(
+        f"{report.pictures} picture(s) have their variants; "
+        f"{report.updated} product picture(s) updated."
+    )
+    for name in report.missing:
+        click.echo(f"  not in the media folder: {name}", err=True)
+    for name in report.unreadable:
+        click.echo(f"  not a picture that can be read: {name}", err=True)
+    if report.missing or report.unreadable:
+        sys.exit(1)

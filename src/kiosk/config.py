@@ -140,6 +140,9 @@ def load_settings(
         "KIOSK_BACKUP_DIR": env.get("KIOSK_BACKUP_DIR") or str(DATA_DIR / "backups"),
         "KIOSK_BACKUP_KEEP": _int(env, "KIOSK_BACKUP_KEEP", 14),
         "KIOSK_SHOP_NAME": env.get("KIOSK_SHOP_NAME", "Kiosk"),
+        # The meta description of pages without their own (product and category pages
+        # have one); empty: a sentence with the shop's name in the page's language.
+        "KIOSK_SHOP_DESCRIPTION": env.get("KIOSK_SHOP_DESCRIPTION", ""),
         "KIOSK_CURRENCY": env.get("KIOSK_CURRENCY", "EUR"),
         "KIOSK_VAT_RATES": parse_vat_rates(env.get("KIOSK_VAT_RATES", "standard=19,reduced=7")),
         # Seller details for the imprint, privacy policy and invoices. The defaults are
@@ -188,6 +191,8 @@ def load_settings(
         "KIOSK_PAGE_SIZE": _int(env, "KIOSK_PAGE_SIZE", 24),
         "KIOSK_LOW_STOCK_HINT": _int(env, "KIOSK_LOW_STOCK_HINT", 5),
         "KIOSK_PROXY_FIX": _int(env, "KIOSK_PROXY_FIX", 0),
+        # Compress HTML, CSS, JS and SVG (brotli or gzip); 0 where a proxy in front does.
+        "KIOSK_COMPRESS": _flag(env.get("KIOSK_COMPRESS"), True),
         "KIOSK_LOG_LEVEL": env.get("KIOSK_LOG_LEVEL", "INFO"),
         "BABEL_DEFAULT_LOCALE": env.get("KIOSK_DEFAULT_LOCALE", "de"),
         "BABEL_DEFAULT_TIMEZONE": env.get("KIOSK_TIMEZONE", "Europe/Berlin"),

@@ -5,6 +5,7 @@ views import from here, never from `kiosk.app`.
 """
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,3 +26,4 @@ htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 limiter.request_filter(only_form_submissions)
 login_manager = LoginManager()
+compress = Compress()

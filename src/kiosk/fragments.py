@@ -3,8 +3,9 @@
 A listing shows 24 cards, and rendering them is most of a listing's cost. A
 card depends only on the product's own data, so its HTML is kept in a small
 in-process LRU cache under a key that changes whenever what it shows changes:
-the product's `updated_at`, its available stock, its first picture, and the language.
-Listing queries load that picture's name with the product (`Product.card_image`).
+the product's `updated_at`, its available stock, its first picture (and the key of
+its variants), and the language. Listing queries load that picture with the
+product (`Product.card_picture`).
 Nothing has to be invalidated; old entries simply fall out.
 """
 
@@ -67,7 +68,7 @@ def product_card(product: Product) -> Markup:
         product.id,
         product.updated_at,
         product.stock_available,
-        product.card_image,
+        product.card_picture,
         str(get_locale()),
     )
     html = cache.get(key)

@@ -2,7 +2,8 @@
 
 Raw HTML in the source is not rendered, and the output is cleaned against an
 allow-list as a second line of defence, so a description can never carry
-script, style or event handlers into the page.
+script, style or event handlers into the page. `plain_text` gives the words
+alone, for places that take no markup (the meta description).
 """
 
 from __future__ import annotations
@@ -47,3 +48,17 @@ def render_markdown(source: str) -> Markup:
             link_rel="nofollow noopener noreferrer",
         )
     )
+
+
+@lru_cache(maxsize=2048)
+def plain_text(source: str) -> str:
+    """The text a reader sees, without markup, code blocks or pictures, on one line."""
+    words: list[str] = []
+    for token in _renderer.parse(source or ""):
+        for child in token.children or ():
+            if child.type in {"text", "code_inline"}:
+                words.append(child.content)
+            elif child.type in {"softbreak", "hardbreak"}:
+                words.append(" ")
+        words.append(" ")
+    return " ".join("".join(words).split())

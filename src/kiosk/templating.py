@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, get_translations
+from markupsafe import Markup, escape
 
 from kiosk.fragments import cached_fragment, product_card
 from kiosk.i18n import LANGUAGE_NAMES, current_theme
-from kiosk.markdown import render_markdown
+from kiosk.markdown import plain_text, render_markdown
 from kiosk.money import Money
 from kiosk.services.passwords import MIN_LENGTH
+from kiosk.services.pictures import picture_sources
 
 
 def format_money(value: Money | None) -> str:
@@ -28,6 +30,57 @@ def format_local_datetime(value: datetime | None, style: str = "medium") -> str:
     return format_datetime(value, style) if value else ""
 
 
+def shorten(text: str, limit: int = 155) -> str:
+    """`text` on one line, cut after a whole word with "…" if it is longer than `limit`.
+
+    155 characters is about what search engines show of a meta description.
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:–-") + "…"
+
+
+def summary(markdown: str, limit: int = 155) -> str:
+    """A Markdown description as plain text for the meta description."""
+    return shorten(plain_text(markdown), limit)
+
+
+def shop_description() -> str:
+    """The meta description of pages with nothing more specific to say."""
+    from flask_babel import gettext as _
+
+    chosen: str = current_app.config["KIOSK_SHOP_DESCRIPTION"]
+    return chosen or _(
+        "%(shop)s: good things for every day, shipped from a small shop.",
+        shop=current_app.config["KIOSK_SHOP_NAME"],
+    )
+
+
+def machine_datetime(value: datetime) -> str:
+    """The moment in UTC to the second, e.g. "2026-12-03T09:45:18Z".
+
+    HTML's `<time datetime>` allows at most three digits of a second, and
+    `isoformat()` of a stored time writes six; nobody needs more than seconds.
+    A naive value is taken as UTC, as everything stored is.
+    """
+    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def time_element(value: datetime | None, style: str = "medium") -> Markup:
+    """`<time>` with the machine-readable moment and the local text: the only way pages
+    show a time in a `<time>` element."""
+    if value is None:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(
+        machine_datetime(value), escape(format_local_datetime(value, style))
+    )
+
+
 @cache
 def _asset_version(static_folder: str, filename: str) -> str:
     data = (Path(static_folder) / filename).read_bytes()
@@ -38,10 +91,6 @@ def asset_url(filename: str) -> str:
     """A static URL that changes when the file does, so it can be cached for long."""
     static = current_app.static_folder or ""
     return url_for("static", filename=filename, v=_asset_version(static, filename))
-
-
-def media_url(filename: str) -> str:
-    return url_for("core.media", filename=filename)
 
 
 def country_options() -> list[tuple[str, str]]:
@@ -172,13 +221,16 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = format_local_datetime
+    app.jinja_env.filters["time_element"] = time_element
+    app.jinja_env.filters["shorten"] = shorten
+    app.jinja_env.filters["summary"] = summary
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["vat_percent"] = vat_percent
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals.update(
         asset_url=asset_url,
-        media_url=media_url,
+        picture_sources=picture_sources,
         current_theme=current_theme,
         country_options=country_options,
         product_card=product_card,
@@ -195,6 +247,7 @@ def register(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,
         shop_name=lambda: current_app.config["KIOSK_SHOP_NAME"],
+        shop_description=shop_description,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

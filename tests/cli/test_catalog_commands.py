@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from PIL import Image
 from sqlalchemy import func, select
 
 from kiosk.extensions import db
@@ -26,7 +27,7 @@ def catalog_csv(app: Flask, tmp_path: Path) -> Path:
         make_category("Kaffee", slug="kaffee")
     media = Path(app.config["KIOSK_MEDIA_DIR"]) / "shop"
     media.mkdir(parents=True)
-    (media / "becher.webp").write_bytes(b"RIFF")
+    Image.new("RGB", (400, 300), "teal").save(media / "becher.webp")
     path = tmp_path / "products.csv"
     path.write_text(
         HEADER + "K-1,,Kaffeebecher „Bär“,kaffee,12.90,15.00,standard,,,1–3 Werktage,350,7,1,1,"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -18,6 +19,7 @@ from kiosk.core.forms import PreferencesForm
 from kiosk.hypermedia import safe_next
 from kiosk.i18n import LANGUAGE_COOKIE, THEME_COOKIE
 from kiosk.services import catalog, health
+from kiosk.services.pictures import is_picture_name
 
 bp = Blueprint("core", __name__)
 
@@ -54,7 +56,13 @@ def preferences() -> ResponseReturnValue:
 
 @bp.get("/media/<path:filename>")
 def media(filename: str) -> ResponseReturnValue:
-    """Product images; in production nginx serves this folder directly."""
+    """Product pictures and their variants; in production nginx serves this folder directly.
+
+    Only pictures: any other file that lands in the folder (an .html, an .svg
+    with script) is not served from the shop's origin.
+    """
+    if not is_picture_name(filename):
+        abort(404)
     return send_from_directory(current_app.config["KIOSK_MEDIA_DIR"], filename, max_age=ONE_YEAR)
 
 

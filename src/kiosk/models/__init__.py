@@ -3,7 +3,7 @@
 from kiosk.models.audit import AuditEvent
 from kiosk.models.base import Base
 from kiosk.models.cart import Cart, CartLine
-from kiosk.models.catalog import Category, Product, ProductImage, UnitMeasure
+from kiosk.models.catalog import Category, PictureRef, Product, ProductImage, UnitMeasure
 from kiosk.models.coupon import Coupon, CouponKind, CouponRedemption
 from kiosk.models.customer import Address, RecoveryCode, Role, User
 from kiosk.models.inventory import (
@@ -45,6 +45,7 @@ __all__ = [
     "Payment",
     "PaymentEvent",
     "PaymentStatus",
+    "PictureRef",
     "Product",
     "ProductImage",
     "RateLimitWindow",

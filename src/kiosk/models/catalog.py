@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -39,6 +40,17 @@ class UnitMeasure(enum.StrEnum):
     @property
     def reference_label(self) -> str:
         return {"g": "kg", "ml": "l", "cm": "m", "cm2": "m²"}[self.value]
+
+
+@dataclass(frozen=True)
+class PictureRef:
+    """What a page needs to show a stored picture: the original's name, the key of
+    its variants and its size (key and size stay empty until the variants exist)."""
+
+    filename: str
+    key: str | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 class Category(Base):
@@ -119,9 +131,12 @@ class Product(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    # The first picture's file name, loaded by listing queries in the same
-    # statement (`with_expression`), so cards need no query for pictures.
+    # The first picture, loaded by listing queries in the same statement
+    # (`with_expression`), so cards need no query for pictures.
     card_image: Mapped[str | None] = query_expression()
+    card_image_key: Mapped[str | None] = query_expression()
+    card_image_width: Mapped[int | None] = query_expression()
+    card_image_height: Mapped[int | None] = query_expression()
 
     category: Mapped[Category | None] = relationship()
     images: Mapped[list[ProductImage]] = relationship(
@@ -139,6 +154,14 @@ class Product(Base):
         if self.compare_at_cents is None:
             return None
         return Money(self.compare_at_cents, self.currency)
+
+    @property
+    def card_picture(self) -> PictureRef | None:
+        if not self.card_image:
+            return None
+        return PictureRef(
+            self.card_image, self.card_image_key, self.card_image_width, self.card_image_height
+        )
 
     @property
     def stock_available(self) -> int:
@@ -170,7 +193,14 @@ class ProductImage(Base):
     position: Mapped[int]
     filename: Mapped[str] = mapped_column(String(200))
     alt: Mapped[str] = mapped_column(String(300), default="")
+    # The original's size as shown (after EXIF orientation), and the key that names
+    # its variants (services/pictures.py); empty until the variants exist.
     width: Mapped[int | None]
     height: Mapped[int | None]
+    picture_key: Mapped[str | None] = mapped_column(String(64))
 
     product: Mapped[Product] = relationship(back_populates="images")
+
+    @property
+    def picture(self) -> PictureRef:
+        return PictureRef(self.filename, self.picture_key, self.width, self.height)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload, with_expression
 
 from kiosk.models import Category, Product, ProductImage
@@ -19,14 +19,24 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
 }
 
 
-FIRST_IMAGE = (
-    select(ProductImage.filename)
-    .where(ProductImage.product_id == Product.id)
-    .order_by(ProductImage.position)
-    .limit(1)
-    .correlate(Product)
-    .scalar_subquery()
-)
+def _first_image(column: Any) -> ScalarSelect[Any]:
+    return (
+        select(column)
+        .where(ProductImage.product_id == Product.id)
+        .order_by(ProductImage.position)
+        .limit(1)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+
+
+# What a card shows of its first picture: the file, its variants' key and its size.
+CARD_IMAGE = {
+    Product.card_image: _first_image(ProductImage.filename),
+    Product.card_image_key: _first_image(ProductImage.picture_key),
+    Product.card_image_width: _first_image(ProductImage.width),
+    Product.card_image_height: _first_image(ProductImage.height),
+}
 AnySelect = TypeVar("AnySelect", bound=Select[Any])
 
 
@@ -103,7 +113,7 @@ class ProductRepository:
             # What a card shows: the first picture comes in the same statement, and
             # the description and search text stay in the database.
             .options(
-                with_expression(Product.card_image, FIRST_IMAGE),
+                *(with_expression(attribute, value) for attribute, value in CARD_IMAGE.items()),
                 defer(Product.description),
                 defer(Product.search_text),
             )
@@ -146,6 +156,24 @@ class ProductRepository:
         product.refresh_search_text()
         self.session.add(product)
         return product
+
+    def image_filenames(self) -> set[str]:
+        """The file name of every product picture."""
+        return set(self.session.scalars(select(ProductImage.filename)))
+
+    def describe_images(self, pictures: Mapping[str, Any]) -> int:
+        """Set key, width and height of each picture row from `pictures` (by file name,
+        values with `key`, `width`, `height`); returns how many rows changed."""
+        changed = 0
+        for image in self.session.scalars(
+            select(ProductImage).where(ProductImage.filename.in_(list(pictures)))
+        ):
+            known = pictures[image.filename]
+            values = (known.key, known.width, known.height)
+            if (image.picture_key, image.width, image.height) != values:
+                image.picture_key, image.width, image.height = values
+                changed += 1
+        return changed
 
     def replace_images(self, product: Product, images: Sequence[tuple[str, str]]) -> None:
         """Set the product's images to these (filename, alt) pairs, in order."""

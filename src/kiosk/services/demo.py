@@ -1,22 +1,24 @@
 """The demo catalog: categories and products from data/demo/, with pictures drawn here.
 
 The pictures are generated (no downloads): a colour per category, a simple
-shape and the product's name, saved as WebP into the media folder.
+shape and the product's name, saved as WebP originals in the picture store;
+the import then makes their sized variants like for any other picture.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.config import DATA_DIR
 from kiosk.repositories.catalog import ProductRepository
+from kiosk.services.pictures import PictureStore, picture_store
 from kiosk.services.product_csv import ImportReport, import_categories, import_products
 from kiosk.services.uow import read_session
 
@@ -47,8 +49,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
 
 
-def draw_product_image(path: Path, title: str, category: str, index: int) -> None:
-    """Draw one square demo picture: category colour, a shape per index, the title."""
+def draw_product_image(title: str, category: str, index: int) -> bytes:
+    """Draw one square demo picture (WebP): category colour, a shape per index, the title."""
     background, ink = _palette(category)
     image = Image.new("RGB", (IMAGE_SIZE, IMAGE_SIZE), background)
     draw = ImageDraw.Draw(image)
@@ -67,11 +69,12 @@ def draw_product_image(path: Path, title: str, category: str, index: int) -> Non
         width = draw.textlength(line, font=font)
         draw.text(((IMAGE_SIZE - width) / 2, y), line, fill=ink, font=font)
         y += 56
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, "WEBP", quality=80, method=4)
+    encoded = io.BytesIO()
+    image.save(encoded, "WEBP", quality=80, method=4)
+    return encoded.getvalue()
 
 
-def generate_demo_images(products_csv: Path, media_dir: Path) -> int:
+def generate_demo_images(products_csv: Path, store: PictureStore) -> int:
     """Draw every picture the demo product file names that is not drawn yet."""
     count = 0
     with products_csv.open(encoding="utf-8-sig", newline="") as handle:
@@ -79,9 +82,11 @@ def generate_demo_images(products_csv: Path, media_dir: Path) -> int:
             entries = [e for e in row["images"].split(";") if e.strip()]
             for index, entry in enumerate(entries):
                 filename = entry.partition("|")[0].strip()
-                target = media_dir / filename
-                if not target.exists():
-                    draw_product_image(target, row["name"], row["category"], index)
+                try:
+                    store.read_original(filename)
+                except FileNotFoundError:
+                    picture = draw_product_image(row["name"], row["category"], index)
+                    store.save_original(filename, picture)
                     count += 1
     return count
 
@@ -90,8 +95,7 @@ def seed_demo(only_if_empty: bool = True, demo_dir: Path = DEMO_DIR) -> SeedResu
     """Load the demo catalog; with `only_if_empty`, leave a shop with products alone."""
     if only_if_empty and ProductRepository(read_session()).count() > 0:
         return SeedResult(seeded=False)
-    media_dir = Path(current_app.config["KIOSK_MEDIA_DIR"])
-    images = generate_demo_images(demo_dir / "products.csv", media_dir)
+    images = generate_demo_images(demo_dir / "products.csv", picture_store())
     with (demo_dir / "categories.csv").open(encoding="utf-8-sig", newline="") as handle:
         categories = import_categories(handle)
     with (demo_dir / "products.csv").open(encoding="utf-8-sig", newline="") as handle:

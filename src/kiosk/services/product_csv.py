@@ -24,7 +24,7 @@ from kiosk.repositories.catalog import (
     ProductRepository,
     forget_category_tree,
 )
-from kiosk.services import inventory
+from kiosk.services import inventory, pictures
 from kiosk.services.uow import read_session, unit_of_work
 
 PRODUCT_COLUMNS = (
@@ -267,6 +267,7 @@ def import_products(source: IO[str]) -> ImportReport:
         parsed.append(row)
     if problems:
         raise ImportRejected(problems)
+    described = _prepare_pictures(parsed)
 
     report = ImportReport()
     with unit_of_work() as session:
@@ -304,9 +305,25 @@ def import_products(source: IO[str]) -> ImportReport:
                 problems.append(Problem(number, "stock", "is below what open checkouts hold"))
             if [(i.filename, i.alt) for i in product.images] != row.images:
                 products.replace_images(product, row.images)
+        products.describe_images(described)
         if problems:
             raise ImportRejected(problems)
     return report
+
+
+def _prepare_pictures(parsed: list[_ProductRow]) -> dict[str, pictures.Picture]:
+    """The variants of every picture the file names, made before the transaction
+    (they take a while); a file that is no picture is a problem of its row."""
+    described, report = pictures.prepare_all(name for row in parsed for name, _ in row.images)
+    problems = [
+        Problem(number, "images", f"{name!r} is not a picture that can be read")
+        for number, row in enumerate(parsed, start=2)
+        for name, _ in row.images
+        if name in report.unreadable or name in report.missing
+    ]
+    if problems:
+        raise ImportRejected(problems)
+    return described
 
 
 def export_products(target: IO[str]) -> int:
