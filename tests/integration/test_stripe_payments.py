@@ -117,7 +117,8 @@ def test_a_card_payment_end_to_end(
     returned = client.get(f"/orders/{_order(app).number}/payment")
     assert "We are confirming your payment" in returned.text
     assert (
-        '<meta http-equiv="refresh"' in returned.text and 'data-hx-trigger="every 2s"' in returned.text
+        '<meta http-equiv="refresh"' in returned.text
+        and 'data-hx-trigger="every 2s"' in returned.text
     )
     event = stripe_shop.pay(session_id, deliver=False)
     assert _deliver(client, stripe_shop, event) == 200
