@@ -138,7 +138,11 @@ class PhaseResult:
 
 @dataclass(frozen=True)
 class OversellCheck:
+    """A product of `units` units after shoppers raced for it: no more sold than there
+    were, and the counters, the ledger and the shoppers' order pages agree."""
+
     backend: str
+    units: int
     sold: int
     orders: int
     orders_seen_by_shoppers: int
@@ -148,14 +152,14 @@ class OversellCheck:
 
     @property
     def oversold(self) -> int:
-        return max(0, self.sold - UNITS)
+        return max(0, self.sold - self.units)
 
     @property
     def passed(self) -> bool:
         on_hand, reserved = self.stock
         return (
             self.oversold == 0
-            and on_hand == UNITS - self.sold
+            and on_hand == self.units - self.sold
             and 0 <= reserved <= on_hand
             and self.ledger == self.stock
             and self.orders == self.orders_seen_by_shoppers
@@ -265,6 +269,7 @@ def bench_backend(backend: str, database_url: str, root: Path, duration_s: float
         orders = database.orders_of(scarce)
         oversell = OversellCheck(
             backend,
+            units=UNITS,
             sold=sum(orders.values()),
             orders=len(orders),
             orders_seen_by_shoppers=results[-1].orders,
@@ -369,39 +374,13 @@ def report(runs: Sequence[BackendRun]) -> int:
 
 
 @dataclass(frozen=True)
-class RaceRound:
-    """One product of RACE_UNITS units and RACE_SHOPPERS new guests racing for it."""
-
-    orders: int  # in the database
-    units_sold: int
-    orders_seen_by_shoppers: int
-    checkouts_sent_back: int
-    stock: tuple[int, int]  # on hand, reserved
-    ledger: tuple[int, int]
-
-    @property
-    def oversold(self) -> int:
-        return max(0, self.units_sold - RACE_UNITS)
-
-    @property
-    def consistent(self) -> bool:
-        on_hand, reserved = self.stock
-        return (
-            on_hand == RACE_UNITS - self.units_sold
-            and 0 <= reserved <= on_hand
-            and self.ledger == self.stock
-            and self.orders == self.orders_seen_by_shoppers
-        )
-
-
-@dataclass(frozen=True)
 class RaceRun:
     """What the race's rounds left behind on one database."""
 
     backend: str
     seconds: float
     replies: int
-    rounds: list[RaceRound]
+    rounds: list[OversellCheck]  # one per round
     server_errors: list[str]  # 5xx replies
     other_refusals: list[str]  # other replies that were neither 2xx nor 3xx
     failures: list[str]  # no reply, or one no browser would have been shown
@@ -413,7 +392,7 @@ class RaceRun:
 
     @property
     def units_sold(self) -> int:
-        return sum(r.units_sold for r in self.rounds)
+        return sum(r.sold for r in self.rounds)
 
     @property
     def oversold(self) -> int:
@@ -426,7 +405,7 @@ class RaceRun:
             and not self.server_errors
             and not self.failures
             and not self.log_problems
-            and all(r.consistent for r in self.rounds)
+            and all(r.passed for r in self.rounds)
         )
 
 
@@ -464,8 +443,8 @@ def _race_shopper(base_url: str, product_id: int, start: threading.Barrier) -> R
 
 
 def _race_round(
-    base_url: str, database: ShopDatabase, number: int
-) -> tuple[RaceRound, list[RaceTally]]:
+    backend: str, base_url: str, database: ShopDatabase, number: int
+) -> tuple[OversellCheck, list[RaceTally]]:
     product_id = database.product(f"Teekanne „Linde“ {number}", RACE_UNITS)
     start = threading.Barrier(RACE_SHOPPERS, timeout=60)
     with ThreadPoolExecutor(max_workers=RACE_SHOPPERS) as pool:
@@ -473,11 +452,13 @@ def _race_round(
             pool.map(lambda _: _race_shopper(base_url, product_id, start), range(RACE_SHOPPERS))
         )
     orders = database.orders_of(product_id)
-    round_ = RaceRound(
+    round_ = OversellCheck(
+        backend,
+        units=RACE_UNITS,
+        sold=sum(orders.values()),
         orders=len(orders),
-        units_sold=sum(orders.values()),
         orders_seen_by_shoppers=sum(t.orders for t in tallies),
-        checkouts_sent_back=sum(t.sent_back for t in tallies),
+        stopped=sum(t.sent_back for t in tallies),
         stock=database.stock(product_id),
         ledger=database.ledger(product_id),
     )
@@ -508,7 +489,7 @@ def race_backend(backend: str, database_url: str, root: Path) -> RaceRun:
             started = time.monotonic()
             for number in range(1, RACE_ROUNDS + 1):
                 print(f"  round {number}: {RACE_SHOPPERS} shoppers racing for {RACE_UNITS} units")
-                round_, shoppers = _race_round(base_url, database, number)
+                round_, shoppers = _race_round(backend, base_url, database, number)
                 rounds.append(round_)
                 tallies.extend(shoppers)
             seconds = time.monotonic() - started
@@ -565,9 +546,9 @@ def report_race(runs: Sequence[RaceRun]) -> int:
             print(
                 f"  {run_.backend} round {number}: {round_.orders} orders"
                 f" ({round_.orders_seen_by_shoppers} seen by shoppers),"
-                f" {round_.checkouts_sent_back} checkouts sent back to the cart;"
+                f" {round_.stopped} checkouts sent back to the cart;"
                 f" stock {on_hand} on hand, {reserved} reserved; ledger {round_.ledger}"
-                f"  {'ok' if round_.consistent else 'INCONSISTENT'}"
+                f"  {'ok' if round_.passed else 'INCONSISTENT'}"
             )
         problems = [*run_.server_errors, *run_.other_refusals, *run_.failures, *run_.log_problems]
         for problem in problems[:10]:
