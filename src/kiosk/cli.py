@@ -224,3 +224,24 @@ def order_jobs_command() -> None:
         f"Reminded {report.reminded}, cancelled {report.cancelled}, "
         f"marked delivered {report.delivered}, refunded {report.refunded} order(s)."
     )
+
+
+@kiosk_cli.command("repair-payments")
+def repair_payments_command() -> None:
+    """Record the payment of orders set to "paid" by the old status button without it
+    (run once after upgrading; safe to run again)."""
+    from kiosk.services import payments
+
+    repair = payments.repair_paid_without_payment()
+    if repair.recorded:
+        click.echo(
+            f"Recorded the payment of {len(repair.recorded)} order(s): "
+            + ", ".join(repair.recorded)
+        )
+    if repair.flagged:
+        click.echo(
+            "Card payment never confirmed, flagged for checking in Stripe: "
+            + ", ".join(repair.flagged)
+        )
+    if not repair.recorded and not repair.flagged:
+        click.echo("Nothing to repair.")
