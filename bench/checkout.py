@@ -17,6 +17,14 @@ skipped where PostgreSQL is not installed), on a fresh, migrated database:
    orders may hold no more than UNITS of it, and its stock counters must agree
    with what was sold and with the inventory ledger.
 
+The race (`--only race`): RACE_SHOPPERS new guests start at once and buy one
+unit each of a product with RACE_UNITS units, checkout after checkout, until a
+checkout ends back at the cart (sold out); RACE_ROUNDS rounds, each for a new
+product. gunicorn runs RACE_WORKERS gthread workers of RACE_THREADS threads,
+the set-up that once gave one "database is locked" 500 in about 5,200
+requests. It reports orders, units sold, oversold units, 5xx replies and other
+non-2xx/3xx replies per database, and checks stock and ledger per round.
+
 wrk cannot follow a checkout's cookies and forms, so the shoppers are Python
 threads with their own cookies and connections (tests/live_gunicorn.py, shared
 with the concurrency tests). They share the machine with the server, so the
@@ -29,11 +37,13 @@ import http.client
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import dataset
 import server
@@ -49,7 +59,13 @@ ADDS_PER_CART = 20
 UNITS = 20
 RACERS = 32
 PLENTY = 1_000_000
+RACE_SHOPPERS = 200
+RACE_UNITS = 100
+RACE_ROUNDS = 3
+RACE_WORKERS = 3
+RACE_THREADS = 4
 CHECKOUT_DATA = dataset.BENCH_DATA / "checkout"
+RACE_DATA = dataset.BENCH_DATA / "race"
 ADD = "POST /cart/add"
 PLACE = "POST /checkout/place"
 
@@ -122,7 +138,11 @@ class PhaseResult:
 
 @dataclass(frozen=True)
 class OversellCheck:
+    """A product of `units` units after shoppers raced for it: no more sold than there
+    were, and the counters, the ledger and the shoppers' order pages agree."""
+
     backend: str
+    units: int
     sold: int
     orders: int
     orders_seen_by_shoppers: int
@@ -132,14 +152,14 @@ class OversellCheck:
 
     @property
     def oversold(self) -> int:
-        return max(0, self.sold - UNITS)
+        return max(0, self.sold - self.units)
 
     @property
     def passed(self) -> bool:
         on_hand, reserved = self.stock
         return (
             self.oversold == 0
-            and on_hand == UNITS - self.sold
+            and on_hand == self.units - self.sold
             and 0 <= reserved <= on_hand
             and self.ledger == self.stock
             and self.orders == self.orders_seen_by_shoppers
@@ -249,6 +269,7 @@ def bench_backend(backend: str, database_url: str, root: Path, duration_s: float
         orders = database.orders_of(scarce)
         oversell = OversellCheck(
             backend,
+            units=UNITS,
             sold=sum(orders.values()),
             orders=len(orders),
             orders_seen_by_shoppers=results[-1].orders,
@@ -258,9 +279,7 @@ def bench_backend(backend: str, database_url: str, root: Path, duration_s: float
         )
     finally:
         database.close()
-    log = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
-    problems = [line for line in log if any(problem in line for problem in LOG_PROBLEMS)]
-    return BackendRun(backend, results, oversell, problems)
+    return BackendRun(backend, results, oversell, _log_problems(log_file))
 
 
 def _warm_up(base_url: str, product_id: int, checkouts: int = 2 * WORKERS) -> None:
@@ -279,31 +298,43 @@ def _warm_up(base_url: str, product_id: int, checkouts: int = 2 * WORKERS) -> No
         list(pool.map(buy, range(checkouts)))
 
 
-def run(duration_s: int) -> list[BackendRun]:
-    """Bench SQLite, then PostgreSQL where it is installed; each on a fresh database."""
-    print(
-        f"Checkout: gunicorn with {WORKERS} sync workers; {SHOPPERS} shoppers"
-        f" ({RACERS} racing for {UNITS} units); {duration_s} s per phase"
-    )
-    shutil.rmtree(CHECKOUT_DATA, ignore_errors=True)
-    root = CHECKOUT_DATA / "sqlite"
-    root.mkdir(parents=True)
-    runs = [bench_backend("sqlite", f"sqlite:///{root / 'kiosk.sqlite3'}", root, duration_s)]
+T = TypeVar("T")
+
+
+def _on_each_backend(root: Path, bench: Callable[[str, str, Path], T]) -> list[T]:
+    """`bench(backend, database url, folder)` on a fresh SQLite file, then on a throwaway
+    PostgreSQL where it is installed."""
+    shutil.rmtree(root, ignore_errors=True)
+    folder = root / "sqlite"
+    folder.mkdir(parents=True)
+    runs = [bench("sqlite", f"sqlite:///{folder / 'kiosk.sqlite3'}", folder)]
     print("Starting a throwaway PostgreSQL ...")
     try:
         postgres = start_server()
     except subprocess.CalledProcessError as exc:
         raise CheckoutBenchError(f"PostgreSQL did not start: {exc.stderr}") from exc
     if postgres is None:
-        print("PostgreSQL is not installed: the checkout on PostgreSQL is skipped.")
+        print("PostgreSQL is not installed: the run on PostgreSQL is skipped.")
         return runs
     try:
-        url = create_database(postgres.url, "kiosk_bench_checkout")
-        root = CHECKOUT_DATA / "postgresql"
-        runs.append(bench_backend("postgresql", url, root, duration_s))
+        url = create_database(postgres.url, f"kiosk_bench_{root.name}")
+        runs.append(bench("postgresql", url, root / "postgresql"))
     finally:
         postgres.stop()
     return runs
+
+
+def run(duration_s: int) -> list[BackendRun]:
+    """Bench SQLite, then PostgreSQL where it is installed; each on a fresh database."""
+    print(
+        f"Checkout: gunicorn with {WORKERS} sync workers; {SHOPPERS} shoppers"
+        f" ({RACERS} racing for {UNITS} units); {duration_s} s per phase"
+    )
+
+    def bench(backend: str, url: str, root: Path) -> BackendRun:
+        return bench_backend(backend, url, root, duration_s)
+
+    return _on_each_backend(CHECKOUT_DATA, bench)
 
 
 def report(runs: Sequence[BackendRun]) -> int:
@@ -338,5 +369,190 @@ def report(runs: Sequence[BackendRun]) -> int:
         for problem in [*errors, *run_.log_problems][:10]:
             print(f"bench: {run_.backend}: {problem}", file=sys.stderr)
         if errors or run_.log_problems or not run_.oversell.passed:
+            status = 1
+    return status
+
+
+@dataclass(frozen=True)
+class RaceRun:
+    """What the race's rounds left behind on one database."""
+
+    backend: str
+    seconds: float
+    replies: int
+    rounds: list[OversellCheck]  # one per round
+    server_errors: list[str]  # 5xx replies
+    other_refusals: list[str]  # other replies that were neither 2xx nor 3xx
+    failures: list[str]  # no reply, or one no browser would have been shown
+    log_problems: list[str]
+
+    @property
+    def orders(self) -> int:
+        return sum(r.orders for r in self.rounds)
+
+    @property
+    def units_sold(self) -> int:
+        return sum(r.sold for r in self.rounds)
+
+    @property
+    def oversold(self) -> int:
+        return sum(r.oversold for r in self.rounds)
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.oversold == 0
+            and not self.server_errors
+            and not self.failures
+            and not self.log_problems
+            and all(r.passed for r in self.rounds)
+        )
+
+
+@dataclass
+class RaceTally:
+    orders: int = 0
+    sent_back: int = 0
+    replies: list[tuple[str, int]] = field(default_factory=list)  # ("METHOD path: …", status)
+    failures: list[str] = field(default_factory=list)
+
+
+def _race_shopper(base_url: str, product_id: int, start: threading.Barrier) -> RaceTally:
+    """One guest: wait for the start, then buy one unit after the other until sent back."""
+    tally = RaceTally()
+    shopper = Shopper(base_url, timeout_s=60.0)
+    try:
+        start.wait()
+        while True:
+            outcome = shopper.buy(product_id)
+            if not outcome.placed:
+                tally.sent_back += 1
+                break
+            tally.orders += 1
+    except (
+        UnexpectedReply,
+        OSError,
+        http.client.HTTPException,
+        threading.BrokenBarrierError,
+    ) as exc:
+        tally.failures.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        shopper.close()
+        tally.replies = [(str(reply), reply.status) for reply in shopper.replies]
+    return tally
+
+
+def _race_round(
+    backend: str, base_url: str, database: ShopDatabase, number: int
+) -> tuple[OversellCheck, list[RaceTally]]:
+    product_id = database.product(f"Teekanne „Linde“ {number}", RACE_UNITS)
+    start = threading.Barrier(RACE_SHOPPERS, timeout=60)
+    with ThreadPoolExecutor(max_workers=RACE_SHOPPERS) as pool:
+        tallies = list(
+            pool.map(lambda _: _race_shopper(base_url, product_id, start), range(RACE_SHOPPERS))
+        )
+    orders = database.orders_of(product_id)
+    round_ = OversellCheck(
+        backend,
+        units=RACE_UNITS,
+        sold=sum(orders.values()),
+        orders=len(orders),
+        orders_seen_by_shoppers=sum(t.orders for t in tallies),
+        stopped=sum(t.sent_back for t in tallies),
+        stock=database.stock(product_id),
+        ledger=database.ledger(product_id),
+    )
+    return round_, tallies
+
+
+def race_backend(backend: str, database_url: str, root: Path) -> RaceRun:
+    """RACE_ROUNDS races of RACE_SHOPPERS guests for RACE_UNITS units, on one fresh database."""
+    database = ShopDatabase(database_url)
+    rounds, tallies = [], []
+    try:
+        plenty = database.product("Kaffeebecher „Hafen“", PLENTY)
+        print(
+            f"Starting gunicorn for the race on {backend}"
+            f" ({RACE_WORKERS} gthread workers, {RACE_THREADS} threads each) ..."
+        )
+        log_file = root / "gunicorn.log"
+        with server.gunicorn(
+            "kiosk:create_app()",
+            env=server_env(database_url, root),
+            log_file=log_file,
+            workers=RACE_WORKERS,
+            worker_class="gthread",
+            threads=RACE_THREADS,
+            ready_path="/healthz",
+        ) as base_url:
+            _warm_up(base_url, plenty, checkouts=2 * RACE_WORKERS * RACE_THREADS)
+            started = time.monotonic()
+            for number in range(1, RACE_ROUNDS + 1):
+                print(f"  round {number}: {RACE_SHOPPERS} shoppers racing for {RACE_UNITS} units")
+                round_, shoppers = _race_round(backend, base_url, database, number)
+                rounds.append(round_)
+                tallies.extend(shoppers)
+            seconds = time.monotonic() - started
+    finally:
+        database.close()
+    replies = [reply for tally in tallies for reply in tally.replies]
+    return RaceRun(
+        backend,
+        seconds,
+        replies=len(replies),
+        rounds=rounds,
+        server_errors=[reply for reply, status in replies if status >= 500],
+        other_refusals=[
+            reply for reply, status in replies if status < 500 and not 200 <= status < 400
+        ],
+        failures=[failure for t in tallies for failure in t.failures],
+        log_problems=_log_problems(log_file),
+    )
+
+
+def _log_problems(log_file: Path) -> list[str]:
+    log = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line for line in log if any(problem in line for problem in LOG_PROBLEMS)]
+
+
+def run_race() -> list[RaceRun]:
+    print(
+        f"Race: {RACE_ROUNDS} rounds of {RACE_SHOPPERS} shoppers for {RACE_UNITS} units;"
+        f" gunicorn with {RACE_WORKERS} gthread workers of {RACE_THREADS} threads"
+    )
+    return _on_each_backend(RACE_DATA, race_backend)
+
+
+def report_race(runs: Sequence[RaceRun]) -> int:
+    """Print the race's figures; 1 if a reply was a 5xx, stock was oversold or the counters
+    disagree, else 0."""
+    print()
+    print(f"Race ({RACE_ROUNDS} rounds of {RACE_SHOPPERS} shoppers for {RACE_UNITS} units):")
+    header = ("backend", "seconds", "replies", "orders", "units sold", "oversold", "5xx",
+              "other", "failures")  # fmt: skip
+    print("  {:<11} {:>7} {:>7} {:>6} {:>10} {:>8} {:>5} {:>5} {:>8}".format(*header))
+    for run_ in runs:
+        print(
+            f"  {run_.backend:<11} {run_.seconds:>7.1f} {run_.replies:>7} {run_.orders:>6}"
+            f" {run_.units_sold:>10} {run_.oversold:>8} {len(run_.server_errors):>5}"
+            f" {len(run_.other_refusals):>5} {len(run_.failures):>8}"
+            f"  {'PASS' if run_.passed else 'FAIL'}"
+        )
+    print("  (other: replies neither 2xx, 3xx nor 5xx; failures: no reply, or an unexpected one)")
+    status = 0
+    for run_ in runs:
+        for number, round_ in enumerate(run_.rounds, 1):
+            on_hand, reserved = round_.stock
+            print(
+                f"  {run_.backend} round {number}: {round_.orders} orders"
+                f" ({round_.orders_seen_by_shoppers} seen by shoppers),"
+                f" {round_.stopped} checkouts sent back to the cart;"
+                f" stock {on_hand} on hand, {reserved} reserved; ledger {round_.ledger}"
+                f"  {'ok' if round_.passed else 'INCONSISTENT'}"
+            )
+        problems = [*run_.server_errors, *run_.other_refusals, *run_.failures, *run_.log_problems]
+        for problem in problems[:10]:
+            print(f"bench: {run_.backend}: {problem}", file=sys.stderr)
+        if not run_.passed:
             status = 1
     return status

@@ -7,16 +7,19 @@
 4. Print req/s, p50, p99 and errors per page, each page's throughput as a
    percentage of hello world, and whether the targets are met.
 5. Checkout (checkout.py): add-to-cart and place-order throughput on SQLite and
-   PostgreSQL, and whether stock was oversold. `--only pages` or `--only
-   checkout` runs one part.
+   PostgreSQL, and whether stock was oversold.
+6. Race (checkout.py): 200 shoppers for 100 units through 3 gthread workers, on
+   SQLite and PostgreSQL: orders, units sold, oversold units, 5xx and other
+   refusals. `--only pages`, `--only checkout` or `--only race` runs one part.
 
 The exit code is 0 whether or not the targets are met (this is a benchmark, not
-a test); it is 1 when the harness itself failed or the checkout oversold, and 2
-when wrk is missing.
+a test); it is 1 when the harness itself failed, the checkout oversold or the
+race got a server error, and 2 when wrk is missing.
 
     make bench BENCH_ARGS="--duration 5"
     .venv/bin/python bench/run.py --fresh
     .venv/bin/python bench/run.py --only checkout
+    make bench BENCH_ARGS="--only race"
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from loadgen import LoadResult, LoadSettings
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
 HELLO = "hello world"
+PARTS = ("pages", "checkout", "race")
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32, help="open connections (32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench catalog first")
-    parser.add_argument(
-        "--only", choices=("pages", "checkout"), help="run one part only (default: both)"
-    )
+    parser.add_argument("--only", choices=PARTS, help="run one part only (default: all of them)")
     return parser.parse_args(argv)
 
 
@@ -170,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # show progress as it happens, even in a pipe
-    if args.only != "checkout" and loadgen.wrk_path() is None:
+    parts = [args.only] if args.only else list(PARTS)
+    if "pages" in parts and loadgen.wrk_path() is None:
         print("bench: wrk is not installed (apt-get install wrk).", file=sys.stderr)
         return 2
     load = os.getloadavg()[0]
@@ -178,11 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Warning: the machine is busy (load average {load:.1f}); expect low, noisy figures.")
     status = 0
     try:
-        if args.only != "checkout":
+        if "pages" in parts:
             status = run_pages(args)
-        if args.only != "pages":
+        if "checkout" in parts:
             print()
             status = max(status, checkout.report(checkout.run(args.duration)))
+        if "race" in parts:
+            print()
+            status = max(status, checkout.report_race(checkout.run_race()))
     except (
         dataset.DatasetError,
         server.ServerError,

@@ -5,7 +5,9 @@ a hosted payment page with a "Pay" button), refunds against a PaymentIntent,
 idempotency keys (same key and parameters: the same answer; other parameters:
 an `idempotency_error`), the API-key check, Stripe-shaped errors, and signed
 webhook events (`checkout.session.*`, `charge.refunded`) that tests build,
-deliver, replay or reorder at will.
+deliver, replay or reorder at will. It keeps a list of the API requests it was
+sent (`api_requests`), and `failing(status)` makes every API request fail as
+Stripe does in an incident (500) or under a rate limit (429).
 
 It does not imitate: prices, products or customers as objects, line-item
 listing, expansion, pagination, taxes, discounts, sessions that expire by the
@@ -16,6 +18,7 @@ event in `events` without delivering it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -46,7 +49,7 @@ class StripeError(Exception):
     def __init__(self, status: int, message: str, **fields: str) -> None:
         super().__init__(message)
         self.status = status
-        self.body = {"error": {"type": "invalid_request_error", "message": message, **fields}}
+        self.body = {"error": {"type": "invalid_request_error", "message": message} | fields}
 
 
 def parse_form(pairs: Iterable[tuple[str, str]]) -> Json:
@@ -121,7 +124,20 @@ class FakeStripe:
             self.charges: dict[str, Json] = {}  # by payment_intent
             self.events: list[Json] = []
             self._idempotent: dict[str, tuple[str, Json]] = {}
+            self.api_requests: list[str] = []  # "GET /v1/checkout/sessions/cs_…"
+            self.failure: int | None = None  # the status every API request gets, if set
         self.webhook_url: str | None = None
+
+    @contextlib.contextmanager
+    def failing(self, status: int) -> Iterator[None]:
+        """Answer every API request with `status` (500: an incident, 429: a rate limit)."""
+        with self._lock:
+            self.failure = status
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.failure = None
 
     # The HTTP API
 
@@ -131,8 +147,16 @@ class FakeStripe:
 
         @app.before_request
         def check_api_key() -> None:
-            auth = request.headers.get("Authorization")
-            if request.path.startswith("/v1/") and auth != f"Bearer {self.secret_key}":
+            if not request.path.startswith("/v1/"):
+                return
+            with self._lock:
+                self.api_requests.append(f"{request.method} {request.path}")
+                failure = self.failure
+            if failure == 429:
+                raise StripeError(429, "Too many requests.", type="rate_limit_error")
+            if failure is not None:
+                raise StripeError(failure, "An error occurred.", type="api_error")
+            if request.headers.get("Authorization") != f"Bearer {self.secret_key}":
                 raise StripeError(401, "Invalid API Key provided.")
 
         for path, create in [

@@ -295,3 +295,24 @@ def picture_variants_command() -> None:
         click.echo(f"  not a picture that can be read: {name}", err=True)
     if report.missing or report.unreadable:
         sys.exit(1)
+
+
+@kiosk_cli.command("repair-payments")
+def repair_payments_command() -> None:
+    """Record the payment of orders set to "paid" by the old status button without it
+    (run once after upgrading; safe to run again)."""
+    from kiosk.services import payments
+
+    repair = payments.repair_paid_without_payment()
+    if repair.recorded:
+        click.echo(
+            f"Recorded the payment of {len(repair.recorded)} order(s): "
+            + ", ".join(repair.recorded)
+        )
+    if repair.flagged:
+        click.echo(
+            "Card payment never confirmed, flagged for checking in Stripe: "
+            + ", ".join(repair.flagged)
+        )
+    if not repair.recorded and not repair.flagged:
+        click.echo("Nothing to repair.")

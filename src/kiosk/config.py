@@ -135,6 +135,9 @@ def load_settings(
         or f"sqlite:///{DATA_DIR / 'kiosk.sqlite3'}",
         # JSON columns (order addresses) keep umlauts as they are, so staff can search them.
         "SQLALCHEMY_ENGINE_OPTIONS": {"json_serializer": _json_dumps},
+        # How long a write waits for a lock held by another request (SQLite's busy
+        # timeout, PostgreSQL's lock_timeout) before the shop answers 503 "try again".
+        "KIOSK_DB_LOCK_TIMEOUT_MS": _int(env, "KIOSK_DB_LOCK_TIMEOUT_MS", 15_000),
         "KIOSK_MEDIA_DIR": env.get("KIOSK_MEDIA_DIR") or str(DATA_DIR / "media"),
         # flask kiosk backup: where archives go, and how many of the newest stay (0: all).
         "KIOSK_BACKUP_DIR": env.get("KIOSK_BACKUP_DIR") or str(DATA_DIR / "backups"),

@@ -1,15 +1,22 @@
-"""Central error handlers: the shop layout for browsers, JSON for JSON clients."""
+"""Central error handlers: the shop layout for browsers, JSON for JSON clients.
+
+A write that could not get its database lock in time (`database.is_busy`) is
+not a server error: nothing was changed, so the answer is 503 with Retry-After
+and a page that says to try again, logged as a warning.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from kiosk.database import is_busy
 from kiosk.extensions import db
 
 log = logging.getLogger(__name__)
@@ -32,14 +39,30 @@ MESSAGES = {
         _l("Something went wrong"),
         _l("An error occurred on our side. Nothing was changed; please try again."),
     ),
+    503: (
+        _l("The shop is busy"),
+        _l(
+            "Many people are shopping right now and your request had to wait too long. "
+            "Nothing was changed. Please try again in a moment."
+        ),
+    ),
 }
+RETRY_AFTER_S = 5
 CSRF_MESSAGE = _l(
     "Your form had expired or came from another site. "
     "Please go back, reload the page and try again."
 )
 
 
+def answer_json() -> None:
+    """For a blueprint's `before_request`: its errors are JSON whatever the client accepts
+    (machine endpoints such as payment webhooks)."""
+    g.kiosk_answer_json = True
+
+
 def wants_json() -> bool:
+    if g.get("kiosk_answer_json"):
+        return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return (
         best == "application/json"
@@ -53,6 +76,13 @@ def render_error(code: int, description: str | None = None) -> ResponseReturnVal
     if wants_json():
         return jsonify(error={"status": code, "title": str(title), "message": text}), code
     return render_template("errors/error.html", code=code, title=title, message=text), code
+
+
+def busy(description: str | None = None) -> Response:
+    """503 with Retry-After: the request changed nothing and may be sent again shortly."""
+    response = make_response(render_error(503, description))
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def register(app: Flask) -> None:
@@ -70,7 +100,20 @@ def register(app: Flask) -> None:
             log.exception("unhandled error on %s", request.path, exc_info=original)
         return render_error(500)
 
+    def handle_database_error(error: DBAPIError) -> ResponseReturnValue:
+        if not is_busy(error):
+            raise error  # a real fault: on to the 500 handler, as without this handler
+        db.session.rollback()
+        log.warning(
+            "database busy on %s %s, answered 503: %s",
+            request.method,
+            request.path,
+            str(error.orig).strip(),
+        )
+        return busy()
+
     for code in (400, 403, 404, 405, 413, 422, 429):
         app.register_error_handler(code, handle_http)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(500, handle_server_error)
+    app.register_error_handler(DBAPIError, handle_database_error)

@@ -136,7 +136,7 @@ def test_staff_mark_a_transfer_received_once(
     order = _order(app)
     assert order.status == OrderStatus.PAID and order.payments[0].status == PaymentStatus.PAID
     assert [(e.kind, e.reason, e.actor_kind) for e in order.events] == [
-        ("status", "Sparkasse, 23.11.", "staff"),
+        ("status", "", "system"),  # follows from the payment staff recorded
         ("payment_received", "Sparkasse, 23.11.", "staff"),
     ]
     again = _staff_post(staff_client, number, "mark-paid")
@@ -237,3 +237,15 @@ def test_each_offline_method_from_order_to_paid(
     _staff_post(staff_client, order.number, "mark-paid")
     order = _order(app)
     assert order.status == OrderStatus.PAID and order.payments[0].status == PaymentStatus.PAID
+
+
+def test_the_staff_payments_table_speaks_of_payment_methods_in_german(
+    app: Flask, client: FlaskClient, staff_client: FlaskClient, mug: int
+) -> None:
+    """Its column once read "Versandart" (shipping method): the msgid "Method" was shared."""
+    _buy(client, mug, "bank_transfer")
+    number = _order(app).number
+    page = staff_client.get(f"/staff/orders/{number}", headers={"Accept-Language": "de"}).text
+    table = page[page.index('aria-labelledby="staff-payments"') :]
+    table = table[: table.index("</table>")]
+    assert '<th scope="col">Zahlungsart</th>' in table and "Versand" not in table

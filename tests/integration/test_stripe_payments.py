@@ -6,7 +6,9 @@ test controls exactly which events arrive, how often and in which order.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import threading
 import time
 from typing import Any
@@ -16,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from werkzeug.test import TestResponse
 
 from kiosk.extensions import db
 from kiosk.models import (
@@ -75,15 +78,17 @@ def _checkout_by_card(client: FlaskClient, product_id: int, quantity: int = 1) -
     return str(to_stripe.headers["Location"]).rsplit("/", 1)[-1]
 
 
-def _deliver(client: FlaskClient, fake: FakeStripe, event: Json, **signing: Any) -> int:
+def _post_event(client: FlaskClient, fake: FakeStripe, event: Json, **signing: Any) -> TestResponse:
     payload = json.dumps(event)
-    header = fake.sign(payload, **signing)
-    response = client.post(
-        "/webhooks/stripe",
-        data=payload,
-        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-    )
-    return response.status_code
+    headers = {
+        "Stripe-Signature": fake.sign(payload, **signing),
+        "Content-Type": "application/json",
+    }
+    return client.post("/webhooks/stripe", data=payload, headers=headers)
+
+
+def _deliver(client: FlaskClient, fake: FakeStripe, event: Json, **signing: Any) -> int:
+    return _post_event(client, fake, event, **signing).status_code
 
 
 def _order(app: Flask) -> Order:
@@ -420,3 +425,104 @@ def test_holds_of_an_unpaid_card_order_outlast_the_checkout(
     with app.app_context():
         assert inventory.release_expired(utcnow() + timedelta(minutes=30)) == 0
         assert inventory.release_expired(utcnow() + timedelta(minutes=66)) == 1
+
+
+def test_an_event_for_a_session_stripe_does_not_know_is_acknowledged_and_ignored(
+    app: Flask,
+    client: FlaskClient,
+    stripe_shop: FakeStripe,
+    mug: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Stripe would send it for three days if the answer were not 2xx; it can never apply."""
+    _checkout_by_card(client, mug)
+    event = stripe_shop.event("checkout.session.completed", {"id": "cs_test_nobody"})
+    with caplog.at_level(logging.INFO, logger="kiosk"):
+        response = _post_event(client, stripe_shop, event)
+    assert response.status_code == 200 and response.is_json
+    assert response.json is not None and response.json["outcome"].startswith("ignored")
+    (line,) = [r for r in caplog.records if event["id"] in r.getMessage()]
+    assert line.levelname == "INFO" and "ignored" in line.getMessage()
+    assert _order(app).status == OrderStatus.AWAITING_PAYMENT
+    assert _count(app, PaymentEvent) == 1  # a repeat is recognised without asking Stripe
+
+
+@pytest.mark.parametrize("outage", ["unreachable", 500, 429])
+def test_while_stripe_cannot_answer_the_event_is_refused_for_a_retry(
+    app: Flask,
+    client: FlaskClient,
+    stripe_shop: FakeStripe,
+    mug: int,
+    caplog: pytest.LogCaptureFixture,
+    outage: str | int,
+) -> None:
+    """503 in JSON, nothing stored: Stripe's next delivery of the same event applies it."""
+    session_id = _checkout_by_card(client, mug)
+    event = stripe_shop.pay(session_id, deliver=False)
+    with contextlib.ExitStack() as during:
+        if outage == "unreachable":
+            app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"  # the discard port: refused
+        else:
+            during.enter_context(stripe_shop.failing(int(outage)))
+        with caplog.at_level(logging.INFO, logger="kiosk"):
+            refused = _post_event(client, stripe_shop, event)
+    assert refused.status_code == 503 and refused.is_json and "Retry-After" in refused.headers
+    (line,) = [r for r in caplog.records if r.name.startswith("kiosk")]
+    assert line.levelname == "WARNING" and "Stripe will send it again" in line.getMessage()
+    assert _count(app, PaymentEvent) == 0
+    assert _order(app).status == OrderStatus.AWAITING_PAYMENT
+    app.config["STRIPE_API_BASE"] = stripe_shop.url
+    assert _post_event(client, stripe_shop, event).status_code == 200  # Stripe's retry
+    assert _order(app).status == OrderStatus.PAID
+
+
+def test_a_duplicate_event_is_recognised_before_any_call_to_stripe(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    session_id = _checkout_by_card(client, mug)
+    event = stripe_shop.pay(session_id, deliver=False)
+    assert _post_event(client, stripe_shop, event).status_code == 200
+    stripe_shop.api_requests.clear()
+    again = _post_event(client, stripe_shop, event)
+    assert again.status_code == 200 and again.json == {"received": True, "outcome": "duplicate"}
+    assert stripe_shop.api_requests == []
+
+
+def test_errors_of_the_webhook_are_json_whatever_the_client_accepts(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = client.post("/webhooks/stripe", data="{}", headers={"Accept": "text/html"})
+    assert response.status_code == 404 and response.is_json  # Stripe is not configured
+
+
+def test_reconcile_survives_a_session_it_cannot_read(
+    app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int
+) -> None:
+    lost = _checkout_by_card(client, mug)
+    paid = _checkout_by_card(new_client(app), mug)
+    del stripe_shop.sessions[lost]  # Stripe has no such session (another account, a purge)
+    stripe_shop.pay(paid, deliver=False)
+    result = app.test_cli_runner().invoke(args=["kiosk", "reconcile-payments"])
+    assert result.exit_code == 0, result.output
+    assert "1 paid" in result.output and "1 unknown to Stripe" in result.output
+
+
+def test_a_refund_that_fails_after_the_event_is_stored_does_not_ask_for_a_retry(
+    app: Flask,
+    client: FlaskClient,
+    stripe_shop: FakeStripe,
+    mug: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Paid after the cancellation, but Stripe refuses the refund: the payment is recorded
+    (a retry would be a duplicate), and `order-jobs` tries the refund again later."""
+    session_id = _checkout_by_card(client, mug)
+    _cancel_as_buyer(client, _order(app).number)
+    event = stripe_shop.pay(session_id, deliver=False)
+    intent = stripe_shop.sessions[session_id]["payment_intent"]
+    stripe_shop.refund_externally(intent, 1780, deliver=False)  # Stripe has nothing left
+    with caplog.at_level(logging.WARNING, logger="kiosk"):
+        assert _deliver(client, stripe_shop, event) == 200
+    assert "order-jobs will retry" in caplog.text and "unhandled" not in caplog.text
+    order = _order(app)
+    assert order.payments[0].status == PaymentStatus.PAID and _count(app, PaymentEvent) == 1

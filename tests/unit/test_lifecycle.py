@@ -20,7 +20,7 @@ from kiosk.services.lifecycle import (
 
 S = OrderStatus
 EXPECTED = {
-    (S.AWAITING_PAYMENT, S.PAID): {"staff", "system"},
+    (S.AWAITING_PAYMENT, S.PAID): {"system"},  # only by recording the payment
     (S.AWAITING_PAYMENT, S.CANCELLED): {"customer", "staff", "system"},
     (S.PAID, S.PROCESSING): {"staff"},
     (S.PAID, S.SHIPPED): {"staff"},

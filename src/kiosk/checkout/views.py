@@ -3,7 +3,8 @@
 What the shopper chose lives in one namespaced part of the session
 (`session["checkout"]`), so Back, reload and a second tab all see the same
 state; a step whose earlier steps are missing redirects to the first missing
-one. Every step page (re)holds the cart's stock for this checkout.
+one. Every step page makes sure the cart's stock is held for this checkout;
+that only reads, unless the cart or the holds changed since the last step.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def _first_missing(state: dict[str, Any]) -> str | None:
 
 
 def _enter(step: str, state: dict[str, Any]) -> Response | None:
-    """Guard of every step: earlier steps done, a cart with something in it, its stock held."""
+    """Guard of every step: earlier steps done, a cart with something in it, its stock held
+    (a write only when the holds must change, so reloading a step never waits for a lock)."""
     missing = _first_missing(state)
     if missing is not None and STEPS.index(missing) < STEPS.index(step):
         return redirect(url_for(f"checkout.{missing}"))

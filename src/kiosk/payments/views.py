@@ -1,5 +1,12 @@
 """Notifications from payment providers. The only routes without a CSRF token: they are
-authenticated by the provider's signature on the raw body instead."""
+authenticated by the provider's signature on the raw body instead.
+
+Stripe delivers an event again until it gets a 2xx (for up to three days), so the
+answer says what Stripe should do: 2xx for an event that is applied, a duplicate,
+or one that will never apply (ignored); 503 for a temporary failure (Stripe or the
+database busy or unreachable), after which its retry applies it. Always JSON, and
+one log line per event.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,12 @@ import stripe
 from flask import Blueprint, abort, current_app, request
 from flask.typing import ResponseReturnValue
 
+from kiosk.errors import answer_json, busy
 from kiosk.extensions import csrf
 from kiosk.services import stripe_checkout
 
 bp = Blueprint("payments", __name__)
+bp.before_request(answer_json)
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +39,15 @@ def stripe_webhook() -> ResponseReturnValue:
     except (ValueError, stripe.SignatureVerificationError) as exc:
         log.warning("Stripe webhook refused: %s", exc)
         return {"error": "invalid signature"}, 400
-    outcome = stripe_checkout.handle_event(event)
+    try:
+        outcome = stripe_checkout.handle_event(event)
+    except stripe_checkout.RetryLater as later:
+        log.warning(
+            "Stripe event %s (%s) not applied now, Stripe will send it again: %s",
+            event.id,
+            event.type,
+            later,
+        )
+        return busy(f"Not applied now ({later}); please send it again.")
     log.info("Stripe event %s (%s): %s", event.id, event.type, outcome)
     return {"received": True, "outcome": outcome}

@@ -39,6 +39,7 @@ EVENTS = frozenset(
         "mail.retried",
         "payment.marked_paid",
         "payment.refunded",
+        "payment.repaired",
         "order.status_changed",
     }
 )

@@ -128,21 +128,34 @@ def _sold_out(session: Session, product_ids: list[int]) -> SoldOut:
 def hold_stock(owner: CartOwner, holder: str, now: datetime | None = None) -> None:
     """Reserve the cart's items for this checkout, unless it already holds exactly them.
 
-    A changed cart or a lapsed hold is released and reserved anew (SoldOut if
-    that fails, and then the checkout holds nothing).
+    Every step page calls this, so the usual case, nothing changed, only reads:
+    a write transaction (the one write lock on SQLite) is taken only when the
+    holds must change, and the check is made again inside it, since another
+    tab may have changed them in between. A changed cart or a lapsed hold is
+    released and reserved anew; if that fails the checkout holds nothing and
+    SoldOut names what is short.
     """
     now = now or utcnow()
+    if _holds_match(read_session(), owner, holder, now):
+        return
+    sold_out: SoldOut | None = None
     with unit_of_work() as session:
-        wanted = _wanted(find_cart(session, owner))
-        if inventory.held(session, holder, now) == wanted:
+        if _holds_match(session, owner, holder, now):
             return
-        inventory.release(session, holder, "checkout changed")
-    with unit_of_work() as session:
         wanted = _wanted(find_cart(session, owner))
+        inventory.release(session, holder, "checkout changed")
         try:
-            inventory.reserve(session, holder, wanted, reservation_minutes(), now)
+            with session.begin_nested():  # a failed reservation keeps the release
+                inventory.reserve(session, holder, wanted, reservation_minutes(), now)
         except inventory.OutOfStock as short:
-            raise _sold_out(session, short.product_ids) from None
+            sold_out = _sold_out(session, short.product_ids)
+    if sold_out is not None:
+        raise sold_out
+
+
+def _holds_match(session: Session, owner: CartOwner, holder: str, now: datetime) -> bool:
+    """Whether the checkout holds exactly what the cart asks for (EmptyCart if nothing)."""
+    return inventory.held(session, holder, now) == _wanted(find_cart(session, owner))
 
 
 def release_hold(holder: str) -> None:

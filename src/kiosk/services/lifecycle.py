@@ -37,7 +37,10 @@ class Actor(enum.StrEnum):
 S, C, T, Y = OrderStatus, Actor.CUSTOMER, Actor.STAFF, Actor.SYSTEM
 
 TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Actor]] = {
-    (S.AWAITING_PAYMENT, S.PAID): frozenset({T, Y}),
+    # Only a recorded payment makes an order paid (staff confirming offline money in
+    # `payments.mark_received`, the card webhook): the system takes this step, never
+    # the status button, so the payment row and the order cannot disagree.
+    (S.AWAITING_PAYMENT, S.PAID): frozenset({Y}),
     (S.AWAITING_PAYMENT, S.CANCELLED): frozenset({C, T, Y}),
     (S.PAID, S.PROCESSING): frozenset({T}),
     (S.PAID, S.SHIPPED): frozenset({T}),
@@ -177,13 +180,18 @@ def _side_effects(
                    carrier=data.get("carrier", ""), tracking=data.get("tracking", ""))  # fmt: skip
 
 
+# What starts a step the system takes for a reason the arrow alone would not say.
+STEP_NOTES = {(S.AWAITING_PAYMENT, S.PAID): " (when the payment is recorded)"}
+
+
 def mermaid() -> str:
     """The table as a Mermaid state diagram, each arrow labelled with who may take it."""
     lines = ["stateDiagram-v2", "    [*] --> awaiting_payment"]
     for table, note in ((TRANSITIONS, ""), (PAY_LATER_TRANSITIONS, " (paid after delivery)")):
         for (source, target), who in table.items():
             actors = ", ".join(sorted(actor.value for actor in who))
-            lines.append(f"    {source.value} --> {target.value}: {actors}{note}")
+            why = STEP_NOTES.get((source, target), note)
+            lines.append(f"    {source.value} --> {target.value}: {actors}{why}")
     return "\n".join(lines) + "\n"
 
 

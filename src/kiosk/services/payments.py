@@ -13,6 +13,7 @@ Every change here runs in one unit of work with its order history entry
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.models import (
     Order,
+    OrderEvent,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -212,8 +214,10 @@ def can_mark_received(order: Order) -> bool:
 
 def mark_received(number: str, actor_id: int, note: str = "") -> Order:
     """Staff confirm an offline payment arrived: the payment is paid, and an order that
-    waited for it is paid too. An order paid after delivery (invoice, cash on delivery)
-    may be on its way or delivered already: it keeps its state, and the buyer is told."""
+    waited for it is paid too (the only way an offline order becomes paid; the history
+    names staff on the payment, the system on the step that follows from it). An order
+    paid after delivery (invoice, cash on delivery) may be on its way or delivered
+    already: it keeps its state, and the buyer is told."""
     with unit_of_work() as session:
         order = _order_for_update(session, number)
         actor = session.get(User, actor_id)
@@ -223,8 +227,8 @@ def mark_received(number: str, actor_id: int, note: str = "") -> Order:
         if not _expects_money(order):
             raise PaymentProblem("not_awaiting_payment")
         payment.status, payment.paid_at = PaymentStatus.PAID, utcnow()
-        if order.status is OrderStatus.AWAITING_PAYMENT:
-            lifecycle.change(session, order, OrderStatus.PAID, Actor.STAFF, actor, note)
+        if order.status is OrderStatus.AWAITING_PAYMENT:  # follows from the payment
+            lifecycle.change(session, order, OrderStatus.PAID, Actor.SYSTEM)
         else:
             queue_mail(session, order.email, "payment_received", order.locale, order=order)
         lifecycle.record(session, order, "payment_received", actor, note,
@@ -328,3 +332,70 @@ def _order_for_read(number: str) -> Order:
     if order is None:
         raise LookupError(number)
     return order
+
+
+@dataclass(frozen=True)
+class Repair:
+    recorded: list[str]  # orders whose offline payment is now recorded as paid
+    flagged: list[str]  # card orders set to paid without the provider's word: staff check
+
+
+def _set_paid_without_payment() -> list[str]:
+    """Orders that became "paid" while their payment stayed pending: the status button
+    did that before recording the payment was the only way."""
+    went_paid = select(OrderEvent.order_id).where(
+        OrderEvent.kind == "status",
+        OrderEvent.data["state"].as_string() == OrderStatus.PAID.value,
+    )
+    settled = select(Payment.order_id).where(Payment.status == PaymentStatus.PAID)
+    pending = select(Payment.order_id).where(Payment.status == PaymentStatus.PENDING)
+    flagged = select(OrderEvent.order_id).where(OrderEvent.kind == "payment_unconfirmed")
+    session = read_session()
+    numbers = session.scalars(
+        select(Order.number)
+        .where(
+            Order.id.in_(went_paid),
+            Order.id.in_(pending),
+            Order.id.not_in(settled),
+            Order.id.not_in(flagged),
+        )
+        .order_by(Order.id)
+    ).all()
+    session.rollback()
+    return list(numbers)
+
+
+def repair_paid_without_payment() -> Repair:
+    """Record the payment of orders staff set to "paid" without recording it, so that
+    refunds can be recorded for them again (`flask kiosk repair-payments`).
+
+    Offline money: staff declared it received when they set the order paid, so the
+    payment is recorded for the amount due, as of that moment, with a history entry
+    saying it was repaired. A card payment the provider never confirmed is not assumed:
+    the order is flagged for staff to check. Safe to run again: a repaired order is no
+    longer found.
+    """
+    repair = Repair([], [])
+    for number in _set_paid_without_payment():
+        with unit_of_work() as session:
+            order = _order_for_update(session, number)
+            payment = next((p for p in order.payments if p.status is PaymentStatus.PENDING), None)
+            if payment is None or any(p.status is PaymentStatus.PAID for p in order.payments):
+                continue  # recorded meanwhile
+            if not is_offline(payment.provider):
+                order.needs_review = True
+                lifecycle.record(session, order, "payment_unconfirmed", provider=payment.provider)
+                repair.flagged.append(number)
+                continue
+            declared = max(
+                (e.created_at for e in order.events
+                 if e.kind == "status" and e.data.get("state") == OrderStatus.PAID.value),
+                default=utcnow(),
+            )  # fmt: skip
+            payment.status, payment.paid_at = PaymentStatus.PAID, declared
+            lifecycle.record(session, order, "payment_repaired", provider=payment.provider,
+                             amount_cents=payment.amount_cents)  # fmt: skip
+            audit.record(session, "payment.repaired", order=number,
+                         amount_cents=payment.amount_cents)  # fmt: skip
+            repair.recorded.append(number)
+    return repair

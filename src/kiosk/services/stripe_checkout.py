@@ -5,11 +5,15 @@
 2. `begin(number)` creates the Checkout Session from the order in the
    database, with an idempotency key derived from the payment, outside any
    transaction, and stores its id and URL; the shopper goes there.
-3. Stripe tells the shop by webhook; `handle_event` stores the event id under
-   a unique constraint in the same transaction as its effect, re-reads the
-   session from Stripe and applies what it says, only ever moving forward
-   (pending -> paid, failed or expired). So duplicates act once, order does not
-   matter, and `reconcile()` can apply whatever a lost webhook missed.
+3. Stripe tells the shop by webhook; `handle_event` skips an event id it has
+   stored before (without asking Stripe anything), re-reads the session from
+   Stripe, and stores the event id under a unique constraint in the same
+   transaction as its effect, only ever moving forward (pending -> paid,
+   failed or expired). So duplicates act once, order does not matter, and
+   `reconcile()` can apply whatever a lost webhook missed. An event Stripe
+   itself does not know the session of will never apply: it is stored and
+   ignored. When Stripe cannot be reached (or answers 5xx or 429) nothing is
+   stored and `RetryLater` is raised, so Stripe's next delivery applies it.
 4. The amount and currency Stripe charged must match the order; otherwise the
    order is flagged for staff and not marked paid.
 """
@@ -158,20 +162,56 @@ def begin(number: str) -> str:
     return str(checkout.url)
 
 
+class RetryLater(RuntimeError):
+    """Stripe could not be asked now (unreachable, 5xx, rate limit, or refusing our key):
+    nothing was stored, and the same event can be applied when it comes again."""
+
+
+IGNORED = "ignored"  # the prefix of outcomes of events that will never apply
+
+
+def _read_checkout(checkout_id: str) -> dict[str, Any] | None:
+    """The Checkout Session as Stripe has it now; None if Stripe does not know it (an
+    event from another account or mode, or a forged id: it will never apply)."""
+    try:
+        found: dict[str, Any] = client().v1.checkout.sessions.retrieve(checkout_id).to_dict()
+    except stripe.InvalidRequestError:
+        return None
+    except stripe.StripeError as exc:
+        raise RetryLater(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
+    return found
+
+
+def _seen_before(event_id: str) -> bool:
+    session = read_session()
+    stored = session.scalar(
+        select(PaymentEvent.id).where(
+            PaymentEvent.provider == PROVIDER, PaymentEvent.event_id == event_id
+        )
+    )
+    session.rollback()  # no transaction stays open while Stripe answers
+    return stored is not None
+
+
 def handle_event(event: stripe.Event) -> str:
-    """Apply one verified webhook event; returns what happened (for the log and tests)."""
+    """Apply one verified webhook event; returns what happened (for the log and tests).
+
+    Raises RetryLater when Stripe cannot be asked now; the event is then not stored.
+    """
+    if _seen_before(event.id):
+        return "duplicate"
     obj = event.data.object
     if event.type.startswith("checkout.session."):
-        fresh = client().v1.checkout.sessions.retrieve(obj["id"]).to_dict()
+        fresh = _read_checkout(obj["id"])
         failed = event.type == "checkout.session.async_payment_failed"
         with unit_of_work() as session:
             stored = _first_time(session, event)
             if stored is None:
                 return "duplicate"
+            if fresh is None:
+                return f"{IGNORED}: Stripe does not know session {obj['id']}"
             outcome = _apply_session(session, fresh, failed=failed, stored=stored)
-        invoices.complete_pending()
-        if outcome == "paid after cancellation":
-            _refund_if_cancelled(obj["id"])
+        _after_commit(outcome, obj["id"])
         return outcome
     if event.type == "charge.refunded":
         with unit_of_work() as session:
@@ -181,9 +221,26 @@ def handle_event(event: stripe.Event) -> str:
             outcome = _apply_refund(
                 session, obj["payment_intent"], int(obj["amount_refunded"]), stored
             )
-        invoices.complete_pending()
+        _after_commit(outcome)
         return outcome
-    return "ignored"
+    return f"{IGNORED}: the shop does not use {event.type}"
+
+
+def _after_commit(outcome: str, checkout_id: str | None = None) -> None:
+    """What follows a stored event: the invoice PDF, and the refund of money that came for
+    a cancelled order. Stripe must not send the event again for these (it would be a
+    duplicate), so a failure is logged and `flask kiosk order-jobs` finishes the work."""
+    invoices.complete_pending()
+    if outcome == "paid after cancellation" and checkout_id is not None:
+        try:
+            _refund_if_cancelled(checkout_id)
+        except payments.PaymentProblem as problem:
+            log.warning(
+                "Refund of the payment for cancelled session %s not made yet (%s); "
+                "order-jobs will retry",
+                checkout_id,
+                problem.code,
+            )
 
 
 def _first_time(session: Session, event: stripe.Event) -> PaymentEvent | None:
@@ -214,7 +271,7 @@ def _apply_session(
 ) -> str:
     found = _payment_for(session, checkout["id"])
     if found is None:
-        return "unknown session"
+        return f"{IGNORED}: no payment of the shop has session {checkout['id']}"
     payment, order = found
     if stored is not None:
         stored.order_id = order.id
@@ -280,7 +337,7 @@ def _apply_refund(session: Session, intent: str, refunded_cents: int, stored: Pa
         select(Payment).where(Payment.provider == PROVIDER, Payment.intent_id == intent)
     )
     if payment is None:
-        return "unknown charge"
+        return f"{IGNORED}: no payment of the shop has payment intent {intent}"
     order = session.scalar(select(Order).where(Order.id == payment.order_id).with_for_update())
     assert order is not None
     stored.order_id = order.id
@@ -312,11 +369,24 @@ def reconcile() -> dict[str, int]:
     read_session().rollback()
     outcomes: dict[str, int] = {}
     for checkout_id in pending:
-        fresh = client().v1.checkout.sessions.retrieve(str(checkout_id)).to_dict()
-        with unit_of_work() as session:
-            outcome = _apply_session(session, fresh)
-        if outcome == "paid after cancellation":
-            _refund_if_cancelled(str(checkout_id))
+        outcome = _reconcile_one(str(checkout_id))
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     invoices.complete_pending()
     return outcomes
+
+
+def _reconcile_one(checkout_id: str) -> str:
+    """One pending payment; a session Stripe cannot give us now is counted and skipped."""
+    try:
+        fresh = _read_checkout(checkout_id)
+    except RetryLater as later:
+        log.warning("Stripe session %s not read now: %s", checkout_id, later)
+        return "not readable now"
+    if fresh is None:
+        log.warning("Stripe does not know session %s of a pending payment", checkout_id)
+        return "unknown to Stripe"
+    with unit_of_work() as session:
+        outcome = _apply_session(session, fresh)
+    if outcome == "paid after cancellation":
+        _after_commit(outcome, checkout_id)
+    return outcome

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kiosk.database import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION
+from kiosk.database import WRITE_OPTION
 from kiosk.extensions import db
 from kiosk.models import User, UserSession
 from kiosk.models.base import utcnow
@@ -200,7 +200,7 @@ def _impatient_write() -> Iterator[Connection]:
                 yield connection
         finally:
             if sqlite:
-                _sqlite_busy_timeout(connection, SQLITE_BUSY_TIMEOUT_MS)
+                _sqlite_busy_timeout(connection, current_app.config["KIOSK_DB_LOCK_TIMEOUT_MS"])
 
 
 def _sqlite_busy_timeout(connection: Connection, milliseconds: int) -> None:
