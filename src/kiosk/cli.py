@@ -299,8 +299,9 @@ def picture_variants_command() -> None:
 
 @kiosk_cli.command("repair-payments")
 def repair_payments_command() -> None:
-    """Record the payment of orders set to "paid" by the old status button without it
-    (run once after upgrading; safe to run again)."""
+    """Record the payment of orders set to "paid" by the old status button without it, and
+    flag those it set to "refunded" without a refund (run once after upgrading; safe to
+    run again)."""
     from kiosk.services import payments
 
     repair = payments.repair_paid_without_payment()
@@ -314,5 +315,10 @@ def repair_payments_command() -> None:
             "Card payment never confirmed, flagged for checking in Stripe: "
             + ", ".join(repair.flagged)
         )
-    if not repair.recorded and not repair.flagged:
+    if repair.unrefunded:
+        click.echo(
+            "Set to refunded without a recorded refund, flagged for staff to record it: "
+            + ", ".join(repair.unrefunded)
+        )
+    if not (repair.recorded or repair.flagged or repair.unrefunded):
         click.echo("Nothing to repair.")

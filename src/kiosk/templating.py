@@ -170,6 +170,9 @@ def _labels() -> dict[str, dict[str, str]]:
             "payment_received": _("Payment received"),
             "payment_repaired": _("Payment recorded afterwards: the order had been set to paid"),
             "payment_unconfirmed": _("Set to paid without a confirmed card payment: please check"),
+            "refund_unrecorded": _(
+                "Set to refunded without a recorded refund: please record it or note why"
+            ),
             "refund": _("Refund"),
             "goods_returned": _("Goods returned to stock"),
             "payment_mismatch": _("Payment did not match the order"),

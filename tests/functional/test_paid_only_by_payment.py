@@ -135,3 +135,40 @@ def test_repair_does_not_assume_a_card_payment_and_flags_the_order(
     assert order.payments[0].status == PaymentStatus.PENDING and order.needs_review
     again = app.test_cli_runner().invoke(args=["kiosk", "repair-payments"])
     assert "Nothing to repair." in again.output
+
+
+def test_the_status_buttons_offer_no_refunded_and_refuse_it(
+    app: Flask, client: FlaskClient, staff: FlaskClient, mug: int
+) -> None:
+    number = _placed(app, client, mug)
+    _staff_post(staff, number, "mark-paid")
+    page = staff.get(f"/staff/orders/{number}").text
+    assert "Mark as refunded" not in page and "Record refund" in page
+    after = _staff_post(staff, number, "status", to="refunded")
+    assert "Only the shop can make this change." in after
+    assert _order(app, number).status == OrderStatus.PAID
+    total = _order(app, number).total_cents
+    refunded = _staff_post(staff, number, "refund", amount=f"{total / 100:.2f}", reason="Storno")
+    order = _order(app, number)
+    assert order.status == OrderStatus.REFUNDED, refunded  # the refund itself moves it
+    assert order.payments[0].refunded_cents == order.total_cents
+
+
+def test_repair_flags_orders_set_to_refunded_without_a_refund(
+    app: Flask, client: FlaskClient, staff: FlaskClient, mug: int
+) -> None:
+    number = _placed(app, client, mug)
+    _staff_post(staff, number, "mark-paid")
+    with app.app_context(), unit_of_work() as session:  # what the status button did
+        order = session.scalars(select(Order).where(Order.number == number)).one()
+        order.status = OrderStatus.REFUNDED
+        lifecycle.record(session, order, "status", actor_kind=Actor.STAFF,
+                         previous="paid", state="refunded")  # fmt: skip
+
+    result = app.test_cli_runner().invoke(args=["kiosk", "repair-payments"])
+    assert f"flagged for staff to record it: {number}" in result.output
+    order = _order(app, number)
+    assert order.needs_review and order.payments[0].refunded_cents == 0
+    assert [e.kind for e in order.events].count("refund_unrecorded") == 1
+    again = app.test_cli_runner().invoke(args=["kiosk", "repair-payments"])
+    assert "Nothing to repair." in again.output

@@ -39,23 +39,25 @@ S, C, T, Y = OrderStatus, Actor.CUSTOMER, Actor.STAFF, Actor.SYSTEM
 TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Actor]] = {
     # Only a recorded payment makes an order paid (staff confirming offline money in
     # `payments.mark_received`, the card webhook): the system takes this step, never
-    # the status button, so the payment row and the order cannot disagree.
+    # the status button, so the payment row and the order cannot disagree. The same
+    # holds for "refunded": only a recorded refund (`payments.refund`, the provider's
+    # webhook) takes that step, with its credit note.
     (S.AWAITING_PAYMENT, S.PAID): frozenset({Y}),
     (S.AWAITING_PAYMENT, S.CANCELLED): frozenset({C, T, Y}),
     (S.PAID, S.PROCESSING): frozenset({T}),
     (S.PAID, S.SHIPPED): frozenset({T}),
     (S.PAID, S.CANCELLED): frozenset({C, T}),
-    (S.PAID, S.REFUNDED): frozenset({T, Y}),
+    (S.PAID, S.REFUNDED): frozenset({Y}),
     (S.PROCESSING, S.SHIPPED): frozenset({T}),
     (S.PROCESSING, S.CANCELLED): frozenset({C, T}),
-    (S.PROCESSING, S.REFUNDED): frozenset({T, Y}),
+    (S.PROCESSING, S.REFUNDED): frozenset({Y}),
     (S.SHIPPED, S.DELIVERED): frozenset({T, Y}),
     (S.SHIPPED, S.RETURNED): frozenset({T}),
-    (S.SHIPPED, S.REFUNDED): frozenset({T, Y}),
+    (S.SHIPPED, S.REFUNDED): frozenset({Y}),
     (S.DELIVERED, S.RETURNED): frozenset({T}),
-    (S.DELIVERED, S.REFUNDED): frozenset({T, Y}),
-    (S.RETURNED, S.REFUNDED): frozenset({T, Y}),
-    (S.CANCELLED, S.REFUNDED): frozenset({T, Y}),
+    (S.DELIVERED, S.REFUNDED): frozenset({Y}),
+    (S.RETURNED, S.REFUNDED): frozenset({Y}),
+    (S.CANCELLED, S.REFUNDED): frozenset({Y}),
 }
 
 # Orders paid after delivery (on invoice, cash on delivery) go out before their money
@@ -181,7 +183,11 @@ def _side_effects(
 
 
 # What starts a step the system takes for a reason the arrow alone would not say.
-STEP_NOTES = {(S.AWAITING_PAYMENT, S.PAID): " (when the payment is recorded)"}
+STEP_NOTES = {(S.AWAITING_PAYMENT, S.PAID): " (when the payment is recorded)"} | {
+    (source, S.REFUNDED): " (when the refunds add up to what was paid)"
+    for source, target in TRANSITIONS
+    if target is S.REFUNDED
+}
 
 
 def mermaid() -> str:

@@ -295,8 +295,8 @@ def refund(
         invoices.issue_credit_note(session, order, amount, reason.strip())
         if goods_returned and order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
             lifecycle.change(session, order, OrderStatus.RETURNED, who, actor, reason)
-        if payment.refunded_cents == payment.amount_cents:
-            lifecycle.change(session, order, OrderStatus.REFUNDED, who, actor, reason)
+        if payment.refunded_cents == payment.amount_cents:  # the refund moves the order
+            lifecycle.change(session, order, OrderStatus.REFUNDED, Actor.SYSTEM, actor, reason)
         audit.record(session, "payment.refunded", actor=actor, order=order.number,
                      amount_cents=amount.cents)  # fmt: skip
     invoices.complete_pending(order.id)
@@ -338,6 +338,7 @@ def _order_for_read(number: str) -> Order:
 class Repair:
     recorded: list[str]  # orders whose offline payment is now recorded as paid
     flagged: list[str]  # card orders set to paid without the provider's word: staff check
+    unrefunded: list[str]  # set to "refunded" by the status button without a refund: staff check
 
 
 def _set_paid_without_payment() -> list[str]:
@@ -375,7 +376,7 @@ def repair_paid_without_payment() -> Repair:
     the order is flagged for staff to check. Safe to run again: a repaired order is no
     longer found.
     """
-    repair = Repair([], [])
+    repair = Repair([], [], [])
     for number in _set_paid_without_payment():
         with unit_of_work() as session:
             order = _order_for_update(session, number)
@@ -398,4 +399,38 @@ def repair_paid_without_payment() -> Repair:
             audit.record(session, "payment.repaired", order=number,
                          amount_cents=payment.amount_cents)  # fmt: skip
             repair.recorded.append(number)
+    for number in _set_refunded_without_refund():
+        with unit_of_work() as session:
+            order = _order_for_update(session, number)
+            order.needs_review = True
+            lifecycle.record(session, order, "refund_unrecorded")
+            repair.unrefunded.append(number)
     return repair
+
+
+def _set_refunded_without_refund() -> list[str]:
+    """Orders that staff set to "refunded" with the status button while less money went
+    back than was paid. Which refund happened is not known, so none is assumed: the
+    order is flagged for staff to record it (or to say why there was none)."""
+    by_staff = select(OrderEvent.order_id).where(
+        OrderEvent.kind == "status",
+        OrderEvent.actor_kind == Actor.STAFF,
+        OrderEvent.data["state"].as_string() == OrderStatus.REFUNDED.value,
+    )
+    fully_refunded = select(Payment.order_id).where(
+        Payment.status == PaymentStatus.PAID, Payment.refunded_cents >= Payment.amount_cents
+    )
+    flagged = select(OrderEvent.order_id).where(OrderEvent.kind == "refund_unrecorded")
+    session = read_session()
+    numbers = session.scalars(
+        select(Order.number)
+        .where(
+            Order.status == OrderStatus.REFUNDED,
+            Order.id.in_(by_staff),
+            Order.id.not_in(fully_refunded),
+            Order.id.not_in(flagged),
+        )
+        .order_by(Order.id)
+    ).all()
+    session.rollback()
+    return list(numbers)
