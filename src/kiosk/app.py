@@ -100,6 +100,9 @@ def register_blueprints(app: Flask) -> None:
     from kiosk.orders.views import withdrawal_bp
     from kiosk.payments.views import bp as payments_bp
     from kiosk.staff.views import bp as staff_bp
+    from kiosk.validation import URL_CONVERTERS
+
+    app.url_map.converters.update(URL_CONVERTERS)  # before the routes that use them
 
     for blueprint in (
         core_bp,

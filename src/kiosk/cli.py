@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from collections.abc import Callable
@@ -52,11 +53,17 @@ def _report_problems(rejected: product_csv.ImportRejected) -> NoReturn:
 
 
 def _import(file: Path, importer: Callable[[IO[str]], product_csv.ImportReport]) -> None:
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            report = importer(handle)
-        except product_csv.ImportRejected as rejected:
-            _report_problems(rejected)
+    """Read the file as UTF-8 or, as German Excel writes it, Windows-1252 (and say so)."""
+    try:
+        decoded = product_csv.decode(file.read_bytes())
+    except product_csv.UnreadableFile as unreadable:
+        raise click.ClickException(f"{file.name} {unreadable}; nothing was imported.") from None
+    if decoded.encoding != "UTF-8":
+        click.echo(f"{file.name} is not UTF-8; read it as {decoded.encoding}.")
+    try:
+        report = importer(io.StringIO(decoded.text, newline=""))
+    except product_csv.ImportRejected as rejected:
+        _report_problems(rejected)
     click.echo(f"Imported: {report.created} created, {report.updated} updated.")
 
 

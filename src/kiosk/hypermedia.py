@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 from flask import Response, make_response, render_template, request
 
 from kiosk.extensions import htmx
+from kiosk.validation import has_control
+
+MAX_NEXT = 2000  # a redirect target kept in the session must not outgrow the cookie
 
 
 def wants_fragment() -> bool:
@@ -33,13 +36,17 @@ def render_page(page: str, fragment: str, status: int = 200, **context: Any) -> 
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
-    """A redirect target that stays on this site: a path, never another host."""
-    if not target:
+    """A redirect target that stays on this site: a path, never another host.
+
+    Control characters (a header cannot carry a line break) and overlong targets
+    are refused before `urlsplit`, which raises on some of them ("//[").
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or has_control(target) or len(target) > MAX_NEXT:
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return fallback
-    if "\\" in target:
+    if parts.scheme or parts.netloc:
         return fallback
     return target
 

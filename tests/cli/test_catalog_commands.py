@@ -142,6 +142,127 @@ def test_a_file_with_wrong_columns_is_refused(
     assert "row 1, column preis: unknown column" in result.output
 
 
+ROW = "K-1,,Kaffeebecher „Bär“,kaffee,12.90,,standard,,,1–3 Werktage,350,7,1,0,Größe: 300 ml,\n"
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
+def test_a_utf8_file_imports_with_or_without_bom(
+    app: Flask, runner: FlaskCliRunner, catalog_csv: Path, tmp_path: Path, bom: bytes
+) -> None:
+    path = tmp_path / "utf8.csv"
+    path.write_bytes(bom + (HEADER + ROW).encode("utf-8"))
+    result = runner.invoke(args=["kiosk", "import-products", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Imported: 1 created, 0 updated." in result.output
+    assert "Windows-1252" not in result.output
+    with app.app_context():
+        mug = db.session.scalar(select(Product).where(Product.sku == "K-1"))
+        assert mug is not None and mug.name == "Kaffeebecher „Bär“"
+
+
+def test_a_windows_1252_file_from_german_excel_imports_and_says_so(
+    app: Flask, runner: FlaskCliRunner, catalog_csv: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes((HEADER + ROW).replace("\n", "\r\n").encode("cp1252"))
+    result = runner.invoke(args=["kiosk", "import-products", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "excel.csv is not UTF-8; read it as Windows-1252." in result.output
+    with app.app_context():
+        mug = db.session.scalar(select(Product).where(Product.sku == "K-1"))
+        assert mug is not None
+        assert (mug.name, mug.delivery_time, mug.description) == (
+            "Kaffeebecher „Bär“",
+            "1–3 Werktage",
+            "Größe: 300 ml",
+        )
+
+
+def test_categories_from_a_windows_1252_file_import_too(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "kategorien.csv"
+    path.write_bytes(
+        "slug,name,parent,description,sort_order\ntee,Tees & Kräuter,,,1\n".encode("cp1252")
+    )
+    result = runner.invoke(args=["kiosk", "import-categories", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "read it as Windows-1252" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(Category.name)) == "Tees & Kräuter"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)) * 4,
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + b"\x00\xff\xfe" * 300,
+        b"\x00" * 1000,
+        b"\xff\xfes\x00k\x00u\x00",
+        b"sku,name\n" + bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D]),
+    ],
+    ids=["png", "xlsx", "zeros", "utf16", "undecodable"],
+)
+@pytest.mark.parametrize("command", ["import-products", "import-categories"])
+def test_a_binary_file_gets_one_clear_line_and_no_traceback(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path, content: bytes, command: str
+) -> None:
+    path = tmp_path / "daten.csv"
+    path.write_bytes(content)
+    result = runner.invoke(args=["kiosk", command, str(path)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: daten.csv is ")
+    assert lines[0].endswith("nothing was imported.")
+    assert "Traceback" not in result.output
+
+
+def test_a_control_character_in_any_cell_is_refused_by_row_and_column(
+    app: Flask, runner: FlaskCliRunner, catalog_csv: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_text(
+        HEADER
+        + 'K-5,,Tasse gut,kaffee,5.00,,,,,,,,,,"Zeile 1\n\tZeile 2",\n'  # allowed in Markdown
+        + 'K-6,,Tas\x00se,kaffee,5.00,,,,,1\x07Tag,,,,,"Text\x1b[31m",\n'
+        + "K-7,,Tasse\x85,kaffee,5.00,,,,,,,,,,,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["kiosk", "import-products", str(path)])
+    assert result.exit_code == 1, result.output
+    for expected in (
+        "row 3, column name: holds the control character U+0000 at position 4",
+        "row 3, column delivery_time: holds the control character U+0007 at position 2",
+        "row 3, column description: holds the control character U+001B at position 5",
+        "row 4, column name: holds the control character U+0085 at position 6",
+    ):
+        assert expected in result.output
+    assert "row 2" not in result.output
+    assert "Nothing was imported" in result.output
+    with app.app_context():
+        assert _count(Product) == 0
+
+
+def test_numbers_beyond_what_the_database_holds_are_refused_by_row(
+    app: Flask, runner: FlaskCliRunner, catalog_csv: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text(
+        HEADER + "K-5,,Tasse,kaffee,99999999,,,,,,99999999999999999999,²,,,,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["kiosk", "import-products", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "row 2, column price: '99999999' is more than 21474836.47" in result.output
+    assert "row 2, column weight_grams: '99999999999999999999' is not a whole number" in (
+        result.output
+    )
+    assert "row 2, column stock: '²' is not a whole number of 0 or more" in result.output
+    with app.app_context():
+        assert _count(Product) == 0
+
+
 def test_seed_demo_loads_the_catalog_once(app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["kiosk", "seed-demo"])
     assert result.exit_code == 0, result.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import (
     AnyOf,
@@ -21,17 +20,18 @@ from kiosk.auth.forms import AcceptablePassword, PasswordPolicyForm, strip
 from kiosk.i18n import LANGUAGE_NAMES
 from kiosk.services.passwords import MAX_LENGTH
 from kiosk.services.shipping import EU_COUNTRIES
+from kiosk.validation import Form
 
 PHONE = Regexp(r"^[0-9 +()/.-]*$", message=_l("Use digits, spaces and + ( ) / . - only."))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=120)])
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=40), PHONE])
     locale = StringField(_l("Language of our mails"), validators=[AnyOf(list(LANGUAGE_NAMES))])
 
 
-class AddressForm(FlaskForm):
+class AddressForm(Form):
     name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=120)])
     company = StringField(_l("Company (optional)"), validators=[Length(max=120)])
     street = StringField(_l("Street and number"), validators=[InputRequired(), Length(max=200)])
@@ -65,11 +65,12 @@ class ChangePasswordForm(PasswordPolicyForm):
         _l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)]
     )
     new_password = PasswordField(
-        _l("New password"), validators=[InputRequired(), AcceptablePassword()]
+        _l("New password"),
+        validators=[InputRequired(), Length(max=MAX_LENGTH), AcceptablePassword()],
     )
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(Form):
     new_email = EmailField(
         _l("New email address"),
         filters=[strip],
@@ -80,13 +81,13 @@ class ChangeEmailForm(FlaskForm):
     )
 
 
-class EnableTwoFactorForm(FlaskForm):
+class EnableTwoFactorForm(Form):
     code = StringField(
         _l("Six-digit code from the app"), validators=[InputRequired(), Length(min=6, max=8)]
     )
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)]
     )

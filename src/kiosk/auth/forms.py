@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from kiosk.services.passwords import MAX_LENGTH
+from kiosk.validation import Form
 
 
 def strip(value: str | None) -> str | None:
@@ -17,13 +17,13 @@ def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(_l("Email"), filters=[strip], validators=[InputRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=MAX_LENGTH)])
     remember = BooleanField(_l("Stay signed in on this device"))
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(Form):
     code = StringField(
         _l("Code from your authenticator app, or a recovery code"),
         validators=[InputRequired(), Length(min=6, max=20)],
@@ -41,7 +41,7 @@ class AcceptablePassword:
             raise ValidationError(problems[0])
 
 
-class PasswordPolicyForm(FlaskForm):
+class PasswordPolicyForm(Form):
     """A form with a new password: `personal` words (email, name) may not make it up."""
 
     def __init__(self, *args: Any, personal: tuple[str, ...] = (), **kwargs: Any) -> None:
@@ -57,21 +57,27 @@ class RegisterForm(PasswordPolicyForm):
         _l("Email"), filters=[strip], validators=[InputRequired(), Email(), Length(max=254)]
     )
     name = StringField(_l("Name (optional)"), filters=[strip], validators=[Length(max=120)])
-    password = PasswordField(_l("Password"), validators=[InputRequired(), AcceptablePassword()])
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(), Length(max=MAX_LENGTH), AcceptablePassword()],
+    )
 
     def personal_data(self) -> tuple[str, ...]:
         return (self.email.data or "", self.name.data or "")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(
         _l("Email"), filters=[strip], validators=[InputRequired(), Email(), Length(max=254)]
     )
 
 
 class NewPasswordForm(PasswordPolicyForm):
-    password = PasswordField(_l("New password"), validators=[InputRequired(), AcceptablePassword()])
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), Length(max=MAX_LENGTH), AcceptablePassword()],
+    )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A button-only POST (sign out, resend): just the CSRF token."""

@@ -14,6 +14,7 @@ from kiosk.errors import render_error
 from kiosk.hypermedia import render_page, safe_next, wants_fragment
 from kiosk.services import cart
 from kiosk.services.cart import CartOwner, CartProblem
+from kiosk.validation import parse_int
 
 bp = Blueprint("cart", __name__)
 
@@ -51,7 +52,7 @@ def add() -> ResponseReturnValue:
         return redirect(back, code=303)
     try:
         quantity = cart.parse_quantity(request.form.get("quantity"))
-        product_id = int(request.form.get("product_id", ""))
+        product_id = parse_int(request.form.get("product_id"), minimum=1)
         cart.add(cart_owner(create=True), product_id, quantity)
     except CartProblem as problem:
         flash(str(problem), "error")

@@ -17,7 +17,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from kiosk.auth.forms import EmptyForm
 from kiosk.auth.views import link_problem
@@ -29,6 +28,7 @@ from kiosk.models import Product
 from kiosk.services import catalog, stock_alerts
 from kiosk.services.stock_alerts import AlertRequest
 from kiosk.services.tokens import TokenError
+from kiosk.validation import Form, InputProblem, parse_int
 
 bp = Blueprint("catalog", __name__)
 
@@ -74,13 +74,13 @@ def _product_or_404(slug: str) -> Product:
     return item
 
 
-def _alert_form() -> FlaskForm:
+def _alert_form() -> Form:
     """A guest names an address; a signed-in shopper is mailed at the account's."""
     return EmptyForm() if current_user.is_authenticated else StockAlertForm()
 
 
 def _product_page(
-    item: Product, alert_form: FlaskForm, image_index: int = 0, status: int = 200
+    item: Product, alert_form: Form, image_index: int = 0, status: int = 200
 ) -> ResponseReturnValue:
     tree = catalog.category_tree()
     page = render_template(
@@ -100,8 +100,8 @@ def product(slug: str) -> ResponseReturnValue:
     """One product with gallery, price details, delivery time and stock."""
     item = _product_or_404(slug)
     try:
-        image_index = int(request.args.get("image", "0"))
-    except ValueError:
+        image_index = parse_int(request.args.get("image", "0"))
+    except InputProblem:
         image_index = 0
     if not 0 <= image_index < len(item.images):
         image_index = 0

@@ -11,18 +11,18 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, StringField
 from wtforms.validators import Email, InputRequired, Length
 
 from kiosk.account.forms import AddressForm
 from kiosk.auth.forms import strip
 from kiosk.models import Address
+from kiosk.validation import Form, IntegerField
 
 NO_CSRF: dict[str, Any] = {"csrf": False}
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     email = EmailField(
         _l("Email address"),
         filters=[strip],
@@ -38,20 +38,24 @@ class CheckoutAddressForm(AddressForm):
     is_default_billing = None
 
 
-class AddressChoiceForm(FlaskForm):
+class AddressChoiceForm(Form):
     separate_billing = BooleanField(_l("Send the invoice to a different address"))
     save_address = BooleanField(_l("Save this address in my address book"))
 
 
-class CouponForm(FlaskForm):
+class CouponForm(Form):
     code = StringField(
         _l("Coupon code"), filters=[strip], validators=[InputRequired(), Length(max=40)]
     )
 
 
-class PlaceOrderForm(FlaskForm):
+class PlaceOrderForm(Form):
+    """The order button; `key` and `expected_total` are hidden fields the review page writes."""
+
     # Set by the view when the owner asks for it (KIOSK_TERMS_CHECKBOX).
     accept_terms = BooleanField(_l("I accept the terms and conditions."))
+    key = HiddenField(validators=[Length(max=64)])
+    expected_total = IntegerField()
 
 
 ADDRESS_FIELDS = ("name", "company", "street", "extra", "postal_code", "city", "country", "phone")
@@ -97,7 +101,16 @@ def address_forms(state: dict[str, Any]) -> dict[str, Any]:
             data=None if posted else {"separate_billing": bool(state.get("billing_address"))},
         ),
         "saved": saved,
-        "choice": request.form.get("address_choice")
+        "choice": _posted_choice(saved)
         or state.get("address_choice")
         or (str(default.id) if default else "new"),
     }
+
+
+def _posted_choice(saved: list[Address]) -> str | None:
+    """The address radio button: "new" or a saved address's id; anything else (a forged
+    value, which would be kept in the session) reads as another customer's address."""
+    posted = request.form.get("address_choice")
+    if posted is None or posted in {"new", *(str(a.id) for a in saved)}:
+        return posted
+    return "unknown"

@@ -307,7 +307,7 @@ def place() -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Your form had expired. Please check your order and try again."), "error")
         return redirect(url_for("checkout.review"), code=303)
-    key = request.form.get("key", "")
+    key = form.key.data or ""
     if not key or key != state.get("key"):
         # Submitted again after the order was placed (Back, then the button again).
         order = orders.by_idempotency_key(key) if key else None
@@ -321,10 +321,9 @@ def place() -> ResponseReturnValue:
     if current_app.config["KIOSK_TERMS_CHECKBOX"] and not form.accept_terms.data:
         form.accept_terms.errors = [_("Please accept the terms and conditions to order.")]
         return _review(state, 422, place_form=form)
-    try:
-        expected = int(request.form.get("expected_total", ""))
-    except ValueError:
-        expected = -1  # a tampered total: re-checked against the real one below
+    expected = form.expected_total.data
+    if expected is None:
+        expected = -1  # a missing total: re-checked against the real one below
     try:
         placed = checkout.place_order(
             cart_owner(),

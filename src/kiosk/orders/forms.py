@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length
 
 from kiosk.auth.forms import strip
+from kiosk.validation import Form
 
 
-class FindOrderForm(FlaskForm):
+class FindOrderForm(Form):
     number = StringField(
         _l("Order number"),
         filters=[strip],
@@ -25,5 +25,5 @@ class FindOrderForm(FlaskForm):
     )
 
 
-class WithdrawalForm(FlaskForm):
+class WithdrawalForm(Form):
     reason = TextAreaField(_l("Reason (optional)"), filters=[strip], validators=[Length(max=500)])

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from kiosk.models import Cart, CartLine, Product
 from kiosk.money import Money
 from kiosk.services.uow import read_session, unit_of_work
+from kiosk.validation import InputProblem, OutOfRange, parse_int
 
 MAX_QUANTITY = 99
 
@@ -36,14 +37,15 @@ class CartOwner:
 def parse_quantity(raw: str | None) -> int:
     """A quantity from a form, or CartProblem with the reason."""
     try:
-        quantity = int((raw or "").strip())
-    except ValueError as exc:
+        return parse_int(raw, minimum=1, maximum=MAX_QUANTITY)
+    except OutOfRange as exc:
+        if exc.too_low:
+            raise CartProblem(_("The quantity must be at least 1.")) from exc
+        raise CartProblem(
+            _("At most %(num)d of one item per order, please.", num=MAX_QUANTITY)
+        ) from exc
+    except InputProblem as exc:
         raise CartProblem(_("Please enter the quantity as a whole number.")) from exc
-    if quantity < 1:
-        raise CartProblem(_("The quantity must be at least 1."))
-    if quantity > MAX_QUANTITY:
-        raise CartProblem(_("At most %(num)d of one item per order, please.", num=MAX_QUANTITY))
-    return quantity
 
 
 def find_cart(session: Session, owner: CartOwner, lock: bool = False) -> Cart | None:

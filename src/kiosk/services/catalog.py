@@ -17,9 +17,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from kiosk.models import Category, Product
-from kiosk.money import Money
 from kiosk.repositories.catalog import SORTS, CategoryRepository, ProductFilter, ProductRepository
 from kiosk.services.uow import read_session
+from kiosk.validation import InputProblem, OutOfRange, parse_amount, parse_int, search_text
 
 SORT_LABELS = {
     "name": _l("Name"),
@@ -45,21 +45,25 @@ class ListingQuery:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> ListingQuery:
+        """Read the query string through the shared edge rules (`kiosk.validation`)."""
         errors: dict[str, str] = {}
-        q = " ".join(args.get("q", "").split())[:MAX_SEARCH_LENGTH]
+        q = search_text(args.get("q", ""), MAX_SEARCH_LENGTH)
         sort = args.get("sort", "name")
         if sort not in SORTS:
             sort = "name"
         try:
-            page = int(args.get("page", "1"))
-        except ValueError:
+            page = parse_int(args.get("page", "1"), minimum=1, maximum=MAX_PAGE)
+        except OutOfRange as exc:
+            page = 1 if exc.too_low else MAX_PAGE
+        except InputProblem:
             page = 1
-        page = min(max(page, 1), MAX_PAGE)
-        min_price = args.get("min_price", "").strip()[:20]
-        max_price = args.get("max_price", "").strip()[:20]
+        min_price = search_text(args.get("min_price", ""), 20)
+        max_price = search_text(args.get("max_price", ""), 20)
         for name, value in (("min_price", min_price), ("max_price", max_price)):
-            if value and _parse_price(value) is None:
-                errors[name] = str(_l("Enter an amount such as 10 or 12.50."))
+            try:
+                parse_amount(value or "0")
+            except InputProblem as problem:
+                errors[name] = str(problem)
         lo, hi = _parse_price(min_price), _parse_price(max_price)
         if lo is not None and hi is not None and lo > hi:
             errors["max_price"] = str(_l("The maximum must not be below the minimum."))
@@ -111,10 +115,9 @@ def _parse_price(text: str) -> int | None:
     if not text:
         return None
     try:
-        money = Money.parse(text)
-    except ValueError:
+        return parse_amount(text).cents
+    except InputProblem:
         return None
-    return money.cents if money.cents >= 0 else None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from kiosk.models import MailStatus, OutboxAttachment, OutboxMessage, Role, User
 from kiosk.models.base import utcnow
 from kiosk.services.uow import read_session, unit_of_work
+from kiosk.validation import without_control
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +60,19 @@ def queue_mail(
 ) -> OutboxMessage:
     """Render `mail/<template>.txt` (and `.html`) in `locale` and add it to the outbox.
 
-    The text template sets the subject with `{% set subject = … %}`.
+    The text template sets the subject with `{% set subject = … %}`. Control characters
+    are dropped from what it renders: a value stored before the edge refused them (an
+    address with a NUL) must not stop the order it belongs to, and PostgreSQL would
+    refuse the message.
     """
     with force_locale(locale):
         text_template = current_app.jinja_env.get_template(f"mail/{template}.txt")
         module = text_template.make_module({"config": current_app.config, **context})
-        subject = " ".join(str(getattr(module, "subject", "")).split())
-        text_body = str(module).strip() + "\n"
-        html_body = render_template(f"mail/{template}.html", subject=subject, **context)
+        subject = " ".join(without_control(str(getattr(module, "subject", ""))).split())
+        text_body = without_control(str(module), multiline=True).strip() + "\n"
+        html_body = without_control(
+            render_template(f"mail/{template}.html", subject=subject, **context), multiline=True
+        )
     domain = current_app.config["KIOSK_MAIL_FROM"].rpartition("@")[2].strip(">") or "kiosk.local"
     message = OutboxMessage(
         message_id=make_msgid(domain=domain),

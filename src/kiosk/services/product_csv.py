@@ -3,10 +3,18 @@
 An import is all or nothing: every row is checked first, and any problem is
 reported by row, column and reason with nothing changed. Rows are matched to
 products by SKU, so exporting and importing a file gives the same catalog.
+
+Files come from spreadsheets: UTF-8 (with or without the BOM Excel writes for
+"CSV UTF-8"), or Windows-1252, which German Excel writes for plain "CSV".
+`decode` tells them apart and refuses anything else (binary files, an .xlsx
+saved under a .csv name) with one line. Cells follow the same edge rules as
+web forms (`kiosk.validation`): no control characters, numbers that an INTEGER
+column holds.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Iterable
@@ -26,6 +34,7 @@ from kiosk.repositories.catalog import (
 )
 from kiosk.services import inventory, pictures
 from kiosk.services.uow import read_session, unit_of_work
+from kiosk.validation import INT_MAX, InputProblem, OutOfRange, has_control, parse_amount, parse_int
 
 PRODUCT_COLUMNS = (
     "sku",
@@ -52,6 +61,7 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TRUE_WORDS = {"1", "true", "yes", "ja", "y", "x"}
 FALSE_WORDS = {"0", "false", "no", "nein", "n", ""}
 MAX_INT = 2_000_000_000
+MULTILINE_COLUMNS = {"description"}  # Markdown: line breaks and tabs belong to it
 
 # German transliteration for slugs: "Bär" -> "baer", not "bar".
 SLUG_REPLACEMENTS = [
@@ -87,6 +97,42 @@ class ImportRejected(Exception):
         self.problems = problems
 
 
+class UnreadableFile(Exception):
+    """The file is not CSV text the shop can read; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class DecodedFile:
+    text: str
+    encoding: str  # "UTF-8" or "Windows-1252"
+
+
+NOT_TEXT = "is not a CSV text file but binary data; please save it as CSV from the spreadsheet"
+
+
+def decode(data: bytes) -> DecodedFile:
+    """The text of a CSV file: UTF-8 (BOM or not), else Windows-1252; binary files refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UnreadableFile("is UTF-16 text; please save it as CSV UTF-8 or plain CSV")
+    try:
+        decoded = DecodedFile(data.decode("utf-8-sig"), "UTF-8")
+    except UnicodeDecodeError:
+        if b"\x00" in data:
+            raise UnreadableFile(NOT_TEXT) from None
+        try:
+            decoded = DecodedFile(data.decode("cp1252"), "Windows-1252")
+        except UnicodeDecodeError:
+            raise UnreadableFile(
+                "is neither UTF-8 nor Windows-1252 text; please save it as CSV UTF-8"
+            ) from None
+    # A text file may hold a stray control character (refused at its cell); a file that is
+    # one part in twenty control characters is binary that happens to decode.
+    controls = sum(1 for char in decoded.text if char not in "\t\r\n" and has_control(char))
+    if controls * 20 > len(decoded.text):
+        raise UnreadableFile(NOT_TEXT)
+    return decoded
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -100,6 +146,23 @@ class _RowReader:
     row: int
     values: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for column, value in self.values.items():
+            if isinstance(column, str) and isinstance(value, str):
+                self._refuse_control(column, value)
+
+    def _refuse_control(self, column: str, value: str) -> None:
+        """A control character (a NUL, say) in any cell; PostgreSQL would refuse it, and
+        elsewhere it breaks pages, mails and exports."""
+        multiline = column in MULTILINE_COLUMNS
+        if has_control(value, multiline):
+            position, char = next(
+                (i, c) for i, c in enumerate(value, start=1) if has_control(c, multiline)
+            )
+            self.fail(
+                column, f"holds the control character U+{ord(char):04X} at position {position}"
+            )
 
     def fail(self, column: str, reason: str) -> None:
         self.problems.append(Problem(self.row, column, reason))
@@ -118,26 +181,29 @@ class _RowReader:
             if required:
                 self.fail(column, "is required")
             return None
-        try:
-            cents = Money.parse(raw).cents
-        except ValueError:
-            self.fail(column, f"{raw!r} is not an amount such as 12.50")
-            return None
-        if cents < 0:
+        if raw.startswith("-"):
             self.fail(column, "must not be negative")
             return None
-        return cents
+        try:
+            return parse_amount(raw).cents
+        except OutOfRange:
+            self.fail(column, f"{raw!r} is more than {Money(INT_MAX).plain()}")
+        except InputProblem:
+            self.fail(column, f"{raw!r} is not an amount such as 12.50")
+        return None
 
     def whole(self, column: str, default: int | None = None, positive: bool = False) -> int | None:
         raw = (self.values.get(column) or "").strip()
         if not raw:
             return default
-        if not raw.isdigit() or int(raw) > MAX_INT:
+        try:
+            number = parse_int(raw, minimum=0, maximum=MAX_INT)
+        except InputProblem:
             self.fail(column, f"{raw!r} is not a whole number of 0 or more")
             return default
-        if positive and int(raw) == 0:
+        if positive and number == 0:
             self.fail(column, "must be more than 0")
-        return int(raw)
+        return number
 
     def flag(self, column: str, default: bool) -> bool:
         raw = (self.values.get(column) or "").strip().lower()
@@ -154,12 +220,12 @@ def _read_rows(
     source: IO[str], columns: Iterable[str]
 ) -> tuple[list[dict[str, str]], list[Problem]]:
     reader = csv.DictReader(source)
-    header = reader.fieldnames or []
-    problems = [Problem(1, c, "column is missing") for c in columns if c not in header]
-    problems += [Problem(1, c, "unknown column") for c in header if c not in columns]
-    if problems:
-        return [], problems
     try:
+        header = reader.fieldnames or []
+        problems = [Problem(1, c, "column is missing") for c in columns if c not in header]
+        problems += [Problem(1, c, "unknown column") for c in header if c not in columns]
+        if problems:
+            return [], problems
         rows = [dict(r) for r in reader]
     except (csv.Error, UnicodeDecodeError) as exc:
         return [], [Problem(reader.line_num, "-", f"the file is not valid CSV: {exc}")]

@@ -7,16 +7,16 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from kiosk.auth.forms import strip
 from kiosk.money import Money
 from kiosk.services.shipping import TRACKING_NUMBER
+from kiosk.validation import Form, InputProblem, OutOfRange, parse_amount
 
 
-class PageForm(FlaskForm):
+class PageForm(Form):
     """One of several forms on a page: its field ids start with `id_prefix`, so no two
     fields share an id, while the field names (what the view reads) stay plain."""
 
@@ -49,8 +49,10 @@ class RefundForm(PageForm):
 
     def validate_amount(self, field: Field) -> None:
         try:
-            self.money = Money.parse(field.data, current_app.config["KIOSK_CURRENCY"])
-        except ValueError as exc:
+            self.money = parse_amount(field.data, current_app.config["KIOSK_CURRENCY"])
+        except OutOfRange as exc:
+            raise ValidationError(str(exc)) from exc
+        except InputProblem as exc:
             raise ValidationError(ENTER_AMOUNT) from exc
         if self.money.cents <= 0:
             raise ValidationError(ENTER_AMOUNT)

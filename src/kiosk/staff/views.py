@@ -39,6 +39,7 @@ from kiosk.staff.forms import (
     StatusForm,
 )
 from kiosk.templating import format_money, label
+from kiosk.validation import InputProblem, parse_int, search_text
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 ORDERS_PER_PAGE = 50
@@ -203,7 +204,7 @@ def _order_filter() -> tuple[orders.OrderFilter, list[str]]:
     problems = []
     dates: dict[str, date | None] = {}
     for key in ("from", "to"):
-        raw = request.args.get(key, "").strip()
+        raw = search_text(request.args.get(key, ""), 40)
         try:
             dates[key] = date.fromisoformat(raw) if raw else None
         except ValueError:
@@ -217,7 +218,7 @@ def _order_filter() -> tuple[orders.OrderFilter, list[str]]:
             payment_method=method if method in payments.PROVIDERS else "",
             placed_from=dates["from"],
             placed_to=dates["to"],
-            text=request.args.get("q", "").strip()[:100],
+            text=search_text(request.args.get("q", ""), 100),
         ),
         problems,
     )
@@ -229,8 +230,8 @@ def orders_list() -> ResponseReturnValue:
     """All orders, filtered by state, date, payment method or text, 50 a page."""
     filters, problems = _order_filter()
     try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
+        page = parse_int(request.args.get("page", "1"), minimum=1)
+    except InputProblem:
         page = 1
     rows, total = orders.search(filters, page, ORDERS_PER_PAGE)
     return render_page(
