@@ -31,7 +31,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
@@ -47,6 +47,7 @@ from kiosk.models import (
     OutboxMessage,
     Role,
     User,
+    UserSession,
 )
 from kiosk.services import accounts
 from kiosk.services.uow import unit_of_work
@@ -330,6 +331,7 @@ def seed_shop(app: Flask) -> Shop:
 
     guest, customer = new_client(app), new_client(app)
     sign_in(customer, "kunde@example.org", PASSWORD)
+    sign_in(new_client(app), "kunde@example.org", PASSWORD)  # another device: its forms show
     token = csrf_token(customer, "/account/addresses/new")
     customer.post("/account/addresses/new", data={"csrf_token": token, **ADDRESS})
     media = Path(app.config["KIOSK_MEDIA_DIR"])
@@ -358,6 +360,7 @@ def seed_shop(app: Flask) -> Shop:
         guest_mail = next(m for m in outbox("gast@example.org") if "/access/" in m.text_body)
         access = link_in(guest_mail, "/orders/").split("/access/")[1]
         address_id = db.session.scalar(select(Address.id))
+        other_device = db.session.scalar(select(func.max(UserSession.id)))
         common = {
             "catalog.product.slug": "becher",
             "catalog.notify.slug": "muehle",
@@ -374,6 +377,7 @@ def seed_shop(app: Flask) -> Shop:
             "key": access,
             "address_id": str(address_id),
             "message_id": str(failed_id),
+            "session_id": str(other_device),
             "static.filename": "css/kiosk.css",
             "core.media.filename": "bild.webp",
         }
