@@ -9,12 +9,12 @@ import itertools
 from typing import Any
 
 from kiosk.models import Category, Product, ProductImage, Role, User
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.repositories.accounts import UserRepository
 from kiosk.repositories.catalog import CategoryRepository, ProductRepository
 from kiosk.services.inventory import set_stock
 from kiosk.services.passwords import hash_password
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 
 _numbers = itertools.count(1)
 

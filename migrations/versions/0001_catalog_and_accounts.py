@@ -8,7 +8,7 @@ Create Date: 2026-11-22 21:46:05.200646
 from alembic import op
 import sqlalchemy as sa
 
-import kiosk.models.base
+import kiosk.orm
 
 
 # revision identifiers, used by Alembic.
@@ -40,7 +40,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('role', sa.Enum('customer', 'staff', 'owner', name='role', native_enum=False, length=16), nullable=False),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('email', name=op.f('uq_user_account_email'))
     )
@@ -63,8 +63,8 @@ def upgrade():
     sa.Column('is_featured', sa.Boolean(), nullable=False),
     sa.Column('stock_on_hand', sa.Integer(), nullable=False),
     sa.Column('search_text', sa.Text(), nullable=False),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('(unit_content IS NULL AND unit_measure IS NULL) OR (unit_content > 0 AND unit_measure IS NOT NULL)', name=op.f('ck_product_unit_content_with_measure')),
     sa.CheckConstraint('compare_at_cents IS NULL OR compare_at_cents > price_cents', name=op.f('ck_product_compare_at_above_price')),
     sa.CheckConstraint('price_cents >= 0', name=op.f('ck_product_price_not_negative')),

@@ -10,7 +10,7 @@ Create Date: 2026-11-22 22:06:54.746812
 """
 from alembic import op
 import sqlalchemy as sa
-import kiosk.models.base  # noqa: F401  (custom column types)
+import kiosk.orm  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -32,11 +32,11 @@ def upgrade():
     sa.Column('template', sa.String(length=80), nullable=False),
     sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', name='mailstatus', native_enum=False, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_until', kiosk.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', kiosk.orm.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message')),
     sa.UniqueConstraint('message_id', name=op.f('uq_outbox_message_message_id'))
     )
@@ -65,7 +65,7 @@ def upgrade():
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('occurred_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.Column('event', sa.String(length=60), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('subject_id', sa.Integer(), nullable=True),
@@ -97,7 +97,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('used_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('used_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_recovery_code_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_code')),
     sa.UniqueConstraint('user_id', 'code_hash', name=op.f('uq_recovery_code_user_id_code_hash'))
@@ -106,14 +106,14 @@ def upgrade():
         batch_op.add_column(sa.Column('phone', sa.String(length=40), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('locale', sa.String(length=8), nullable=False, server_default='de'))
         batch_op.add_column(sa.Column('is_active', sa.Boolean(), nullable=False, server_default=sa.true()))
-        batch_op.add_column(sa.Column('email_verified_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('email_verified_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('session_version', sa.Integer(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('totp_enabled_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('totp_enabled_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('marketing_opt_in_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('marketing_consent_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('last_sign_in_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('marketing_opt_in_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('marketing_consent_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_sign_in_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
 

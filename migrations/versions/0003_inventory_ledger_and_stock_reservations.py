@@ -9,7 +9,7 @@ Create Date: 2026-11-22 23:16:45.270409
 """
 from alembic import op
 import sqlalchemy as sa
-import kiosk.models.base  # noqa: F401  (custom column types)
+import kiosk.orm  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -27,8 +27,8 @@ def upgrade():
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('active', 'sold', 'released', name='reservationstatus', native_enum=False, length=16), nullable=False),
-    sa.Column('expires_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_stock_reservation_product_id_product'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_reservation'))
     )
@@ -44,7 +44,7 @@ def upgrade():
     sa.Column('reason', sa.String(length=200), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('reservation_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], name=op.f('fk_inventory_movement_actor_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_inventory_movement_product_id_product'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reservation_id'], ['stock_reservation.id'], name=op.f('fk_inventory_movement_reservation_id_stock_reservation'), ondelete='SET NULL'),

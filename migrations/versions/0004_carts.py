@@ -7,7 +7,7 @@ Create Date: 2026-11-22 23:26:47.870731
 """
 from alembic import op
 import sqlalchemy as sa
-import kiosk.models.base  # noqa: F401  (custom column types)
+import kiosk.orm  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -23,8 +23,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_cart_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cart')),
     sa.UniqueConstraint('token', name=op.f('uq_cart_token')),
@@ -36,7 +36,7 @@ def upgrade():
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('price_seen_cents', sa.Integer(), nullable=False),
-    sa.Column('added_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_cart_line_quantity_positive')),
     sa.ForeignKeyConstraint(['cart_id'], ['cart.id'], name=op.f('fk_cart_line_cart_id_cart'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_cart_line_product_id_product'), ondelete='CASCADE'),

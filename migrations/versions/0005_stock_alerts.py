@@ -7,7 +7,7 @@ Create Date: 2026-11-23 00:07:30.382400
 """
 from alembic import op
 import sqlalchemy as sa
-import kiosk.models.base  # noqa: F401  (custom column types)
+import kiosk.orm  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -25,9 +25,9 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('locale', sa.String(length=8), nullable=False),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('confirmed_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('notified_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('notified_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_stock_alert_product_id_product'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_stock_alert_user_id_user_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_alert')),

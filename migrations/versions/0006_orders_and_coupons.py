@@ -7,7 +7,7 @@ Create Date: 2026-11-23 00:08:02.192833
 """
 from alembic import op
 import sqlalchemy as sa
-import kiosk.models.base  # noqa: F401  (custom column types)
+import kiosk.orm  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -26,13 +26,13 @@ def upgrade():
     sa.Column('value', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('min_order_cents', sa.Integer(), nullable=False),
-    sa.Column('valid_from', kiosk.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('valid_until', kiosk.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('valid_from', kiosk.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('valid_until', kiosk.orm.UTCDateTime(timezone=True), nullable=True),
     sa.Column('max_uses', sa.Integer(), nullable=True),
     sa.Column('max_uses_per_customer', sa.Integer(), nullable=True),
     sa.Column('times_used', sa.Integer(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("(kind = 'percent' AND value > 0 AND value <= 10000) OR (kind = 'fixed' AND value > 0)", name=op.f('ck_coupon_value_in_range')),
     sa.CheckConstraint('max_uses IS NULL OR times_used <= max_uses', name=op.f('ck_coupon_within_max_uses')),
     sa.CheckConstraint('min_order_cents >= 0', name=op.f('ck_coupon_min_order_not_negative')),
@@ -64,8 +64,8 @@ def upgrade():
     sa.Column('payment_reference', sa.String(length=40), nullable=False),
     sa.Column('legal_versions', sa.JSON(), nullable=False),
     sa.Column('terms_checkbox_ticked', sa.Boolean(), nullable=False),
-    sa.Column('placed_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('placed_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('discount_cents >= 0 AND discount_cents <= items_cents', name=op.f('ck_customer_order_discount_in_range')),
     sa.CheckConstraint('items_cents >= 0', name=op.f('ck_customer_order_items_not_negative')),
     sa.CheckConstraint('shipping_cents >= 0', name=op.f('ck_customer_order_shipping_not_negative')),
@@ -85,7 +85,7 @@ def upgrade():
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('email', sa.String(length=254), nullable=False),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['coupon_id'], ['coupon.id'], name=op.f('fk_coupon_redemption_coupon_id_coupon'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_coupon_redemption_order_id_customer_order'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_coupon_redemption_user_id_user_account'), ondelete='SET NULL'),

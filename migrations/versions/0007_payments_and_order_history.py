@@ -7,7 +7,7 @@ Create Date: 2026-11-23 00:22:04.074576
 """
 from alembic import op
 import sqlalchemy as sa
-import kiosk.models.base  # noqa: F401  (custom column types)
+import kiosk.orm  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -27,7 +27,7 @@ def upgrade():
     sa.Column('actor_kind', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], name=op.f('fk_order_event_actor_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_order_event_order_id_customer_order'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_event'))
@@ -46,9 +46,9 @@ def upgrade():
     sa.Column('refunded_cents', sa.Integer(), nullable=False),
     sa.Column('intent_id', sa.String(length=255), nullable=True),
     sa.Column('redirect_url', sa.String(length=2000), nullable=True),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('paid_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', kiosk.orm.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('amount_cents > 0', name=op.f('ck_payment_amount_positive')),
     sa.CheckConstraint('refunded_cents >= 0 AND refunded_cents <= amount_cents', name=op.f('ck_payment_refund_in_range')),
     sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_payment_order_id_customer_order'), ondelete='CASCADE'),
@@ -66,7 +66,7 @@ def upgrade():
     sa.Column('event_id', sa.String(length=255), nullable=False),
     sa.Column('type', sa.String(length=100), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=True),
-    sa.Column('received_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['customer_order.id'], name=op.f('fk_payment_event_order_id_customer_order'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_event')),
     sa.UniqueConstraint('provider', 'event_id', name=op.f('uq_payment_event_provider_event_id'))

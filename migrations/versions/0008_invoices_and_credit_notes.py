@@ -7,7 +7,7 @@ Create Date: 2026-11-23 01:15:13.186102
 """
 from alembic import op
 import sqlalchemy as sa
-import kiosk.models.base  # noqa: F401  (custom column types)
+import kiosk.orm  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -37,7 +37,7 @@ def upgrade():
     sa.Column('refers_to_id', sa.Integer(), nullable=True),
     sa.Column('amount_cents', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('issued_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.Column('delivery_date', sa.Date(), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('vat_breakdown', sa.JSON(), nullable=False),

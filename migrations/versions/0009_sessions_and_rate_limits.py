@@ -11,7 +11,7 @@ Create Date: 2026-12-03 15:25:08.152589
 """
 from alembic import op
 import sqlalchemy as sa
-import kiosk.models.base  # noqa: F401  (custom column types)
+import kiosk.orm  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -40,8 +40,8 @@ def upgrade():
     sa.Column('remember', sa.Boolean(), nullable=False),
     sa.Column('browser', sa.String(length=40), nullable=False),
     sa.Column('system', sa.String(length=40), nullable=False),
-    sa.Column('created_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', kiosk.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_user_session_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_session')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_user_session_token_hash'))

@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from kiosk import rate_limit_storage  # noqa: F401  (registers the kiosk-db:// storage)
 from kiosk.limits import only_form_submissions
-from kiosk.models.base import Base
+from kiosk.orm import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

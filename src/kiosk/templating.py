@@ -199,7 +199,7 @@ order_event_name = partial(label, "order_event")
 
 
 def vat_lines_of(order: Any) -> Any:
-    from kiosk.services.pricing import vat_lines_from
+    from kiosk.pricing import vat_lines_from
 
     return vat_lines_from(order.vat_breakdown, order.currency)
 

@@ -168,6 +168,15 @@ class Form(FlaskForm):
             return field
 
 
+class EmptyForm(Form):
+    """A button-only POST (sign out, resend): just the CSRF token."""
+
+
+def strip(value: str | None) -> str | None:
+    """A form filter: surrounding spaces (pasted addresses) are never meant."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class IntegerField(WTFormsIntegerField):
     """A whole number field parsed by `parse_int`, within bounds the database column holds."""
 

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from kiosk.extensions import db
 from kiosk.models import Order, Product
 from kiosk.services.addresses import AddressData, save_address
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import CapturingSMTP
 

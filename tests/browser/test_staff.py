@@ -10,7 +10,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from kiosk.models import MailStatus, OutboxMessage, Role
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.factories import PASSWORD, make_user
 
 

@@ -17,7 +17,7 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from kiosk.extensions import db
 from kiosk.models import Role, User
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.browser import test_checkout
 from tests.browser.test_card_payment import STOCK, _mail, _stock_of
 from tests.browser.test_checkout import (

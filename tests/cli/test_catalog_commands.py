@@ -308,9 +308,9 @@ def test_create_admin_refuses_a_short_password(app: Flask, runner: FlaskCliRunne
 def test_release_expired_gives_back_held_stock(app: Flask, runner: FlaskCliRunner) -> None:
     from datetime import timedelta
 
-    from kiosk.models.base import utcnow
+    from kiosk.orm import utcnow
     from kiosk.services import inventory
-    from kiosk.services.uow import unit_of_work
+    from kiosk.uow import unit_of_work
     from tests.factories import make_product
 
     with app.app_context():

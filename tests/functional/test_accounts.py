@@ -703,7 +703,7 @@ def test_staff_need_two_factor_when_the_shop_says_so(app: Flask, client: FlaskCl
 
 def test_staff_see_failed_mail_and_retry_it(app: Flask, client: FlaskClient) -> None:
     from kiosk.models import MailStatus, OutboxMessage
-    from kiosk.services.uow import unit_of_work
+    from kiosk.uow import unit_of_work
 
     app.config["KIOSK_STAFF_REQUIRE_2FA"] = False
     with app.app_context():

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kiosk.extensions import db
 from kiosk.models import CartLine, Product
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 
 from kiosk.extensions import db
 from kiosk.models import Address, CartLine, Order, Product
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.services import inventory
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import link_in, outbox

@@ -50,7 +50,7 @@ from kiosk.models import (
     UserSession,
 )
 from kiosk.services import accounts
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_category, make_product, make_user
 from tests.mailbox import link_in, outbox

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kiosk.extensions import db
 from kiosk.models import CartLine, Order, OrderStatus
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.shopping import buy, sign_in, staff_member

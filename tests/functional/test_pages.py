@@ -189,7 +189,7 @@ def test_listing_cards_follow_changes_to_price_and_stock(
 ) -> None:
     """Cards are cached; a changed product must never show its old card."""
     from kiosk.models import Product
-    from kiosk.services.uow import unit_of_work
+    from kiosk.uow import unit_of_work
 
     assert "€24.90" in client.get("/c/getraenke?q=kaffeebecher").text
     with app.app_context(), unit_of_work() as session:
@@ -206,7 +206,7 @@ def test_held_stock_is_not_offered_again(
     """Stock held by a checkout counts as gone for other shoppers."""
     from kiosk.models import Product
     from kiosk.services import inventory
-    from kiosk.services.uow import unit_of_work
+    from kiosk.uow import unit_of_work
 
     with app.app_context(), unit_of_work() as session:
         mug = session.scalar(select(Product.id).where(Product.slug == "kaffeebecher-baer"))

@@ -17,7 +17,7 @@ from kiosk.extensions import db
 from kiosk.models import AuditEvent, Order, OrderStatus, PaymentStatus
 from kiosk.services import lifecycle
 from kiosk.services.lifecycle import Actor
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token
 from tests.factories import make_product
 from tests.shopping import (

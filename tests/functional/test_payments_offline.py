@@ -20,7 +20,7 @@ from kiosk.models import (
     PaymentStatus,
     Product,
 )
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import outbox

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from kiosk.database import WRITE_OPTION
 from kiosk.extensions import db
 from kiosk.models import AuditEvent, Role, UserSession
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.services import accounts
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_user

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from kiosk.extensions import db
 from kiosk.models import Product
 from kiosk.repositories.catalog import ProductFilter, ProductRepository
-from kiosk.services.uow import NestedUnitOfWork, unit_of_work
+from kiosk.uow import NestedUnitOfWork, unit_of_work
 from tests.factories import make_category, make_product
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from kiosk.extensions import db
 from kiosk.models import Coupon, CouponKind, Order
-from kiosk.models.base import utcnow
 from kiosk.money import Money
+from kiosk.orm import utcnow
 from kiosk.services import coupons
 from kiosk.services.coupons import CouponRefused, Customer, NewCoupon
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import make_product
 from tests.shopping import (

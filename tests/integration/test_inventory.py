@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from kiosk.extensions import db
 from kiosk.models import Product, ReservationStatus, StockReservation
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.services import inventory
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.factories import make_product
 
 

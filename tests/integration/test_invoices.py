@@ -26,7 +26,7 @@ from kiosk.models import CouponKind, DocumentKind, Invoice, Order, OrderStatus, 
 from kiosk.money import Money
 from kiosk.services import coupons, invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.conftest import REQUIRE_ALL, csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import outbox

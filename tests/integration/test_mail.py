@@ -12,9 +12,9 @@ from sqlalchemy import update
 
 from kiosk.extensions import db
 from kiosk.models import MailStatus, OutboxMessage
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.services.mail import Attachment, deliver_due, queue_mail, retry_delay
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.factories import make_user
 from tests.mailbox import CapturingSMTP, outbox
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from kiosk.extensions import db
 from kiosk.models import Order, OrderEvent, OrderStatus, Product
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.services import lifecycle, order_jobs
 from kiosk.services.lifecycle import Actor
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.factories import make_product
 from tests.mailbox import outbox
 from tests.shopping import buy

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from kiosk.extensions import db
 from kiosk.models import Product
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.factories import make_product
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

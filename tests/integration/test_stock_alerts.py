@@ -11,7 +11,7 @@ from kiosk.models import Role, StockAlert
 from kiosk.services import inventory, stock_alerts
 from kiosk.services.stock_alerts import AlertRequest
 from kiosk.services.tokens import TokenError, TokenProblem
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.factories import make_product, make_user
 from tests.mailbox import link_in, outbox
 

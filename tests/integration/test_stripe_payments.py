@@ -419,7 +419,7 @@ def test_holds_of_an_unpaid_card_order_outlast_the_checkout(
 ) -> None:
     from datetime import timedelta
 
-    from kiosk.models.base import utcnow
+    from kiosk.orm import utcnow
 
     _checkout_by_card(client, mug)
     with app.app_context():

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.money import Money
-from kiosk.services.pricing import split_by_weight, totals
+from kiosk.pricing import split_by_weight, totals
 
 RATES = st.sampled_from([0, 700, 1900, 2000, 2500])
 LINES = st.lists(

@@ -16,11 +16,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from kiosk.auth.forms import AcceptablePassword, PasswordPolicyForm, strip
+from kiosk.auth.forms import AcceptablePassword, PasswordPolicyForm
 from kiosk.i18n import LANGUAGE_NAMES
 from kiosk.services.passwords import MAX_LENGTH
 from kiosk.services.shipping import EU_COUNTRIES
-from kiosk.validation import Form
+from kiosk.validation import Form, strip
 
 PHONE = Regexp(r"^[0-9 +()/.-]*$", message=_l("Use digits, spaces and + ( ) / . - only."))
 

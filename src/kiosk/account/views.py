@@ -20,7 +20,6 @@ from kiosk.account.forms import (
     EnableTwoFactorForm,
     ProfileForm,
 )
-from kiosk.auth.forms import EmptyForm
 from kiosk.auth.guards import require_verified_account
 from kiosk.auth.sessions import refresh_session
 from kiosk.auth.views import link_problem
@@ -32,6 +31,7 @@ from kiosk.services import addresses as address_book
 from kiosk.services import two_factor as totp
 from kiosk.services.shipping import EU_COUNTRIES
 from kiosk.services.tokens import TokenError
+from kiosk.validation import EmptyForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

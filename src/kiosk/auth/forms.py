@@ -9,12 +9,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from kiosk.services.passwords import MAX_LENGTH
-from kiosk.validation import Form
-
-
-def strip(value: str | None) -> str | None:
-    """A form filter: surrounding spaces (pasted addresses) are never meant."""
-    return value.strip() if isinstance(value, str) else value
+from kiosk.validation import Form, strip
 
 
 class SignInForm(Form):
@@ -77,7 +72,3 @@ class NewPasswordForm(PasswordPolicyForm):
         _l("New password"),
         validators=[InputRequired(), Length(max=MAX_LENGTH), AcceptablePassword()],
     )
-
-
-class EmptyForm(Form):
-    """A button-only POST (sign out, resend): just the CSRF token."""

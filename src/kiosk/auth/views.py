@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from kiosk.auth.forms import (
-    EmptyForm,
     ForgotPasswordForm,
     NewPasswordForm,
     RegisterForm,
@@ -27,6 +26,7 @@ from kiosk.models import User
 from kiosk.repositories.accounts import normalise_email
 from kiosk.services import accounts, cart, two_factor, user_sessions
 from kiosk.services.tokens import TokenError, TokenProblem
+from kiosk.validation import EmptyForm
 
 bp = Blueprint("auth", __name__)
 

@@ -9,12 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kiosk.auth.forms import EmptyForm
 from kiosk.errors import render_error
 from kiosk.hypermedia import render_page, safe_next, wants_fragment
 from kiosk.services import cart
 from kiosk.services.cart import CartOwner, CartProblem
-from kiosk.validation import parse_int
+from kiosk.validation import EmptyForm, parse_int
 
 bp = Blueprint("cart", __name__)
 

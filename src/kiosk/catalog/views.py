@@ -18,7 +18,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kiosk.auth.forms import EmptyForm
 from kiosk.auth.views import link_problem
 from kiosk.catalog.forms import StockAlertForm
 from kiosk.extensions import limiter
@@ -28,7 +27,7 @@ from kiosk.models import Product
 from kiosk.services import catalog, stock_alerts
 from kiosk.services.stock_alerts import AlertRequest
 from kiosk.services.tokens import TokenError
-from kiosk.validation import Form, InputProblem, parse_int
+from kiosk.validation import EmptyForm, Form, InputProblem, parse_int
 
 bp = Blueprint("catalog", __name__)
 

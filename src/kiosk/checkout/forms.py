@@ -15,9 +15,8 @@ from wtforms import BooleanField, EmailField, HiddenField, StringField
 from wtforms.validators import Email, InputRequired, Length
 
 from kiosk.account.forms import AddressForm
-from kiosk.auth.forms import strip
 from kiosk.models import Address
-from kiosk.validation import Form, IntegerField
+from kiosk.validation import Form, IntegerField, strip
 
 NO_CSRF: dict[str, Any] = {"csrf": False}
 

@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from kiosk.auth.forms import EmptyForm
 from kiosk.cart.views import cart_owner
 from kiosk.checkout.forms import CouponForm, PlaceOrderForm, address_as_dict, address_forms
 from kiosk.hypermedia import render_page
@@ -28,6 +27,7 @@ from kiosk.services import addresses as address_book
 from kiosk.services import checkout, coupons, orders, payments
 from kiosk.services.checkout import Buyer, CheckoutProblem, OrderRequest
 from kiosk.services.shipping import destinations
+from kiosk.validation import EmptyForm
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 

@@ -1,7 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from kiosk.models.audit import AuditEvent
-from kiosk.models.base import Base
 from kiosk.models.cart import Cart, CartLine
 from kiosk.models.catalog import Category, PictureRef, Product, ProductImage, UnitMeasure
 from kiosk.models.coupon import Coupon, CouponKind, CouponRedemption
@@ -19,6 +18,7 @@ from kiosk.models.payment import OrderEvent, Payment, PaymentEvent, PaymentStatu
 from kiosk.models.rate_limit import RateLimitWindow
 from kiosk.models.stock_alert import StockAlert
 from kiosk.models.user_session import UserSession
+from kiosk.orm import Base
 
 __all__ = [
     "Address",

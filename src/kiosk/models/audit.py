@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kiosk.models.base import Base, UTCDateTime, utcnow
+from kiosk.orm import Base, UTCDateTime, utcnow
 
 
 class AuditEvent(Base):

@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-from kiosk.models.base import Base, UTCDateTime, utcnow
 from kiosk.money import Money, div_round_half_up
+from kiosk.orm import Base, UTCDateTime, utcnow
 
 
 class UnitMeasure(enum.StrEnum):

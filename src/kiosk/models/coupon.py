@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kiosk.models.base import Base, UTCDateTime, utcnow
+from kiosk.orm import Base, UTCDateTime, utcnow
 
 
 class CouponKind(enum.StrEnum):

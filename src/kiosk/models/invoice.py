@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kiosk.models.base import Base, UTCDateTime, utcnow
+from kiosk.orm import Base, UTCDateTime, utcnow
 
 
 class DocumentKind(enum.StrEnum):

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.models.base import Base, UTCDateTime, utcnow
+from kiosk.orm import Base, UTCDateTime, utcnow
 
 
 class MailStatus(enum.StrEnum):

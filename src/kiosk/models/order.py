@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.models.base import Base, UTCDateTime, utcnow
 from kiosk.models.invoice import Invoice
 from kiosk.models.payment import OrderEvent, Payment
 from kiosk.money import Money
+from kiosk.orm import Base, UTCDateTime, utcnow
 
 
 class OrderStatus(enum.StrEnum):

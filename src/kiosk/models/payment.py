@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.models.base import Base, UTCDateTime, utcnow
 from kiosk.money import Money
+from kiosk.orm import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from kiosk.models.customer import User

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Double, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kiosk.models.base import Base
+from kiosk.orm import Base
 
 
 class RateLimitWindow(Base):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kiosk.models.base import Base, UTCDateTime, utcnow
+from kiosk.orm import Base, UTCDateTime, utcnow
 
 
 class UserSession(Base):

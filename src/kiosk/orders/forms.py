@@ -6,8 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length
 
-from kiosk.auth.forms import strip
-from kiosk.validation import Form
+from kiosk.validation import Form, strip
 
 
 class FindOrderForm(Form):

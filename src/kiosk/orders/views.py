@@ -12,7 +12,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kiosk.auth.forms import EmptyForm
 from kiosk.cart.views import cart_owner
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page, wants_fragment
@@ -23,6 +22,7 @@ from kiosk.services import cart, lifecycle, orders, stripe_checkout
 from kiosk.services.cart import CartProblem
 from kiosk.services.lifecycle import REFUSALS, Actor, TransitionRefused
 from kiosk.templating import label
+from kiosk.validation import EmptyForm
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from kiosk.models import Role, User
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.repositories.accounts import UserRepository, normalise_email
 from kiosk.services import audit, user_sessions
 from kiosk.services.mail import mail_user, queue_mail
@@ -34,7 +34,7 @@ from kiosk.services.tokens import (
     make_token,
     user_for_token,
 )
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 
 
 class AccountError(ValueError):

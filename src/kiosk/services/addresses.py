@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from kiosk.models import Address, User
 from kiosk.repositories.accounts import UserRepository
 from kiosk.services.accounts import AccountError
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 
 
 @dataclass

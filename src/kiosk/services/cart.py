@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kiosk.models import Cart, CartLine, Product
 from kiosk.money import Money
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 from kiosk.validation import InputProblem, OutOfRange, parse_int
 
 MAX_QUANTITY = 99

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from kiosk.models import Category, Product
 from kiosk.repositories.catalog import SORTS, CategoryRepository, ProductFilter, ProductRepository
-from kiosk.services.uow import read_session
+from kiosk.uow import read_session
 from kiosk.validation import InputProblem, OutOfRange, parse_amount, parse_int, search_text
 
 SORT_LABELS = {

@@ -24,16 +24,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kiosk import pricing
 from kiosk.models import Cart, Coupon, Order, OrderLine, Product
-from kiosk.models.base import utcnow
 from kiosk.money import Money
-from kiosk.services import coupons, inventory, legal, orders, payments, pricing, shipping
+from kiosk.orm import utcnow
+from kiosk.pricing import Totals
+from kiosk.services import coupons, inventory, legal, orders, payments, shipping
 from kiosk.services.cart import CartOwner, find_cart
 from kiosk.services.coupons import CouponRefused, Customer
 from kiosk.services.mail import mail_staff, queue_mail
-from kiosk.services.pricing import Totals
 from kiosk.services.shipping import ShippingQuote
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 from kiosk.urls import external_url
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.models import Coupon, CouponKind, CouponRedemption
-from kiosk.models.base import utcnow
 from kiosk.money import Money, div_round_half_up
-from kiosk.services.uow import unit_of_work
+from kiosk.orm import utcnow
+from kiosk.uow import unit_of_work
 
 
 class CouponRefused(ValueError):

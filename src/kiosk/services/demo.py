@@ -20,7 +20,7 @@ from kiosk.config import DATA_DIR
 from kiosk.repositories.catalog import ProductRepository
 from kiosk.services.pictures import PictureStore, picture_store
 from kiosk.services.product_csv import ImportReport, import_categories, import_products
-from kiosk.services.uow import read_session
+from kiosk.uow import read_session
 
 DEMO_DIR = DATA_DIR / "demo"
 IMAGE_SIZE = 800

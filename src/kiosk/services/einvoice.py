@@ -55,7 +55,7 @@ from flask_babel import gettext as _
 
 from kiosk.models import DocumentKind, Invoice, Order
 from kiosk.money import Money
-from kiosk.services.pricing import VatLine, split_by_weight
+from kiosk.pricing import VatLine, split_by_weight
 from kiosk.templating import payment_method_name
 
 PROFILE = "EN 16931"  # the Factur-X conformance level, as the PDF's XMP metadata names it

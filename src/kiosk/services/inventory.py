@@ -30,9 +30,9 @@ from kiosk.models import (
     ReservationStatus,
     StockReservation,
 )
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.services import stock_alerts
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 
 
 class OutOfStock(Exception):

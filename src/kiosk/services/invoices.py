@@ -42,13 +42,13 @@ from kiosk.models import (
     OrderStatus,
     PaymentStatus,
 )
-from kiosk.models.base import utcnow
 from kiosk.money import Money
+from kiosk.orm import utcnow
+from kiosk.pricing import VatLine, split_by_weight, vat_lines_from
 from kiosk.services import einvoice
 from kiosk.services.mail import Attachment, queue_mail
-from kiosk.services.pricing import VatLine, split_by_weight, vat_lines_from
-from kiosk.services.uow import read_session, unit_of_work
 from kiosk.templating import payment_method_name
+from kiosk.uow import read_session, unit_of_work
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 PREFIX = {DocumentKind.INVOICE: "RE", DocumentKind.CREDIT_NOTE: "RK"}

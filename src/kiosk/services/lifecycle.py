@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.models import Order, OrderEvent, OrderStatus, User
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.services import audit, inventory, invoices
 from kiosk.services.mail import mail_staff, queue_mail
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from kiosk.urls import external_url
 
 log = logging.getLogger(__name__)

@@ -32,8 +32,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.models import MailStatus, OutboxAttachment, OutboxMessage, Role, User
-from kiosk.models.base import utcnow
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.orm import utcnow
+from kiosk.uow import read_session, unit_of_work
 from kiosk.validation import without_control
 
 log = logging.getLogger(__name__)

@@ -19,11 +19,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from kiosk.models import Order, OrderEvent, OrderStatus, Payment, PaymentStatus
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.services import invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor
 from kiosk.services.mail import queue_mail
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 
 PREPAID = ("bank_transfer",)
 

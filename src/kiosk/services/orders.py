@@ -15,7 +15,7 @@ from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from kiosk.models import Order, PaymentEvent
-from kiosk.services.uow import read_session
+from kiosk.uow import read_session
 
 # No 0/O, 1/I/L: an order number is read out on the phone and typed into bank transfers.
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -31,12 +31,12 @@ from kiosk.models import (
     PaymentStatus,
     User,
 )
-from kiosk.models.base import utcnow
 from kiosk.money import Money
+from kiosk.orm import utcnow
 from kiosk.services import audit, invoices, lifecycle
 from kiosk.services.lifecycle import Actor
 from kiosk.services.mail import queue_mail
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 
 
 class PaymentProblem(ValueError):

@@ -33,7 +33,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from kiosk.models import PictureRef
 from kiosk.repositories.catalog import ProductRepository
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 
 log = logging.getLogger(__name__)
 

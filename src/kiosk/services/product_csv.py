@@ -33,7 +33,7 @@ from kiosk.repositories.catalog import (
     forget_category_tree,
 )
 from kiosk.services import inventory, pictures
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 from kiosk.validation import INT_MAX, InputProblem, OutOfRange, has_control, parse_amount, parse_int
 
 PRODUCT_COLUMNS = (

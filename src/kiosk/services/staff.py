@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from kiosk.models import MailStatus, OutboxMessage, User
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.services import audit
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 
 
 def retry_mail(staff_id: int, message_id: int) -> bool:

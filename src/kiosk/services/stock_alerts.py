@@ -26,11 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.models import Product, StockAlert, User
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.repositories.accounts import normalise_email
 from kiosk.services.mail import mail_staff, queue_mail
 from kiosk.services.tokens import TokenError, TokenProblem
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from kiosk.urls import external_url
 
 CONFIRM_MAX_AGE = 72 * 3600  # like the newsletter opt-in

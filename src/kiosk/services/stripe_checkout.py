@@ -31,12 +31,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
-from kiosk.models.base import utcnow
 from kiosk.money import Money
+from kiosk.orm import utcnow
 from kiosk.services import inventory, invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor
 from kiosk.services.payments import ProviderBase
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 from kiosk.urls import external_url
 
 log = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ import pyotp
 from flask import current_app
 
 from kiosk.models import RecoveryCode, User
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.repositories.accounts import UserRepository
 from kiosk.services import audit
 from kiosk.services.accounts import AccountError, require_password, signed_in
 from kiosk.services.mail import mail_user
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 
 RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "Kiosk"

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 from kiosk.database import WRITE_OPTION
 from kiosk.extensions import db
 from kiosk.models import User, UserSession
-from kiosk.models.base import utcnow
+from kiosk.orm import utcnow
 from kiosk.repositories.user_sessions import UserSessionRepository
 from kiosk.services import audit
-from kiosk.services.uow import read_session, unit_of_work
+from kiosk.uow import read_session, unit_of_work
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from kiosk.auth.forms import strip
 from kiosk.money import Money
 from kiosk.services.shipping import TRACKING_NUMBER
-from kiosk.validation import Form, InputProblem, OutOfRange, parse_amount
+from kiosk.validation import Form, InputProblem, OutOfRange, parse_amount, strip
 
 
 class PageForm(Form):

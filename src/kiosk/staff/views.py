@@ -22,7 +22,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kiosk.auth.forms import EmptyForm
 from kiosk.auth.guards import require_role
 from kiosk.hypermedia import render_page
 from kiosk.models import OrderStatus, Role
@@ -39,7 +38,7 @@ from kiosk.staff.forms import (
     StatusForm,
 )
 from kiosk.templating import format_money, label
-from kiosk.validation import InputProblem, parse_int, search_text
+from kiosk.validation import EmptyForm, InputProblem, parse_int, search_text
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 ORDERS_PER_PAGE = 50
