@@ -8,12 +8,13 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from kiosk.models import Category, Product, ProductImage, Role, User
+from kiosk.accounts.models import Role, User
+from kiosk.accounts.passwords import hash_password
+from kiosk.accounts.repository import UserRepository
+from kiosk.models import Category, Product, ProductImage
 from kiosk.orm import utcnow
-from kiosk.repositories.accounts import UserRepository
 from kiosk.repositories.catalog import CategoryRepository, ProductRepository
 from kiosk.services.inventory import set_stock
-from kiosk.services.passwords import hash_password
 from kiosk.uow import unit_of_work
 
 _numbers = itertools.count(1)

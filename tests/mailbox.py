@@ -11,7 +11,7 @@ from aiosmtpd.handlers import Message as MessageHandler
 from sqlalchemy import select
 
 from kiosk.extensions import db
-from kiosk.models import OutboxMessage
+from kiosk.mail.models import OutboxMessage
 
 
 def outbox(to: str | None = None) -> list[OutboxMessage]:

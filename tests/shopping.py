@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from kiosk.models import Role
+from kiosk.accounts.models import Role
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_user
 

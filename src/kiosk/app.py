@@ -49,7 +49,7 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from kiosk import models  # noqa: F401  (the whole schema, for Alembic)
-    from kiosk.auth import sessions  # noqa: F401  (registers the user loader)
+    from kiosk.accounts import login  # noqa: F401  (registers the user loader)
     from kiosk.database import configure_engine
     from kiosk.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
     from kiosk.i18n import select_locale
@@ -89,8 +89,8 @@ def register_shipping_methods(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from kiosk.account.views import bp as account_bp
-    from kiosk.auth.views import bp as auth_bp
+    from kiosk.accounts.views.account import bp as account_bp
+    from kiosk.accounts.views.auth import bp as auth_bp
     from kiosk.cart.views import bp as cart_bp
     from kiosk.catalog.views import bp as catalog_bp
     from kiosk.checkout.views import bp as checkout_bp
@@ -127,9 +127,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    from kiosk.auth.sessions import enforce_timeouts
+    from kiosk.accounts.login import enforce_timeouts
+    from kiosk.mail.services import flush_after_request
     from kiosk.security import add_security_headers
-    from kiosk.services.mail import flush_after_request
 
     app.before_request(enforce_timeouts)
     app.after_request(add_security_headers)

@@ -15,9 +15,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from kiosk.accounts import services as accounts
+from kiosk.mail import services as mail
 from kiosk.models import CouponKind
 from kiosk.money import Money, parse_decimal_percent
-from kiosk.services import accounts, coupons, demo, inventory, mail, product_csv
+from kiosk.services import coupons, demo, inventory, product_csv
 
 kiosk_cli = AppGroup("kiosk", help="Kiosk shop commands.")
 

@@ -12,11 +12,11 @@ from flask import Flask, current_app, g, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, get_translations
 from markupsafe import Markup, escape
 
+from kiosk.accounts.passwords import MIN_LENGTH
 from kiosk.fragments import cached_fragment, product_card
 from kiosk.i18n import LANGUAGE_NAMES, current_theme
 from kiosk.markdown import plain_text, render_markdown
 from kiosk.money import Money
-from kiosk.services.passwords import MIN_LENGTH
 from kiosk.services.pictures import picture_sources
 
 

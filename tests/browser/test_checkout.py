@@ -20,9 +20,9 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import select, update
 
+from kiosk.accounts.addresses import AddressData, save_address
 from kiosk.extensions import db
 from kiosk.models import Order, Product
-from kiosk.services.addresses import AddressData, save_address
 from kiosk.uow import unit_of_work
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import CapturingSMTP

@@ -9,7 +9,8 @@ import pyotp
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from kiosk.models import MailStatus, OutboxMessage, Role
+from kiosk.accounts.models import Role
+from kiosk.mail.models import MailStatus, OutboxMessage
 from kiosk.uow import unit_of_work
 from tests.factories import PASSWORD, make_user
 

@@ -15,8 +15,8 @@ from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
+from kiosk.accounts.models import Role, User
 from kiosk.extensions import db
-from kiosk.models import Role, User
 from kiosk.uow import unit_of_work
 from tests.browser import test_checkout
 from tests.browser.test_card_payment import STOCK, _mail, _stock_of

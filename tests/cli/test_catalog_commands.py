@@ -10,9 +10,10 @@ from flask.testing import FlaskCliRunner
 from PIL import Image
 from sqlalchemy import func, select
 
+from kiosk.accounts.models import Role, User
+from kiosk.accounts.passwords import verify_password
 from kiosk.extensions import db
-from kiosk.models import Category, Product, ProductImage, Role, User
-from kiosk.services.passwords import verify_password
+from kiosk.models import Category, Product, ProductImage
 from tests.factories import make_category
 
 HEADER = (

@@ -9,8 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from kiosk.accounts.models import Address, Role, User, UserSession
+from kiosk.audit.models import AuditEvent
 from kiosk.extensions import db
-from kiosk.models import Address, AuditEvent, Role, User, UserSession
 from tests.conftest import CSRF_INPUT, csrf_token, new_client
 from tests.factories import PASSWORD, make_user
 from tests.mailbox import link_in, outbox
@@ -702,7 +703,7 @@ def test_staff_need_two_factor_when_the_shop_says_so(app: Flask, client: FlaskCl
 
 
 def test_staff_see_failed_mail_and_retry_it(app: Flask, client: FlaskClient) -> None:
-    from kiosk.models import MailStatus, OutboxMessage
+    from kiosk.mail.models import MailStatus, OutboxMessage
     from kiosk.uow import unit_of_work
 
     app.config["KIOSK_STAFF_REQUIRE_2FA"] = False

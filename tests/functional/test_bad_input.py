@@ -8,8 +8,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from kiosk.accounts.models import Role
 from kiosk.extensions import db
-from kiosk.models import CartLine, Order, Role
+from kiosk.models import CartLine, Order
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_category, make_product, make_user
 from tests.mailbox import outbox

@@ -10,8 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from kiosk.accounts.models import Address
 from kiosk.extensions import db
-from kiosk.models import Address, CartLine, Order, Product
+from kiosk.models import CartLine, Order, Product
 from kiosk.orm import utcnow
 from kiosk.services import inventory
 from kiosk.uow import unit_of_work

@@ -8,8 +8,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from kiosk.accounts.models import Role
 from kiosk.extensions import db
-from kiosk.models import Order, OrderStatus, Product, Role
+from kiosk.models import Order, OrderStatus, Product
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import outbox

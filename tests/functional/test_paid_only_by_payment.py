@@ -13,8 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from kiosk.audit.models import AuditEvent
 from kiosk.extensions import db
-from kiosk.models import AuditEvent, Order, OrderStatus, PaymentStatus
+from kiosk.models import Order, OrderStatus, PaymentStatus
 from kiosk.services import lifecycle
 from kiosk.services.lifecycle import Actor
 from kiosk.uow import unit_of_work

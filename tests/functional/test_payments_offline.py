@@ -10,16 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from kiosk.audit.models import AuditEvent
 from kiosk.extensions import db
-from kiosk.models import (
-    AuditEvent,
-    InventoryMovement,
-    MovementKind,
-    Order,
-    OrderStatus,
-    PaymentStatus,
-    Product,
-)
+from kiosk.models import InventoryMovement, MovementKind, Order, OrderStatus, PaymentStatus, Product
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user

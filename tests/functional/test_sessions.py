@@ -10,11 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from kiosk.accounts import services as accounts
+from kiosk.accounts.models import Role, UserSession
+from kiosk.audit.models import AuditEvent
 from kiosk.database import WRITE_OPTION
 from kiosk.extensions import db
-from kiosk.models import AuditEvent, Role, UserSession
 from kiosk.orm import utcnow
-from kiosk.services import accounts
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_user
 from tests.functional.test_accounts import NEW_PASSWORD, sign_in

@@ -14,8 +14,9 @@ import pytest
 from bench.server import gunicorn
 from sqlalchemy import func, select
 
+from kiosk.accounts.models import User
+from kiosk.audit.models import AuditEvent
 from kiosk.extensions import db
-from kiosk.models import AuditEvent, User
 from tests.factories import make_user
 from tests.live_gunicorn import ShopDatabase, Shopper, server_env
 from tests.redis_server import ENV_URL as REDIS_ENV_URL

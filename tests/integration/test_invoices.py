@@ -21,8 +21,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from kiosk.accounts.models import Role
 from kiosk.extensions import db
-from kiosk.models import CouponKind, DocumentKind, Invoice, Order, OrderStatus, Role
+from kiosk.models import CouponKind, DocumentKind, Invoice, Order, OrderStatus
 from kiosk.money import Money
 from kiosk.services import coupons, invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor

@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy import update
 
 from kiosk.extensions import db
-from kiosk.models import MailStatus, OutboxMessage
+from kiosk.mail.models import MailStatus, OutboxMessage
+from kiosk.mail.services import Attachment, deliver_due, queue_mail, retry_delay
 from kiosk.orm import utcnow
-from kiosk.services.mail import Attachment, deliver_due, queue_mail, retry_delay
 from kiosk.uow import unit_of_work
 from tests.factories import make_user
 from tests.mailbox import CapturingSMTP, outbox

@@ -20,17 +20,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.test import TestResponse
 
+from kiosk.accounts.models import Role
 from kiosk.extensions import db
+from kiosk.mail.models import OutboxMessage
 from kiosk.models import (
     InventoryMovement,
     MovementKind,
     Order,
     OrderStatus,
-    OutboxMessage,
     PaymentEvent,
     PaymentStatus,
     Product,
-    Role,
 )
 from kiosk.services import inventory
 from tests.conftest import csrf_token, new_client

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kiosk.services.user_sessions import device_of
+from kiosk.accounts.user_sessions import device_of
 
 FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 SAFARI_IPHONE = (

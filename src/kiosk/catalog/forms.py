@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.auth.forms import ForgotPasswordForm
+from kiosk.accounts.forms import ForgotPasswordForm
 
 
 class StockAlertForm(ForgotPasswordForm):

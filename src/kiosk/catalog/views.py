@@ -18,7 +18,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kiosk.auth.views import link_problem
+from kiosk.accounts.links import link_problem
+from kiosk.accounts.tokens import TokenError
 from kiosk.catalog.forms import StockAlertForm
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page
@@ -26,7 +27,6 @@ from kiosk.limits import rate
 from kiosk.models import Product
 from kiosk.services import catalog, stock_alerts
 from kiosk.services.stock_alerts import AlertRequest
-from kiosk.services.tokens import TokenError
 from kiosk.validation import EmptyForm, Form, InputProblem, parse_int
 
 bp = Blueprint("catalog", __name__)

@@ -14,8 +14,8 @@ from flask_login import current_user
 from wtforms import BooleanField, EmailField, HiddenField, StringField
 from wtforms.validators import Email, InputRequired, Length
 
-from kiosk.account.forms import AddressForm
-from kiosk.models import Address
+from kiosk.accounts.forms import AddressForm
+from kiosk.accounts.models import Address
 from kiosk.validation import Form, IntegerField, strip
 
 NO_CSRF: dict[str, Any] = {"csrf": False}

@@ -19,11 +19,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from kiosk.accounts import addresses as address_book
 from kiosk.cart.views import cart_owner
 from kiosk.checkout.forms import CouponForm, PlaceOrderForm, address_as_dict, address_forms
 from kiosk.hypermedia import render_page
 from kiosk.orders.views import remember_order, visible_order
-from kiosk.services import addresses as address_book
 from kiosk.services import checkout, coupons, orders, payments
 from kiosk.services.checkout import Buyer, CheckoutProblem, OrderRequest
 from kiosk.services.shipping import destinations

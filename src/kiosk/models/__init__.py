@@ -1,10 +1,11 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
-from kiosk.models.audit import AuditEvent
+from kiosk.accounts.models import Address, RecoveryCode, Role, User, UserSession
+from kiosk.audit.models import AuditEvent
+from kiosk.mail.models import MailStatus, OutboxAttachment, OutboxMessage
 from kiosk.models.cart import Cart, CartLine
 from kiosk.models.catalog import Category, PictureRef, Product, ProductImage, UnitMeasure
 from kiosk.models.coupon import Coupon, CouponKind, CouponRedemption
-from kiosk.models.customer import Address, RecoveryCode, Role, User
 from kiosk.models.inventory import (
     InventoryMovement,
     MovementKind,
@@ -12,12 +13,10 @@ from kiosk.models.inventory import (
     StockReservation,
 )
 from kiosk.models.invoice import DocumentCounter, DocumentKind, Invoice
-from kiosk.models.mail import MailStatus, OutboxAttachment, OutboxMessage
 from kiosk.models.order import Order, OrderLine, OrderStatus
 from kiosk.models.payment import OrderEvent, Payment, PaymentEvent, PaymentStatus
 from kiosk.models.rate_limit import RateLimitWindow
 from kiosk.models.stock_alert import StockAlert
-from kiosk.models.user_session import UserSession
 from kiosk.orm import Base
 
 __all__ = [

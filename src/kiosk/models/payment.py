@@ -20,7 +20,7 @@ from kiosk.money import Money
 from kiosk.orm import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from kiosk.models.customer import User
+    from kiosk.accounts.models import User
     from kiosk.models.order import Order
 
 

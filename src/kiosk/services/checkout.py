@@ -25,6 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk import pricing
+from kiosk.accounts.services import mail_staff
+from kiosk.mail.services import queue_mail
 from kiosk.models import Cart, Coupon, Order, OrderLine, Product
 from kiosk.money import Money
 from kiosk.orm import utcnow
@@ -32,7 +34,6 @@ from kiosk.pricing import Totals
 from kiosk.services import coupons, inventory, legal, orders, payments, shipping
 from kiosk.services.cart import CartOwner, find_cart
 from kiosk.services.coupons import CouponRefused, Customer
-from kiosk.services.mail import mail_staff, queue_mail
 from kiosk.services.shipping import ShippingQuote
 from kiosk.uow import read_session, unit_of_work
 from kiosk.urls import external_url

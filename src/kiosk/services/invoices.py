@@ -34,6 +34,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kiosk.mail.services import Attachment, queue_mail
 from kiosk.models import (
     DocumentCounter,
     DocumentKind,
@@ -46,7 +47,6 @@ from kiosk.money import Money
 from kiosk.orm import utcnow
 from kiosk.pricing import VatLine, split_by_weight, vat_lines_from
 from kiosk.services import einvoice
-from kiosk.services.mail import Attachment, queue_mail
 from kiosk.templating import payment_method_name
 from kiosk.uow import read_session, unit_of_work
 

@@ -14,7 +14,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from kiosk.services.mail import Attachment
+from kiosk.mail.services import Attachment
 
 TEXTS = {
     "terms": "legal/_terms.html",

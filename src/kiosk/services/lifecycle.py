@@ -18,10 +18,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.models import Order, OrderEvent, OrderStatus, User
+from kiosk.accounts.models import User
+from kiosk.accounts.services import mail_staff
+from kiosk.audit import services as audit
+from kiosk.mail.services import queue_mail
+from kiosk.models import Order, OrderEvent, OrderStatus
 from kiosk.orm import utcnow
-from kiosk.services import audit, inventory, invoices
-from kiosk.services.mail import mail_staff, queue_mail
+from kiosk.services import inventory, invoices
 from kiosk.uow import unit_of_work
 from kiosk.urls import external_url
 

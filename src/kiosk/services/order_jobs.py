@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from kiosk.mail.services import queue_mail
 from kiosk.models import Order, OrderEvent, OrderStatus, Payment, PaymentStatus
 from kiosk.orm import utcnow
 from kiosk.services import invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor
-from kiosk.services.mail import queue_mail
 from kiosk.uow import read_session, unit_of_work
 
 PREPAID = ("bank_transfer",)

@@ -23,19 +23,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.models import (
-    Order,
-    OrderEvent,
-    OrderStatus,
-    Payment,
-    PaymentStatus,
-    User,
-)
+from kiosk.accounts.models import User
+from kiosk.audit import services as audit
+from kiosk.mail.services import queue_mail
+from kiosk.models import Order, OrderEvent, OrderStatus, Payment, PaymentStatus
 from kiosk.money import Money
 from kiosk.orm import utcnow
-from kiosk.services import audit, invoices, lifecycle
+from kiosk.services import invoices, lifecycle
 from kiosk.services.lifecycle import Actor
-from kiosk.services.mail import queue_mail
 from kiosk.uow import read_session, unit_of_work
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from kiosk.models import MailStatus, OutboxMessage, User
+from kiosk.accounts.models import User
+from kiosk.audit import services as audit
+from kiosk.mail.models import MailStatus, OutboxMessage
 from kiosk.orm import utcnow
-from kiosk.services import audit
 from kiosk.uow import unit_of_work
 
 

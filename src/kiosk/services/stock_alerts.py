@@ -25,11 +25,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kiosk.models import Product, StockAlert, User
+from kiosk.accounts.models import User
+from kiosk.accounts.repository import normalise_email
+from kiosk.accounts.services import mail_staff
+from kiosk.accounts.tokens import TokenError, TokenProblem
+from kiosk.mail.services import queue_mail
+from kiosk.models import Product, StockAlert
 from kiosk.orm import utcnow
-from kiosk.repositories.accounts import normalise_email
-from kiosk.services.mail import mail_staff, queue_mail
-from kiosk.services.tokens import TokenError, TokenProblem
 from kiosk.uow import unit_of_work
 from kiosk.urls import external_url
 

@@ -22,11 +22,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kiosk.auth.guards import require_role
+from kiosk.accounts.guards import require_role
+from kiosk.accounts.models import Role
 from kiosk.hypermedia import render_page
-from kiosk.models import OrderStatus, Role
+from kiosk.mail import services as mail
+from kiosk.models import OrderStatus
 from kiosk.orders.views import document_response, refusal_message
-from kiosk.services import lifecycle, mail, orders, payments, staff
+from kiosk.services import lifecycle, orders, payments, staff
 from kiosk.services.lifecycle import Actor, TransitionRefused
 from kiosk.services.payments import PaymentProblem
 from kiosk.staff.forms import (

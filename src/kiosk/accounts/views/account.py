@@ -12,7 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from kiosk.account.forms import (
+from kiosk.accounts import addresses as address_book
+from kiosk.accounts import services as accounts
+from kiosk.accounts import two_factor as totp
+from kiosk.accounts import user_sessions
+from kiosk.accounts.forms import (
     AddressForm,
     ChangeEmailForm,
     ChangePasswordForm,
@@ -20,17 +24,15 @@ from kiosk.account.forms import (
     EnableTwoFactorForm,
     ProfileForm,
 )
-from kiosk.auth.guards import require_verified_account
-from kiosk.auth.sessions import refresh_session
-from kiosk.auth.views import link_problem
+from kiosk.accounts.guards import require_verified_account
+from kiosk.accounts.links import link_problem
+from kiosk.accounts.login import refresh_session
+from kiosk.accounts.tokens import TokenError
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page, wants_fragment
 from kiosk.limits import rate
-from kiosk.services import accounts, orders, user_sessions
-from kiosk.services import addresses as address_book
-from kiosk.services import two_factor as totp
+from kiosk.services import orders
 from kiosk.services.shipping import EU_COUNTRIES
-from kiosk.services.tokens import TokenError
 from kiosk.validation import EmptyForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")

@@ -17,7 +17,8 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from kiosk.models import User
+from kiosk.accounts.models import User
+from kiosk.accounts.repository import UserRepository
 
 
 class TokenPurpose(enum.StrEnum):
@@ -94,4 +95,5 @@ def user_for_token(
 ) -> tuple[User, dict[str, Any]]:
     """The user a link is for, and its payload, if the link is good and unused."""
     payload = read_token(purpose, token)
-    return check_fingerprint(purpose, session.get(User, payload["u"]), payload), payload
+    user = UserRepository(session).get(payload["u"])
+    return check_fingerprint(purpose, user, payload), payload

@@ -6,12 +6,22 @@ when the change it describes does. Nothing here updates or deletes events.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
-from kiosk.models import AuditEvent, User
+from kiosk.audit.models import AuditEvent
+from kiosk.audit.repository import AuditRepository
+
+
+class Person(Protocol):
+    """Whoever acts or is concerned: an account (the audit log keeps only its id, so it
+    needs nothing else of the accounts domain, which records its own events here)."""
+
+    @property
+    def id(self) -> int: ...
+
 
 # Every event the shop records, so a typo cannot create a new kind silently.
 EVENTS = frozenset(
@@ -48,8 +58,8 @@ EVENTS = frozenset(
 def record(
     session: Session,
     event: str,
-    actor: User | None = None,
-    subject: User | None = None,
+    actor: Person | None = None,
+    subject: Person | None = None,
     **details: Any,
 ) -> AuditEvent:
     if event not in EVENTS:
@@ -62,5 +72,4 @@ def record(
         ip_address=(request.remote_addr or "") if has_request_context() else "",
         details=details,
     )
-    session.add(entry)
-    return entry
+    return AuditRepository(session).add(entry)

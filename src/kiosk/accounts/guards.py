@@ -10,8 +10,8 @@ from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from kiosk.accounts.models import Role
 from kiosk.extensions import login_manager
-from kiosk.models import Role
 
 View = TypeVar("View", bound=Callable[..., Any])
 

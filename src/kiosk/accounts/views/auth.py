@@ -10,22 +10,25 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kiosk.auth.forms import (
+from kiosk.accounts import services as accounts
+from kiosk.accounts import two_factor, user_sessions
+from kiosk.accounts.forms import (
     ForgotPasswordForm,
     NewPasswordForm,
     RegisterForm,
     SecondFactorForm,
     SignInForm,
 )
-from kiosk.auth.sessions import end_session, start_session
+from kiosk.accounts.links import link_problem
+from kiosk.accounts.login import end_session, start_session
+from kiosk.accounts.models import User
+from kiosk.accounts.repository import normalise_email
+from kiosk.accounts.tokens import TokenError
 from kiosk.cart.views import CART_KEY
 from kiosk.extensions import limiter
 from kiosk.hypermedia import safe_next
 from kiosk.limits import rate
-from kiosk.models import User
-from kiosk.repositories.accounts import normalise_email
-from kiosk.services import accounts, cart, two_factor, user_sessions
-from kiosk.services.tokens import TokenError, TokenProblem
+from kiosk.services import cart
 from kiosk.validation import EmptyForm
 
 bp = Blueprint("auth", __name__)
@@ -41,24 +44,6 @@ def _form_email_key() -> str:
 
 def _pending_user_key() -> str:
     return "2fa:" + str((session.get(PENDING_2FA) or {}).get("user_id", "none"))
-
-
-def link_problem(error: TokenError) -> ResponseReturnValue:
-    """The page for a mailed link that is expired, used or broken."""
-    return render_template("auth/link_problem.html", message=token_message(error.problem)), 400
-
-
-def token_message(problem: TokenProblem) -> str:
-    messages: dict[TokenProblem, str] = {
-        TokenProblem.EXPIRED: _("This link has expired. Please ask for a new one."),
-        TokenProblem.USED: _(
-            "This link has already been used. Please ask for a new one if you still need it."
-        ),
-        TokenProblem.INVALID: _(
-            "This link is not valid. Please copy the whole link from the mail."
-        ),
-    }
-    return messages[problem]
 
 
 def _sign_in(user: User, remember: bool) -> None:

@@ -14,12 +14,11 @@ import secrets
 import pyotp
 from flask import current_app
 
-from kiosk.models import RecoveryCode, User
+from kiosk.accounts.models import RecoveryCode, User
+from kiosk.accounts.repository import UserRepository
+from kiosk.accounts.services import AccountError, mail_user, require_password, signed_in
+from kiosk.audit import services as audit
 from kiosk.orm import utcnow
-from kiosk.repositories.accounts import UserRepository
-from kiosk.services import audit
-from kiosk.services.accounts import AccountError, require_password, signed_in
-from kiosk.services.mail import mail_user
 from kiosk.uow import unit_of_work
 
 RECOVERY_CODE_COUNT = 10

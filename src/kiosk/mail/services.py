@@ -13,25 +13,20 @@ message is marked failed for staff to see and retry.
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
-import ssl
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from pathlib import Path
-from typing import Any, Protocol
+from email.utils import make_msgid
+from typing import Any
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.models import MailStatus, OutboxAttachment, OutboxMessage, Role, User
+from kiosk.mail.models import MailStatus, OutboxAttachment, OutboxMessage
+from kiosk.mail.repository import OutboxRepository
+from kiosk.mail.transport import build_email, open_transport
 from kiosk.orm import utcnow
 from kiosk.uow import read_session, unit_of_work
 from kiosk.validation import without_control
@@ -86,108 +81,9 @@ def queue_mail(
             for a in attachments
         ],
     )
-    session.add(message)
+    OutboxRepository(session).add(message)
     g.kiosk_mail_queued = True
     return message
-
-
-def mail_user(session: Session, user: User, template: str, **context: Any) -> OutboxMessage:
-    """Queue a mail to an account holder, in their language, with `user` in the template."""
-    return queue_mail(session, user.email, template, user.locale, user=user, **context)
-
-
-def mail_staff(session: Session, template: str, **context: Any) -> None:
-    """Queue a mail to every active staff member and owner, each in their language."""
-    staff = session.scalars(
-        select(User)
-        .where(User.is_active.is_(True), User.role.in_([Role.STAFF, Role.OWNER]))
-        .order_by(User.id)
-    )
-    for member in staff:
-        queue_mail(session, member.email, template, member.locale, user=member, **context)
-
-
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.to_address
-    email["Subject"] = message.subject
-    email["Message-ID"] = message.message_id
-    email["Date"] = format_datetime(message.created_at)
-    email["Auto-Submitted"] = "auto-generated"
-    email.set_content(message.text_body)
-    if message.html_body:
-        email.add_alternative(message.html_body, subtype="html")
-    for attachment in message.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
-        email.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
-    return email
-
-
-class Transport(Protocol):
-    def send(self, email: EmailMessage) -> None: ...
-
-
-class FileTransport:
-    """Writes each message as an .eml file: the default, so a shop runs without a mail server."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def send(self, email: EmailMessage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        name = f"{stamp}-{email['Message-ID'].strip('<>').split('@')[0]}.eml"
-        temporary = self.directory / f".{name}.tmp"
-        temporary.write_bytes(email.as_bytes())
-        os.replace(temporary, self.directory / name)  # never a half-written file
-        log.info("mail to %s written to %s: %s", email["To"], name, email["Subject"])
-
-
-class SMTPTransport:
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.config = config
-        self._connection: smtplib.SMTP | None = None
-
-    def _connect(self) -> smtplib.SMTP:
-        c = self.config
-        security = c["SMTP_SECURITY"]
-        context = ssl.create_default_context()
-        if security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                c["SMTP_HOST"], c["SMTP_PORT"], timeout=c["SMTP_TIMEOUT"], context=context
-            )
-        else:
-            smtp = smtplib.SMTP(c["SMTP_HOST"], c["SMTP_PORT"], timeout=c["SMTP_TIMEOUT"])
-            if security == "starttls":
-                smtp.starttls(context=context)
-        if c["SMTP_USER"]:
-            smtp.login(c["SMTP_USER"], c["SMTP_PASSWORD"])
-        return smtp
-
-    def send(self, email: EmailMessage) -> None:
-        if self._connection is None:
-            self._connection = self._connect()
-        try:
-            self._connection.send_message(email)
-        except smtplib.SMTPServerDisconnected:
-            self._connection = self._connect()
-            self._connection.send_message(email)
-
-    def close(self) -> None:
-        if self._connection is not None:
-            with suppress(smtplib.SMTPException, OSError):
-                self._connection.quit()
-            self._connection = None
-
-
-def make_transport() -> FileTransport | SMTPTransport:
-    config = current_app.config
-    if config["KIOSK_MAIL_BACKEND"] == "smtp":
-        return SMTPTransport(dict(config))
-    return FileTransport(Path(config["KIOSK_MAIL_DIR"]))
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -203,28 +99,15 @@ class DeliveryReport:
     failed: int = 0
 
 
-def _due(now: datetime) -> Any:
-    return or_(
-        (OutboxMessage.status == MailStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
-        (OutboxMessage.status == MailStatus.SENDING) & (OutboxMessage.claimed_until < now),
-    )
-
-
 def _claim(message_id: int, now: datetime) -> bool:
     """Take one message for sending; False when another sender was quicker."""
     with unit_of_work() as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, _due(now))
-            .values(status=MailStatus.SENDING, claimed_until=now + CLAIM_FOR)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+        return OutboxRepository(session).claim(message_id, now, now + CLAIM_FOR)
 
 
 def _record(message_id: int, error: str | None) -> MailStatus:
     with unit_of_work() as session:
-        message = session.get(OutboxMessage, message_id)
+        message = OutboxRepository(session).get(message_id)
         assert message is not None
         message.attempts += 1
         message.claimed_until = None
@@ -238,31 +121,19 @@ def _record(message_id: int, error: str | None) -> MailStatus:
         return message.status
 
 
-@contextmanager
-def _transport() -> Iterator[FileTransport | SMTPTransport]:
-    transport = make_transport()
-    try:
-        yield transport
-    finally:
-        if isinstance(transport, SMTPTransport):
-            transport.close()
-
-
 def deliver_due(limit: int = 100) -> DeliveryReport:
     """One pass over the outbox: send every message that is due."""
     now = utcnow()
     report = DeliveryReport()
     session = read_session()
-    candidates = session.scalars(
-        select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
-    ).all()
+    candidates = OutboxRepository(session).due_ids(now, limit)
     session.rollback()
     sender = current_app.config["KIOSK_MAIL_FROM"]
-    with _transport() as transport:
+    with open_transport() as transport:
         for message_id in candidates:
             if not _claim(message_id, now):
                 continue
-            message = read_session().get(OutboxMessage, message_id)
+            message = OutboxRepository(read_session()).get(message_id)
             assert message is not None
             email = build_email(message, sender)
             read_session().rollback()
@@ -284,13 +155,16 @@ def deliver_due(limit: int = 100) -> DeliveryReport:
 
 def outbox_overview(limit: int = 100) -> list[OutboxMessage]:
     """Unsent and failed messages first, newest first, for the staff page."""
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status != MailStatus.SENT)
-        .order_by(OutboxMessage.created_at.desc())
-        .limit(limit)
-    )
-    return list(read_session().scalars(stmt))
+    return OutboxRepository(read_session()).unsent(limit)
+
+
+def give_another_chance(session: Session, message_id: int) -> bool:
+    """A failed message gets a fresh set of attempts; False if it had not failed."""
+    message = OutboxRepository(session).get(message_id)
+    if message is None or message.status is not MailStatus.FAILED:
+        return False
+    message.status, message.attempts, message.next_attempt_at = MailStatus.PENDING, 0, utcnow()
+    return True
 
 
 def flush_after_request(response: Any) -> Any:

@@ -9,16 +9,14 @@ audit event and queues its mail in that same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from kiosk.models import Role, User
-from kiosk.orm import utcnow
-from kiosk.repositories.accounts import UserRepository, normalise_email
-from kiosk.services import audit, user_sessions
-from kiosk.services.mail import mail_user, queue_mail
-from kiosk.services.passwords import (
+from kiosk.accounts import user_sessions
+from kiosk.accounts.models import Role, User
+from kiosk.accounts.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
     burn_verification_time,
@@ -27,23 +25,33 @@ from kiosk.services.passwords import (
     password_problems,
     verify_password,
 )
-from kiosk.services.tokens import (
-    TokenError,
-    TokenProblem,
-    TokenPurpose,
-    make_token,
-    user_for_token,
-)
+from kiosk.accounts.repository import UserRepository, normalise_email
+from kiosk.accounts.tokens import TokenError, TokenProblem, TokenPurpose, make_token, user_for_token
+from kiosk.audit import services as audit
+from kiosk.mail.models import OutboxMessage
+from kiosk.mail.services import queue_mail
+from kiosk.orm import utcnow
 from kiosk.uow import read_session, unit_of_work
+from kiosk.urls import external_url
 
 
 class AccountError(ValueError):
     """A request about an account that cannot be carried out, with the reason for the user."""
 
 
-def _link(endpoint: str, **values: str) -> str:
-    from kiosk.urls import external_url
+def mail_user(session: Session, user: User, template: str, **context: Any) -> OutboxMessage:
+    """Queue a mail to an account holder, in their language, with `user` in the template."""
+    return queue_mail(session, user.email, template, user.locale, user=user, **context)
 
+
+def mail_staff(session: Session, template: str, **context: Any) -> None:
+    """Queue a mail to every active staff member and owner, each in their language."""
+    staff = UserRepository(session).active_staff()
+    for member in staff:
+        queue_mail(session, member.email, template, member.locale, user=member, **context)
+
+
+def _link(endpoint: str, **values: str) -> str:
     return external_url(endpoint, **values)
 
 

@@ -24,9 +24,9 @@ from flask import current_app, flash, g, request, session
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 
+from kiosk.accounts import user_sessions
+from kiosk.accounts.models import User, UserSession
 from kiosk.extensions import login_manager
-from kiosk.models import User, UserSession
-from kiosk.services import user_sessions
 
 TIMED_OUT = "kiosk_timed_out_session"
 

@@ -1,13 +1,50 @@
-"""Signed-in sessions: found by the hash of their secret, listed and ended per user."""
+"""Accounts: users by id or normalised email, their addresses; signed-in sessions by the hash
+of their secret, listed and ended per user."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Connection, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.models import User, UserSession
+from kiosk.accounts.models import Address, Role, User, UserSession
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class UserRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        return self.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+    def add(self, user: User) -> User:
+        user.email = normalise_email(user.email)
+        self.session.add(user)
+        return user
+
+    def active_staff(self) -> list[User]:
+        """Every active staff member and owner, in the order they joined."""
+        return list(
+            self.session.scalars(
+                select(User)
+                .where(User.is_active.is_(True), User.role.in_([Role.STAFF, Role.OWNER]))
+                .order_by(User.id)
+            )
+        )
+
+    def address_of(self, user: User, address_id: int) -> Address | None:
+        """One of this user's addresses; another user's address is None, as if absent."""
+        return self.session.scalar(
+            select(Address).where(Address.id == address_id, Address.user_id == user.id)
+        )
 
 
 class UserSessionRepository:
@@ -70,3 +107,14 @@ class UserSessionRepository:
                 )
             )
         )
+
+
+def mark_seen(connection: Connection, session_id: int, now: datetime, every: timedelta) -> None:
+    """Move a session's "last seen" on, unless it moved within `every` (on a connection of
+    its own: the write must not wait on, or hold up, the request's transaction)."""
+    connection.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id)
+        .where(UserSession.last_seen_at < now - every)
+        .values(last_seen_at=now)
+    )

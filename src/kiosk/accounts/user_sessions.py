@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from kiosk.accounts.models import User, UserSession
+from kiosk.accounts.repository import UserRepository, UserSessionRepository, mark_seen
+from kiosk.audit import services as audit
 from kiosk.database import WRITE_OPTION
 from kiosk.extensions import db
-from kiosk.models import User, UserSession
 from kiosk.orm import utcnow
-from kiosk.repositories.user_sessions import UserSessionRepository
-from kiosk.services import audit
 from kiosk.uow import read_session, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def sign_out(user_id: int, session_id: int) -> None:
     """The user signs out: this session's row goes, and with it every copy of its cookies."""
     with unit_of_work() as session:
         UserSessionRepository(session).delete_by_id(session_id)
-        user = session.get(User, user_id)
+        user = UserRepository(session).get(user_id)
         if user is not None:
             audit.record(session, "signout", actor=user)
 
@@ -137,7 +137,9 @@ def end_other_sessions(user_id: int, current_id: int) -> int:
     """Sign out of all other sessions: every session of the user but this one ends."""
     with unit_of_work() as session:
         ended = UserSessionRepository(session).delete_of_user(user_id, keep=current_id)
-        audit.record(session, "session.others_ended", actor=session.get(User, user_id), count=ended)
+        audit.record(
+            session, "session.others_ended", actor=UserRepository(session).get(user_id), count=ended
+        )
         return ended
 
 
@@ -154,7 +156,7 @@ def end_other_session(user_id: int, session_id: int, current_id: int) -> bool:
         audit.record(
             session,
             "session.ended",
-            actor=session.get(User, user_id),
+            actor=UserRepository(session).get(user_id),
             browser=record.browser,
             system=record.system,
             signed_in_at=record.created_at.isoformat(timespec="seconds"),
@@ -175,12 +177,7 @@ def note_activity(record: UserSession) -> None:
         return
     try:
         with _impatient_write() as connection:
-            connection.execute(
-                update(UserSession)
-                .where(UserSession.id == record.id)
-                .where(UserSession.last_seen_at < now - LAST_SEEN_EVERY)
-                .values(last_seen_at=now)
-            )
+            mark_seen(connection, record.id, now, LAST_SEEN_EVERY)
     except SQLAlchemyError as error:
         log.warning("last seen of session %s not written: %s", record.id, error.__class__.__name__)
 

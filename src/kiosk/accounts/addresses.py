@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.models import Address, User
-from kiosk.repositories.accounts import UserRepository
-from kiosk.services.accounts import AccountError
+from kiosk.accounts.models import Address, User
+from kiosk.accounts.repository import UserRepository
+from kiosk.accounts.services import AccountError
 from kiosk.uow import unit_of_work
 
 
