@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from kiosk.services.product_csv import PRODUCT_COLUMNS, make_slug
+from kiosk.catalog.product_csv import PRODUCT_COLUMNS, make_slug
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DATA = ROOT / "data" / "bench"

@@ -11,10 +11,10 @@ from typing import Any
 from kiosk.accounts.models import Role, User
 from kiosk.accounts.passwords import hash_password
 from kiosk.accounts.repository import UserRepository
-from kiosk.models import Category, Product, ProductImage
+from kiosk.catalog.models import Category, Product, ProductImage
+from kiosk.catalog.repository import CategoryRepository, ProductRepository
+from kiosk.inventory.services import set_stock
 from kiosk.orm import utcnow
-from kiosk.repositories.catalog import CategoryRepository, ProductRepository
-from kiosk.services.inventory import set_stock
 from kiosk.uow import unit_of_work
 
 _numbers = itertools.count(1)

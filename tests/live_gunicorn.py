@@ -22,9 +22,10 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from kiosk import create_app
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order, OrderLine, Product
-from kiosk.services import inventory
+from kiosk.inventory import services as inventory
+from kiosk.models import Order, OrderLine
 from tests.factories import make_product
 
 # What every simulated guest chooses: a German address, DHL, bank transfer.

@@ -17,9 +17,10 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
 
+from kiosk.catalog.models import ProductImage
+from kiosk.catalog.pictures import make_missing_variants
 from kiosk.extensions import db
-from kiosk.models import Order, ProductImage
-from kiosk.services.pictures import make_missing_variants
+from kiosk.models import Order
 from tests.conftest import new_client
 from tests.factories import PASSWORD, make_category, make_product, make_user
 from tests.shopping import (

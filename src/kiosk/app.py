@@ -78,13 +78,12 @@ def register_shipping_methods(app: Flask) -> None:
     from pathlib import Path
 
     from kiosk.config import ConfigError
-    from kiosk.services.shipping import ShippingConfigError, load
+    from kiosk.shipping import services as shipping
 
     path = Path(app.config["KIOSK_SHIPPING_FILE"])
     try:
-        methods, carriers = load(path if path.is_absolute() else PROJECT_ROOT / path)
-        app.extensions["kiosk.shipping"], app.extensions["kiosk.carriers"] = methods, carriers
-    except ShippingConfigError as exc:
+        shipping.init_app(app, path if path.is_absolute() else PROJECT_ROOT / path)
+    except shipping.ShippingConfigError as exc:
         raise ConfigError(f"KIOSK_SHIPPING_FILE: {exc}") from exc
 
 
@@ -94,12 +93,12 @@ def register_blueprints(app: Flask) -> None:
     from kiosk.cart.views import bp as cart_bp
     from kiosk.catalog.views import bp as catalog_bp
     from kiosk.checkout.views import bp as checkout_bp
-    from kiosk.core.views import bp as core_bp
     from kiosk.legal.views import bp as legal_bp
     from kiosk.orders.views import bp as orders_bp
     from kiosk.orders.views import withdrawal_bp
     from kiosk.payments.views import bp as payments_bp
     from kiosk.staff.views import bp as staff_bp
+    from kiosk.storefront.views import bp as core_bp
     from kiosk.validation import URL_CONVERTERS
 
     app.url_map.converters.update(URL_CONVERTERS)  # before the routes that use them
@@ -143,9 +142,23 @@ def register_compression(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from kiosk.templating import register
+    """The generic filters, then what templates may ask of each domain."""
+    from kiosk import templating
+    from kiosk.accounts.passwords import MIN_LENGTH
+    from kiosk.cart.owner import cart_count
+    from kiosk.catalog.cards import product_card
+    from kiosk.catalog.pictures import picture_sources
+    from kiosk.shipping.services import country_options, shipment
 
-    register(app)
+    templating.register(app)
+    app.jinja_env.globals.update(
+        cart_count=cart_count,
+        product_card=product_card,
+        picture_sources=picture_sources,
+        country_options=country_options,
+        shipment=shipment,
+        password_min_length=MIN_LENGTH,
+    )
 
 
 def register_commands(app: Flask) -> None:

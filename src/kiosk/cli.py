@@ -16,10 +16,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from kiosk.accounts import services as accounts
+from kiosk.catalog import product_csv
+from kiosk.coupons import services as coupons
+from kiosk.coupons.models import CouponKind
+from kiosk.demo import services as demo
+from kiosk.inventory import product_import
+from kiosk.inventory import services as inventory
 from kiosk.mail import services as mail
-from kiosk.models import CouponKind
 from kiosk.money import Money, parse_decimal_percent
-from kiosk.services import coupons, demo, inventory, product_csv
 
 kiosk_cli = AppGroup("kiosk", help="Kiosk shop commands.")
 
@@ -73,7 +77,7 @@ def _import(file: Path, importer: Callable[[IO[str]], product_csv.ImportReport])
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_products_command(file: Path) -> None:
     """Create or update products from a CSV file (all or nothing)."""
-    _import(file, product_csv.import_products)
+    _import(file, product_import.import_products)
 
 
 @kiosk_cli.command("import-categories")
@@ -291,7 +295,7 @@ def restore_command(file: Path, yes: bool) -> None:
 def picture_variants_command() -> None:
     """Make the sized WebP variants of every product picture that has none yet
     (pictures added before variants existed); safe to run again."""
-    from kiosk.services import pictures
+    from kiosk.catalog import pictures
 
     report = pictures.make_missing_variants()
     click.echo(

@@ -1,12 +1,7 @@
-"""Cached HTML fragments: a product card is rendered once per version and language.
-
-A listing shows 24 cards, and rendering them is most of a listing's cost. A
-card depends only on the product's own data, so its HTML is kept in a small
-in-process LRU cache under a key that changes whenever what it shows changes:
-the product's `updated_at`, its available stock, its first picture (and the key of
-its variants), and the language. Listing queries load that picture with the
-product (`Product.card_picture`).
-Nothing has to be invalidated; old entries simply fall out.
+"""Cached HTML fragments: a small in-process LRU cache of rendered HTML, under keys that
+change whenever what the HTML shows changes, so nothing has to be invalidated; old
+entries simply fall out. The product cards of listings use it (`catalog.cards`), and
+templates that depend on nothing but the language (the footer) through `cached_fragment`.
 """
 
 from __future__ import annotations
@@ -18,8 +13,6 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import get_locale
 from markupsafe import Markup
-
-from kiosk.models import Product
 
 MAX_ENTRIES = 5000
 
@@ -45,7 +38,7 @@ class FragmentCache:
                 self._entries.popitem(last=False)
 
 
-def _cache() -> FragmentCache:
+def fragment_cache() -> FragmentCache:
     cache: FragmentCache = current_app.extensions.setdefault("kiosk_fragments", FragmentCache())
     return cache
 
@@ -53,26 +46,8 @@ def _cache() -> FragmentCache:
 def cached_fragment(template: str) -> Markup:
     """A template that depends on nothing but the language (the footer)."""
     key = ("fragment", template, str(get_locale()))
-    html = _cache().get(key)
+    html = fragment_cache().get(key)
     if html is None:
         html = Markup(render_template(template))  # noqa: S704
-        _cache().put(key, html)
-    return html
-
-
-def product_card(product: Product) -> Markup:
-    """The card of `product` for listings, from the cache when it is current."""
-    cache = _cache()
-    key = (
-        "card",
-        product.id,
-        product.updated_at,
-        product.stock_available,
-        product.card_picture,
-        str(get_locale()),
-    )
-    html = cache.get(key)
-    if html is None:
-        html = Markup(render_template("partials/product_card.html", product=product))  # noqa: S704
-        cache.put(key, html)
+        fragment_cache().put(key, html)
     return html

@@ -12,12 +12,11 @@ from flask import Flask, current_app, g, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, get_translations
 from markupsafe import Markup, escape
 
-from kiosk.accounts.passwords import MIN_LENGTH
-from kiosk.fragments import cached_fragment, product_card
+from kiosk.fragments import cached_fragment
 from kiosk.i18n import LANGUAGE_NAMES, current_theme
 from kiosk.markdown import plain_text, render_markdown
 from kiosk.money import Money
-from kiosk.services.pictures import picture_sources
+from kiosk.pricing import vat_lines_from
 
 
 def format_money(value: Money | None) -> str:
@@ -93,14 +92,6 @@ def asset_url(filename: str) -> str:
     return url_for("static", filename=filename, v=_asset_version(static, filename))
 
 
-def country_options() -> list[tuple[str, str]]:
-    """The shipping countries with their names in the page's language, by name."""
-    from kiosk.services.shipping import EU_COUNTRIES
-
-    names = get_locale().territories if get_locale() else {}
-    return sorted(((code, names.get(code, code)) for code in EU_COUNTRIES), key=lambda c: c[1])
-
-
 def _translations() -> Any:
     """The catalog for the locale in force, looked up once per request and locale.
 
@@ -118,14 +109,6 @@ def _translations() -> Any:
     translations = get_translations()
     g.kiosk_translations = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
     return translations
-
-
-def cart_count() -> int:
-    """Items in the shopper's cart, for the header badge (no query for a visitor without one)."""
-    from kiosk.cart.views import cart_owner
-    from kiosk.services.cart import item_count
-
-    return item_count(cart_owner())
 
 
 def vat_percent(rate_bp: int) -> str:
@@ -199,21 +182,7 @@ order_event_name = partial(label, "order_event")
 
 
 def vat_lines_of(order: Any) -> Any:
-    from kiosk.pricing import vat_lines_from
-
     return vat_lines_from(order.vat_breakdown, order.currency)
-
-
-def shipment(carrier: str, number: str) -> tuple[str, str | None]:
-    """A carrier's name and the link to its tracking page for this number.
-
-    Orders keep the carrier's code; a carrier no longer in the shipping file
-    (or typed by hand before there was a list) shows as stored, without a link.
-    """
-    known = current_app.extensions["kiosk.carriers"].get(carrier)
-    if known is None:
-        return carrier, None
-    return known.name, known.tracking_link(number)
 
 
 def register(app: Flask) -> None:
@@ -235,20 +204,14 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals.update(
         asset_url=asset_url,
-        picture_sources=picture_sources,
         current_theme=current_theme,
-        country_options=country_options,
-        product_card=product_card,
         cached_fragment=cached_fragment,
-        cart_count=cart_count,
         payment_method_name=payment_method_name,
         order_status_name=order_status_name,
         payment_status_name=payment_status_name,
         order_event_name=order_event_name,
         label=label,
         vat_lines_of=vat_lines_of,
-        shipment=shipment,
-        password_min_length=MIN_LENGTH,
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,
         shop_name=lambda: current_app.config["KIOSK_SHOP_NAME"],

@@ -24,9 +24,9 @@ from werkzeug.serving import make_server
 
 from kiosk import create_app
 from kiosk.config import PROJECT_ROOT
+from kiosk.demo.services import seed_demo
 from kiosk.extensions import db
 from kiosk.limits import DEFAULT_RATE_LIMITS
-from kiosk.services.demo import seed_demo
 from tests.conftest import REQUIRE_ALL, migrate, settings_for
 from tests.mailbox import CapturingSMTP
 

@@ -10,7 +10,7 @@ from functools import cache
 
 from playwright.sync_api import Locator, Page
 
-from kiosk.services.demo import DEMO_DIR
+from kiosk.demo.services import DEMO_DIR
 
 PAGE_SIZE = 24  # KIOSK_PAGE_SIZE's default, which the live server uses
 

@@ -18,8 +18,9 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order, OrderStatus, Product
+from kiosk.models import Order, OrderStatus
 from tests.browser import test_checkout
 from tests.browser.test_checkout import (
     QUANTITY,

@@ -21,8 +21,9 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import select, update
 
 from kiosk.accounts.addresses import AddressData, save_address
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order, Product
+from kiosk.models import Order
 from kiosk.uow import unit_of_work
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import CapturingSMTP

@@ -16,9 +16,9 @@ from playwright.sync_api import Locator, Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from kiosk.accounts.models import Role
+from kiosk.coupons.models import CouponKind
+from kiosk.coupons.services import NewCoupon, create
 from kiosk.extensions import db
-from kiosk.models import CouponKind
-from kiosk.services.coupons import NewCoupon, create
 from tests.browser import test_checkout
 from tests.browser.test_checkout import Item, _email, _guest_to_review, _order_button, _orders_of
 from tests.factories import PASSWORD, make_product, make_user

@@ -26,9 +26,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from kiosk import create_app
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order, OrderLine, Payment, Product
-from kiosk.services import backup, inventory
+from kiosk.inventory import services as inventory
+from kiosk.models import Order, OrderLine, Payment
+from kiosk.services import backup
 from kiosk.services.health import migration_heads
 from tests.conftest import settings_for
 from tests.factories import make_product

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from kiosk.accounts.models import Role, User
 from kiosk.accounts.passwords import verify_password
+from kiosk.catalog.models import Category, Product, ProductImage
 from kiosk.extensions import db
-from kiosk.models import Category, Product, ProductImage
 from tests.factories import make_category
 
 HEADER = (
@@ -309,8 +309,8 @@ def test_create_admin_refuses_a_short_password(app: Flask, runner: FlaskCliRunne
 def test_release_expired_gives_back_held_stock(app: Flask, runner: FlaskCliRunner) -> None:
     from datetime import timedelta
 
+    from kiosk.inventory import services as inventory
     from kiosk.orm import utcnow
-    from kiosk.services import inventory
     from kiosk.uow import unit_of_work
     from tests.factories import make_product
 

@@ -6,8 +6,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
+from kiosk.coupons.models import Coupon, CouponKind
 from kiosk.extensions import db
-from kiosk.models import Coupon, CouponKind
 
 
 def test_create_a_percentage_coupon_with_limits(app: Flask, runner: FlaskCliRunner) -> None:

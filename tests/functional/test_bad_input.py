@@ -9,8 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from kiosk.accounts.models import Role
+from kiosk.cart.models import CartLine
 from kiosk.extensions import db
-from kiosk.models import CartLine, Order
+from kiosk.models import Order
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_category, make_product, make_user
 from tests.mailbox import outbox

@@ -7,8 +7,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from kiosk.cart.models import CartLine
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import CartLine, Product
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user

@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from kiosk.accounts.models import Address
+from kiosk.cart.models import CartLine
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import CartLine, Order, Product
+from kiosk.inventory import services as inventory
+from kiosk.models import Order
 from kiosk.orm import utcnow
-from kiosk.services import inventory
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user

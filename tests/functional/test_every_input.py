@@ -38,9 +38,10 @@ from werkzeug.test import TestResponse
 
 from kiosk.accounts import services as accounts
 from kiosk.accounts.models import Address, Role, User, UserSession
+from kiosk.cart.models import Cart, CartLine
 from kiosk.extensions import db
 from kiosk.mail.models import MailStatus, OutboxMessage
-from kiosk.models import Cart, CartLine, Invoice, Order
+from kiosk.models import Invoice, Order
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_category, make_product, make_user

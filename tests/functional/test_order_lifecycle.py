@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from kiosk.accounts.models import Role
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order, OrderStatus, Product
+from kiosk.models import Order, OrderStatus
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import outbox

@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from kiosk.cart.models import CartLine
 from kiosk.extensions import db
-from kiosk.models import CartLine, Order, OrderStatus
+from kiosk.models import Order, OrderStatus
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user

@@ -188,7 +188,7 @@ def test_listing_cards_follow_changes_to_price_and_stock(
     app: Flask, client: FlaskClient, shop: dict[str, str]
 ) -> None:
     """Cards are cached; a changed product must never show its old card."""
-    from kiosk.models import Product
+    from kiosk.catalog.models import Product
     from kiosk.uow import unit_of_work
 
     assert "€24.90" in client.get("/c/getraenke?q=kaffeebecher").text
@@ -204,8 +204,8 @@ def test_held_stock_is_not_offered_again(
     app: Flask, client: FlaskClient, shop: dict[str, str]
 ) -> None:
     """Stock held by a checkout counts as gone for other shoppers."""
-    from kiosk.models import Product
-    from kiosk.services import inventory
+    from kiosk.catalog.models import Product
+    from kiosk.inventory import services as inventory
     from kiosk.uow import unit_of_work
 
     with app.app_context(), unit_of_work() as session:

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from kiosk.audit.models import AuditEvent
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import InventoryMovement, MovementKind, Order, OrderStatus, PaymentStatus, Product
+from kiosk.inventory.models import InventoryMovement, MovementKind
+from kiosk.models import Order, OrderStatus, PaymentStatus
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user

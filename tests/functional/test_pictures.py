@@ -12,10 +12,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from PIL import Image
 from sqlalchemy import select
 
+from kiosk.catalog.models import ProductImage
+from kiosk.catalog.pictures import LocalPictureStore, picture_key, picture_store
+from kiosk.catalog.product_csv import PRODUCT_COLUMNS, ImportRejected
 from kiosk.extensions import db
-from kiosk.models import ProductImage
-from kiosk.services.pictures import LocalPictureStore, picture_key, picture_store
-from kiosk.services.product_csv import PRODUCT_COLUMNS, ImportRejected, import_products
+from kiosk.inventory.product_import import import_products
 from tests.factories import make_category, make_product
 
 

@@ -6,8 +6,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from kiosk.extensions import db
-from kiosk.models import StockAlert
-from kiosk.services import inventory
+from kiosk.inventory import services as inventory
+from kiosk.inventory.models import StockAlert
 from tests.conftest import csrf_token
 from tests.factories import make_product, make_user
 from tests.functional.test_accounts import sign_in

@@ -7,9 +7,9 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from kiosk.catalog.models import Product
+from kiosk.catalog.repository import ProductFilter, ProductRepository
 from kiosk.extensions import db
-from kiosk.models import Product
-from kiosk.repositories.catalog import ProductFilter, ProductRepository
 from kiosk.uow import NestedUnitOfWork, unit_of_work
 from tests.factories import make_category, make_product
 

@@ -9,12 +9,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from kiosk.coupons import services as coupons
+from kiosk.coupons.models import Coupon, CouponKind
+from kiosk.coupons.services import CouponRefused, Customer, NewCoupon
 from kiosk.extensions import db
-from kiosk.models import Coupon, CouponKind, Order
+from kiosk.models import Order
 from kiosk.money import Money
 from kiosk.orm import utcnow
-from kiosk.services import coupons
-from kiosk.services.coupons import CouponRefused, Customer, NewCoupon
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import make_product

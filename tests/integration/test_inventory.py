@@ -8,10 +8,11 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Product, ReservationStatus, StockReservation
+from kiosk.inventory import services as inventory
+from kiosk.inventory.models import ReservationStatus, StockReservation
 from kiosk.orm import utcnow
-from kiosk.services import inventory
 from kiosk.uow import unit_of_work
 from tests.factories import make_product
 

@@ -22,10 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from kiosk.accounts.models import Role
+from kiosk.coupons import services as coupons
+from kiosk.coupons.models import CouponKind
 from kiosk.extensions import db
-from kiosk.models import CouponKind, DocumentKind, Invoice, Order, OrderStatus
+from kiosk.models import DocumentKind, Invoice, Order, OrderStatus
 from kiosk.money import Money
-from kiosk.services import coupons, invoices, lifecycle, payments
+from kiosk.services import invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor
 from kiosk.uow import unit_of_work
 from tests.conftest import REQUIRE_ALL, csrf_token, new_client

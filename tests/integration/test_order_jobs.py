@@ -9,8 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order, OrderEvent, OrderStatus, Product
+from kiosk.models import Order, OrderEvent, OrderStatus
 from kiosk.orm import utcnow
 from kiosk.services import lifecycle, order_jobs
 from kiosk.services.lifecycle import Actor

@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Product
 from kiosk.uow import unit_of_work
 from tests.factories import make_product
 

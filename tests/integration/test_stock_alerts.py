@@ -9,9 +9,10 @@ from sqlalchemy import select
 from kiosk.accounts.models import Role
 from kiosk.accounts.tokens import TokenError, TokenProblem
 from kiosk.extensions import db
-from kiosk.models import StockAlert
-from kiosk.services import inventory, stock_alerts
-from kiosk.services.stock_alerts import AlertRequest
+from kiosk.inventory import alerts as stock_alerts
+from kiosk.inventory import services as inventory
+from kiosk.inventory.alerts import AlertRequest
+from kiosk.inventory.models import StockAlert
 from kiosk.uow import unit_of_work
 from tests.factories import make_product, make_user
 from tests.mailbox import link_in, outbox

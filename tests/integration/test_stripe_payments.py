@@ -21,18 +21,12 @@ from sqlalchemy.orm import selectinload
 from werkzeug.test import TestResponse
 
 from kiosk.accounts.models import Role
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
+from kiosk.inventory import services as inventory
+from kiosk.inventory.models import InventoryMovement, MovementKind
 from kiosk.mail.models import OutboxMessage
-from kiosk.models import (
-    InventoryMovement,
-    MovementKind,
-    Order,
-    OrderStatus,
-    PaymentEvent,
-    PaymentStatus,
-    Product,
-)
-from kiosk.services import inventory
+from kiosk.models import Order, OrderStatus, PaymentEvent, PaymentStatus
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.fake_stripe import FakeStripe, fake_stripe_fixture  # noqa: F401

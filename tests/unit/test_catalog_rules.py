@@ -3,12 +3,12 @@
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from kiosk.catalog.models import Product, UnitMeasure
+from kiosk.catalog.product_csv import make_slug
+from kiosk.catalog.services import CategoryNode, CategoryTree, Listing, ListingQuery
 from kiosk.hypermedia import safe_next
 from kiosk.markdown import render_markdown
-from kiosk.models import Product, UnitMeasure
 from kiosk.money import Money
-from kiosk.services.catalog import CategoryNode, CategoryTree, Listing, ListingQuery
-from kiosk.services.product_csv import make_slug
 
 
 @pytest.mark.parametrize(

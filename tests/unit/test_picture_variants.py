@@ -7,12 +7,7 @@ import io
 import pytest
 from PIL import Image, ImageCms
 
-from kiosk.services.pictures import (
-    NotAPicture,
-    picture_key,
-    render_variants,
-    variant_widths,
-)
+from kiosk.catalog.pictures import NotAPicture, picture_key, render_variants, variant_widths
 
 ORIENTATION, MAKE, GPS = 0x0112, 0x010F, 0x8825
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import PROJECT_ROOT
-from kiosk.services.shipping import Carrier, ShippingConfigError, load, parse_carriers
+from kiosk.shipping.services import Carrier, ShippingConfigError, load, parse_carriers
 
 DHL = {"code": "dhl", "name": "DHL", "tracking_url": "https://example.org/t?n={tracking}"}
 METHOD = """

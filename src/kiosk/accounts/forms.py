@@ -18,7 +18,7 @@ from wtforms.validators import (
 
 from kiosk.accounts.passwords import MAX_LENGTH
 from kiosk.i18n import LANGUAGE_NAMES
-from kiosk.services.shipping import EU_COUNTRIES
+from kiosk.shipping.services import EU_COUNTRIES
 from kiosk.validation import Form, strip
 
 

@@ -12,6 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from kiosk.orm import Base, UTCDateTime, utcnow
 
 
+def normalise_email(email: str) -> str:
+    """How an address is stored and compared: trimmed, lower-cased."""
+    return email.strip().lower()
+
+
 class Role(enum.StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"

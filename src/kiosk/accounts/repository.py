@@ -8,11 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.accounts.models import Address, Role, User, UserSession
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
+from kiosk.accounts.models import Address, Role, User, UserSession, normalise_email
 
 
 class UserRepository:

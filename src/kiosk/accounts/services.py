@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from kiosk.accounts import user_sessions
-from kiosk.accounts.models import Role, User
+from kiosk.accounts.models import Role, User, normalise_email
 from kiosk.accounts.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -25,7 +25,7 @@ from kiosk.accounts.passwords import (
     password_problems,
     verify_password,
 )
-from kiosk.accounts.repository import UserRepository, normalise_email
+from kiosk.accounts.repository import UserRepository
 from kiosk.accounts.tokens import TokenError, TokenProblem, TokenPurpose, make_token, user_for_token
 from kiosk.audit import services as audit
 from kiosk.mail.models import OutboxMessage
@@ -226,6 +226,11 @@ def require_password(user_id: int, password: str) -> None:
     user = UserRepository(read_session()).get(user_id)
     if user is None or not verify_password(user.password_hash, password):
         raise AccountError("current_password")
+
+
+def find_user(session: Session, user_id: int) -> User | None:
+    """An account by id in the caller's transaction (who acted, for other domains' records)."""
+    return UserRepository(session).get(user_id)
 
 
 def _get(session: Session, user_id: int) -> User:

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
-
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from kiosk.cart import services as cart
+from kiosk.cart.owner import cart_owner
+from kiosk.cart.services import CartProblem
 from kiosk.errors import render_error
 from kiosk.hypermedia import render_page, safe_next, wants_fragment
-from kiosk.services import cart
-from kiosk.services.cart import CartOwner, CartProblem
 from kiosk.validation import EmptyForm, parse_int
 
 bp = Blueprint("cart", __name__)
-
-CART_KEY = "cart"
-
-
-def cart_owner(create: bool = False) -> CartOwner:
-    """The shopper's cart: the account's when signed in, else the guest token in the session."""
-    if current_user.is_authenticated:
-        return CartOwner(user_id=current_user.id)
-    token = session.get(CART_KEY)
-    if token is None and create:
-        token = session[CART_KEY] = secrets.token_urlsafe(32)
-    return CartOwner(token=token)
 
 
 def _cart_region(status: int = 200) -> ResponseReturnValue:

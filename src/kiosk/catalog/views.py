@@ -20,13 +20,14 @@ from flask_login import current_user
 
 from kiosk.accounts.links import link_problem
 from kiosk.accounts.tokens import TokenError
-from kiosk.catalog.forms import StockAlertForm
+from kiosk.catalog import services as catalog
+from kiosk.catalog.models import Product
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page
+from kiosk.inventory import alerts as stock_alerts
+from kiosk.inventory.alerts import AlertRequest
+from kiosk.inventory.forms import StockAlertForm
 from kiosk.limits import rate
-from kiosk.models import Product
-from kiosk.services import catalog, stock_alerts
-from kiosk.services.stock_alerts import AlertRequest
 from kiosk.validation import EmptyForm, Form, InputProblem, parse_int
 
 bp = Blueprint("catalog", __name__)

@@ -20,13 +20,15 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from kiosk.accounts import addresses as address_book
-from kiosk.cart.views import cart_owner
+from kiosk.cart.owner import cart_owner
 from kiosk.checkout.forms import CouponForm, PlaceOrderForm, address_as_dict, address_forms
+from kiosk.coupons import services as coupons
 from kiosk.hypermedia import render_page
 from kiosk.orders.views import remember_order, visible_order
-from kiosk.services import checkout, coupons, orders, payments
+from kiosk.services import checkout, orders, payments
 from kiosk.services.checkout import Buyer, CheckoutProblem, OrderRequest
-from kiosk.services.shipping import destinations
+from kiosk.shipping.services import destinations
+from kiosk.shipping.services import methods as shipping_methods
 from kiosk.validation import EmptyForm
 
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
@@ -129,7 +131,7 @@ def address() -> ResponseReturnValue:
     else:
         valid &= forms["shipping"].validate()
         shipping_address = address_as_dict(forms["shipping"])
-    if valid and shipping_address["country"] not in destinations(checkout.configured_methods()):
+    if valid and shipping_address["country"] not in destinations(shipping_methods()):
         forms["shipping"].country.errors = [_("We do not ship to this country yet.")]
         valid = False
     separate = bool(forms["options"].separate_billing.data)

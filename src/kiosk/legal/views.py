@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from kiosk.money import Money
+from kiosk.shipping.services import methods as shipping_methods
 
 bp = Blueprint("legal", __name__)
 
@@ -15,7 +16,7 @@ def shipping() -> str:
     currency = current_app.config["KIOSK_CURRENCY"]
     return render_template(
         "legal/shipping.html",
-        methods=current_app.extensions["kiosk.shipping"],
+        methods=shipping_methods(),
         money_of=lambda cents: Money(cents, currency),
     )
 

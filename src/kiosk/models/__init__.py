@@ -2,21 +2,21 @@
 
 from kiosk.accounts.models import Address, RecoveryCode, Role, User, UserSession
 from kiosk.audit.models import AuditEvent
-from kiosk.mail.models import MailStatus, OutboxAttachment, OutboxMessage
-from kiosk.models.cart import Cart, CartLine
-from kiosk.models.catalog import Category, PictureRef, Product, ProductImage, UnitMeasure
-from kiosk.models.coupon import Coupon, CouponKind, CouponRedemption
-from kiosk.models.inventory import (
+from kiosk.cart.models import Cart, CartLine
+from kiosk.catalog.models import Category, PictureRef, Product, ProductImage, UnitMeasure
+from kiosk.coupons.models import Coupon, CouponKind, CouponRedemption
+from kiosk.inventory.models import (
     InventoryMovement,
     MovementKind,
     ReservationStatus,
+    StockAlert,
     StockReservation,
 )
+from kiosk.mail.models import MailStatus, OutboxAttachment, OutboxMessage
 from kiosk.models.invoice import DocumentCounter, DocumentKind, Invoice
 from kiosk.models.order import Order, OrderLine, OrderStatus
 from kiosk.models.payment import OrderEvent, Payment, PaymentEvent, PaymentStatus
 from kiosk.models.rate_limit import RateLimitWindow
-from kiosk.models.stock_alert import StockAlert
 from kiosk.orm import Base
 
 __all__ = [

@@ -12,14 +12,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kiosk.cart.views import cart_owner
+from kiosk.cart import services as cart
+from kiosk.cart.owner import cart_owner
+from kiosk.cart.services import CartProblem
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page, wants_fragment
 from kiosk.limits import rate
 from kiosk.models import Order, OrderStatus, PaymentStatus
 from kiosk.orders.forms import FindOrderForm, WithdrawalForm
-from kiosk.services import cart, lifecycle, orders, stripe_checkout
-from kiosk.services.cart import CartProblem
+from kiosk.services import lifecycle, orders, stripe_checkout
 from kiosk.services.lifecycle import REFUSALS, Actor, TransitionRefused
 from kiosk.templating import label
 from kiosk.validation import EmptyForm

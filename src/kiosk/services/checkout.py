@@ -26,15 +26,22 @@ from sqlalchemy.orm import Session
 
 from kiosk import pricing
 from kiosk.accounts.services import mail_staff
+from kiosk.cart.models import Cart
+from kiosk.cart.services import CartOwner, find_cart
+from kiosk.catalog.models import Product
+from kiosk.coupons import services as coupons
+from kiosk.coupons.models import Coupon
+from kiosk.coupons.services import CouponRefused, Customer
+from kiosk.inventory import services as inventory
+from kiosk.legal import services as legal
 from kiosk.mail.services import queue_mail
-from kiosk.models import Cart, Coupon, Order, OrderLine, Product
+from kiosk.models import Order, OrderLine
 from kiosk.money import Money
 from kiosk.orm import utcnow
 from kiosk.pricing import Totals
-from kiosk.services import coupons, inventory, legal, orders, payments, shipping
-from kiosk.services.cart import CartOwner, find_cart
-from kiosk.services.coupons import CouponRefused, Customer
-from kiosk.services.shipping import ShippingQuote
+from kiosk.services import orders, payments
+from kiosk.shipping import services as shipping
+from kiosk.shipping.services import ShippingQuote
 from kiosk.uow import read_session, unit_of_work
 from kiosk.urls import external_url
 
@@ -206,7 +213,7 @@ def _price(
         except CouponRefused as refused:
             draft.coupon_problem = str(refused)
     if country:
-        draft.quotes = shipping.quotes(configured_methods(), country, items - discount, weight)
+        draft.quotes = shipping.quotes(shipping.methods(), country, items - discount, weight)
         draft.shipping = next((q for q in draft.quotes if q.method.code == shipping_code), None)
     method = payments.provider(payment_code) if payment_code else None
     fee = method.fee(currency) if method else None
@@ -232,11 +239,6 @@ def draft(
     session = read_session()
     cart = find_cart(session, owner)
     return _price(session, cart, country, shipping_code, coupon_code, buyer, payment_code)
-
-
-def configured_methods() -> list[shipping.ShippingMethod]:
-    methods: list[shipping.ShippingMethod] = current_app.extensions["kiosk.shipping"]
-    return methods
 
 
 @dataclass(frozen=True)

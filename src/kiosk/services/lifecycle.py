@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from kiosk.accounts.models import User
 from kiosk.accounts.services import mail_staff
 from kiosk.audit import services as audit
+from kiosk.inventory import services as inventory
 from kiosk.mail.services import queue_mail
 from kiosk.models import Order, OrderEvent, OrderStatus
 from kiosk.orm import utcnow
-from kiosk.services import inventory, invoices
+from kiosk.services import invoices
 from kiosk.uow import unit_of_work
 from kiosk.urls import external_url
 

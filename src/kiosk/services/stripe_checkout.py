@@ -30,10 +30,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kiosk.inventory import services as inventory
 from kiosk.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
 from kiosk.money import Money
 from kiosk.orm import utcnow
-from kiosk.services import inventory, invoices, lifecycle, payments
+from kiosk.services import invoices, lifecycle, payments
 from kiosk.services.lifecycle import Actor
 from kiosk.services.payments import ProviderBase
 from kiosk.uow import read_session, unit_of_work

@@ -11,7 +11,8 @@ from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from kiosk.money import Money
-from kiosk.services.shipping import TRACKING_NUMBER
+from kiosk.shipping import services as shipping
+from kiosk.shipping.services import TRACKING_NUMBER
 from kiosk.validation import Form, InputProblem, OutOfRange, parse_amount, strip
 
 
@@ -93,7 +94,7 @@ class StatusForm(PageForm):
         self.id_prefix = state
         super().__init__(data={"carrier": default_carrier}, **kwargs)
         self.state = state
-        carriers = current_app.extensions["kiosk.carriers"].values()
+        carriers = shipping.carriers().values()
         self.carrier.choices = [("", _l("None (no tracking)"))] + [
             (carrier.code, carrier.name) for carrier in carriers
         ]

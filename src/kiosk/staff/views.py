@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -31,6 +30,7 @@ from kiosk.orders.views import document_response, refusal_message
 from kiosk.services import lifecycle, orders, payments, staff
 from kiosk.services.lifecycle import Actor, TransitionRefused
 from kiosk.services.payments import PaymentProblem
+from kiosk.shipping import services as shipping
 from kiosk.staff.forms import (
     ENTER_AMOUNT,
     GIVE_REASON,
@@ -78,8 +78,7 @@ PAYMENT_PROBLEMS = {
 
 
 def _default_carrier(method_code: str) -> str:
-    methods = current_app.extensions["kiosk.shipping"]
-    method = next((m for m in methods if m.code == method_code), None)
+    method = shipping.method(method_code)
     return (method.carrier or "") if method else ""
 
 

@@ -32,7 +32,7 @@ from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page, wants_fragment
 from kiosk.limits import rate
 from kiosk.services import orders
-from kiosk.services.shipping import EU_COUNTRIES
+from kiosk.shipping.services import EU_COUNTRIES
 from kiosk.validation import EmptyForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")

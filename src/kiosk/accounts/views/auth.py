@@ -21,14 +21,13 @@ from kiosk.accounts.forms import (
 )
 from kiosk.accounts.links import link_problem
 from kiosk.accounts.login import end_session, start_session
-from kiosk.accounts.models import User
-from kiosk.accounts.repository import normalise_email
+from kiosk.accounts.models import User, normalise_email
 from kiosk.accounts.tokens import TokenError
-from kiosk.cart.views import CART_KEY
+from kiosk.cart import services as cart
+from kiosk.cart.owner import CART_KEY
 from kiosk.extensions import limiter
 from kiosk.hypermedia import safe_next
 from kiosk.limits import rate
-from kiosk.services import cart
 from kiosk.validation import EmptyForm
 
 bp = Blueprint("auth", __name__)

@@ -4,6 +4,7 @@ The product row keeps two counters, `stock_on_hand` and `stock_reserved`,
 changed only by the inventory service, always together with a movement.
 Database CHECKs keep on hand >= 0 and 0 <= reserved <= on hand, so
 available (on hand - reserved) can never go below zero, whatever the code does.
+A `StockAlert` is a shopper's wish to be told when a sold-out product is back.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kiosk.catalog.models import Product
 from kiosk.orm import Base, UTCDateTime, utcnow
 
 
@@ -88,3 +90,29 @@ class StockReservation(Base):
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StockAlert(Base):
+    """One address waiting for one product.
+
+    A guest's request counts only once ``confirmed_at`` is set (double
+    opt-in); ``notified_at`` is set in the same transaction that queues the
+    mail, so each request is mailed at most once.
+    """
+
+    __tablename__ = "stock_alert"
+    __table_args__ = (UniqueConstraint("product_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    # Stored normalised (trimmed, lower-cased) like User.email, so the pair stays unique.
+    email: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    locale: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    product: Mapped[Product] = relationship()

@@ -21,16 +21,17 @@ from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kiosk.accounts.models import User
-from kiosk.accounts.repository import normalise_email
+from kiosk.accounts import services as accounts
+from kiosk.accounts.models import normalise_email
 from kiosk.accounts.services import mail_staff
 from kiosk.accounts.tokens import TokenError, TokenProblem
+from kiosk.catalog import services as catalog
+from kiosk.inventory.models import StockAlert
+from kiosk.inventory.repository import StockAlertRepository, StockRepository
 from kiosk.mail.services import queue_mail
-from kiosk.models import Product, StockAlert
 from kiosk.orm import utcnow
 from kiosk.uow import unit_of_work
 from kiosk.urls import external_url
@@ -48,17 +49,7 @@ class _Level:
 
 
 def _level(session: Session, product_id: int) -> _Level | None:
-    # Columns, not the entity: the inventory UPDATEs bypass the identity map,
-    # so a Product already loaded in this session may hold old counters.
-    row = session.execute(
-        select(
-            Product.name,
-            Product.sku,
-            Product.slug,
-            Product.stock_on_hand - Product.stock_reserved,
-            Product.reorder_level,
-        ).where(Product.id == product_id)
-    ).one_or_none()
+    row = StockRepository(session).level(product_id)
     return None if row is None else _Level(*row)
 
 
@@ -88,28 +79,15 @@ def _mail_staff(session: Session, level: _Level) -> None:
 
 
 def _mail_subscribers(session: Session, product_id: int, level: _Level) -> None:
-    due = session.scalars(
-        select(StockAlert)
-        .where(
-            StockAlert.product_id == product_id,
-            StockAlert.confirmed_at.is_not(None),
-            StockAlert.notified_at.is_(None),
-        )
-        .order_by(StockAlert.id)
-    ).all()
+    requests = StockAlertRepository(session)
+    due = requests.due(product_id)
     if not due:
         return
     url = external_url("catalog.product", slug=level.slug)
     now = utcnow()
     for alert in due:
         # Conditional, so a request is mailed once even if two restocks race.
-        claimed = session.execute(
-            update(StockAlert)
-            .where(StockAlert.id == alert.id, StockAlert.notified_at.is_(None))
-            .values(notified_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+        if requests.claim(alert.id, now):
             queue_mail(
                 session,
                 alert.email,
@@ -152,7 +130,7 @@ def _alert_for_token(session: Session, token: str) -> StockAlert:
         raise TokenError(TokenProblem.INVALID) from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("a"), int):
         raise TokenError(TokenProblem.INVALID)
-    alert = session.get(StockAlert, payload["a"])
+    alert = StockAlertRepository(session).get(payload["a"])
     if alert is None:
         raise TokenError(TokenProblem.INVALID)
     if payload.get("f") != _fingerprint(alert):
@@ -162,16 +140,17 @@ def _alert_for_token(session: Session, token: str) -> StockAlert:
 
 def _find_or_add(session: Session, product_id: int, email: str, locale: str) -> StockAlert:
     """The one request for this address and product; a parallel duplicate finds the first."""
-    stmt = select(StockAlert).where(StockAlert.product_id == product_id, StockAlert.email == email)
-    alert = session.scalars(stmt).one_or_none()
+    requests = StockAlertRepository(session)
+    alert = requests.of(product_id, email)
     if alert is not None:
         return alert
     try:
         with session.begin_nested():
-            alert = StockAlert(product_id=product_id, email=email, locale=locale)
-            session.add(alert)
+            alert = requests.add(StockAlert(product_id=product_id, email=email, locale=locale))
     except IntegrityError:
-        return session.scalars(stmt).one()
+        found = requests.of(product_id, email)
+        assert found is not None
+        return found
     return alert
 
 
@@ -182,12 +161,12 @@ def request_alert(
     else after the emailed link is opened. The answer is the same whether or not
     the address was already on it."""
     with unit_of_work() as session:
-        product = session.get(Product, product_id)
+        product = catalog.find_product(session, product_id)
         if product is None or not product.is_active:
             raise LookupError(product_id)
         if product.stock_available > 0:
             return AlertRequest.IN_STOCK
-        user = session.get(User, user_id) if user_id is not None else None
+        user = accounts.find_user(session, user_id) if user_id is not None else None
         if user is not None:
             email = user.email
         if not email:

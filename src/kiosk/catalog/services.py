@@ -15,9 +15,10 @@ from urllib.parse import urlencode
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
-from kiosk.models import Category, Product
-from kiosk.repositories.catalog import SORTS, CategoryRepository, ProductFilter, ProductRepository
+from kiosk.catalog.models import Category, Product
+from kiosk.catalog.repository import SORTS, CategoryRepository, ProductFilter, ProductRepository
 from kiosk.uow import read_session
 from kiosk.validation import InputProblem, OutOfRange, parse_amount, parse_int, search_text
 
@@ -249,3 +250,13 @@ def home_page(count: int = 8) -> HomePage:
 
 def get_product(slug: str) -> Product | None:
     return ProductRepository(read_session()).get_active_by_slug(slug)
+
+
+def find_product(session: Session, product_id: int) -> Product | None:
+    """A product by id, active or not, in the caller's transaction (the cart checks which)."""
+    return ProductRepository(session).get(product_id)
+
+
+def has_products() -> bool:
+    """Whether the catalog holds any product at all (the demo loads only into an empty shop)."""
+    return ProductRepository(read_session()).count() > 0

@@ -15,11 +15,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from kiosk.core.forms import PreferencesForm
+from kiosk.catalog import services as catalog
+from kiosk.catalog.pictures import is_picture_name
 from kiosk.hypermedia import safe_next
 from kiosk.i18n import LANGUAGE_COOKIE, THEME_COOKIE
-from kiosk.services import catalog, health
-from kiosk.services.pictures import is_picture_name
+from kiosk.services import health
+from kiosk.storefront.forms import PreferencesForm
 
 bp = Blueprint("core", __name__)
 

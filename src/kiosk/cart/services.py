@@ -11,10 +11,12 @@ import secrets
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from kiosk.models import Cart, CartLine, Product
+from kiosk.cart.models import Cart, CartLine
+from kiosk.cart.repository import CartRepository
+from kiosk.catalog import services as catalog
+from kiosk.catalog.models import Product
 from kiosk.money import Money
 from kiosk.uow import read_session, unit_of_work
 from kiosk.validation import InputProblem, OutOfRange, parse_int
@@ -50,21 +52,14 @@ def parse_quantity(raw: str | None) -> int:
 
 def find_cart(session: Session, owner: CartOwner, lock: bool = False) -> Cart | None:
     """The owner's cart with its lines; `lock` takes its row lock until the transaction ends."""
-    stmt = select(Cart).options(selectinload(Cart.lines).selectinload(CartLine.product))
-    if lock:
-        stmt = stmt.with_for_update(of=Cart)
-    if owner.user_id is not None:
-        return session.scalar(stmt.where(Cart.user_id == owner.user_id))
-    if owner.token:
-        return session.scalar(stmt.where(Cart.token == owner.token, Cart.user_id.is_(None)))
-    return None
+    return CartRepository(session).of_owner(owner.user_id, owner.token, lock)
 
 
 def _find_or_create(session: Session, owner: CartOwner) -> Cart:
     cart = find_cart(session, owner)
     if cart is None:
         cart = Cart(token=owner.token or secrets.token_urlsafe(32), user_id=owner.user_id)
-        session.add(cart)
+        CartRepository(session).add(cart)
     return cart
 
 
@@ -82,7 +77,7 @@ def _check_available(product: Product, quantity: int) -> None:
 def add(owner: CartOwner, product_id: int, quantity: int) -> Cart:
     """Put `quantity` more of a product in the cart (created on the first item)."""
     with unit_of_work() as session:
-        product = session.get(Product, product_id)
+        product = catalog.find_product(session, product_id)
         if product is None:
             raise CartProblem(_("This product is no longer available."))
         cart = _find_or_create(session, owner)
@@ -163,7 +158,7 @@ def merge_into_account(token: str | None, user_id: int) -> list[str]:
                 )
             else:
                 line.quantity = allowed
-        session.delete(guest)
+        CartRepository(session).delete(guest)
         if not notes:
             notes.append(_("The items from before you signed in are in your cart."))
     return notes

@@ -20,18 +20,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.models import (
+from kiosk.inventory import alerts
+from kiosk.inventory.models import (
     InventoryMovement,
     MovementKind,
-    Product,
     ReservationStatus,
     StockReservation,
 )
+from kiosk.inventory.repository import StockRepository
 from kiosk.orm import utcnow
-from kiosk.services import stock_alerts
 from kiosk.uow import read_session, unit_of_work
 
 
@@ -43,10 +42,6 @@ class OutOfStock(Exception):
         self.product_ids = list(product_ids)
 
 
-def _rowcount(result: object) -> int:
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 def _move(
     session: Session,
     product_id: int,
@@ -56,7 +51,7 @@ def _move(
     actor_id: int | None = None,
     reservation_id: int | None = None,
 ) -> None:
-    session.add(
+    StockRepository(session).add_movement(
         InventoryMovement(
             product_id=product_id,
             kind=kind,
@@ -83,20 +78,10 @@ def reserve(
     if any(q <= 0 for q in quantities.values()):
         raise ValueError("quantities must be positive")
     _release_due(session, now, product_ids=list(quantities))
+    stock = StockRepository(session)
     short = []
     for product_id in sorted(quantities):  # a fixed order: no lock cycles between checkouts
-        quantity = quantities[product_id]
-        result = session.execute(
-            update(Product)
-            .where(
-                Product.id == product_id,
-                Product.is_active.is_(True),
-                Product.stock_on_hand - Product.stock_reserved >= quantity,
-            )
-            .values(stock_reserved=Product.stock_reserved + quantity)
-            .execution_options(synchronize_session=False)
-        )
-        if _rowcount(result) != 1:
+        if not stock.hold(product_id, quantities[product_id]):
             short.append(product_id)
     if short:
         raise OutOfStock(short)  # the caller's unit of work rolls back the lines already held
@@ -108,8 +93,7 @@ def reserve(
             quantity=quantities[product_id],
             expires_at=now + timedelta(minutes=minutes),
         )
-        session.add(reservation)
-        session.flush()
+        stock.add_reservation(reservation)
         _move(
             session,
             product_id,
@@ -121,31 +105,11 @@ def reserve(
     return reservations
 
 
-def _settle(session: Session, reservation: StockReservation, status: ReservationStatus) -> bool:
-    """Move a reservation out of ACTIVE; False if someone else already did."""
-    result = session.execute(
-        update(StockReservation)
-        .where(
-            StockReservation.id == reservation.id,
-            StockReservation.status == ReservationStatus.ACTIVE,
-        )
-        .values(status=status)
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(result) == 1
-
-
-def _active(session: Session, holder: str) -> list[StockReservation]:
-    stmt = select(StockReservation).where(
-        StockReservation.holder == holder, StockReservation.status == ReservationStatus.ACTIVE
-    )
-    return sorted(session.scalars(stmt), key=lambda r: r.product_id)
-
-
 def held(session: Session, holder: str, now: datetime | None = None) -> dict[int, int]:
     """What a checkout holds and still may: {product id: quantity} of its unexpired holds."""
     now = now or utcnow()
-    return {r.product_id: r.quantity for r in _active(session, holder) if r.expires_at > now}
+    active = StockRepository(session).active(holder)
+    return {r.product_id: r.quantity for r in active if r.expires_at > now}
 
 
 def hand_over(
@@ -153,18 +117,10 @@ def hand_over(
 ) -> dict[int, int]:
     """Move a checkout's active holds to another holder (an order awaiting card payment)
     and let them last until `expires_at`. Returns what was handed over."""
+    stock = StockRepository(session)
     moved = {}
-    for reservation in _active(session, holder):
-        result = session.execute(
-            update(StockReservation)
-            .where(
-                StockReservation.id == reservation.id,
-                StockReservation.status == ReservationStatus.ACTIVE,
-            )
-            .values(holder=new_holder, expires_at=expires_at)
-            .execution_options(synchronize_session=False)
-        )
-        if _rowcount(result) == 1:
+    for reservation in stock.active(holder):
+        if stock.hand_over(reservation.id, new_holder, expires_at):
             moved[reservation.product_id] = reservation.quantity
     return moved
 
@@ -173,18 +129,11 @@ def _end_hold(
     session: Session, reservation: StockReservation, outcome: ReservationStatus, reason: str
 ) -> bool:
     """End an ACTIVE hold: released (stock stays) or sold (stock leaves). False if already ended."""
-    if not _settle(session, reservation, outcome):
+    stock = StockRepository(session)
+    if not stock.settle(reservation.id, outcome):
         return False
     sold = outcome is ReservationStatus.SOLD
-    changes = {"stock_reserved": Product.stock_reserved - reservation.quantity}
-    if sold:
-        changes["stock_on_hand"] = Product.stock_on_hand - reservation.quantity
-    session.execute(
-        update(Product)
-        .where(Product.id == reservation.product_id)
-        .values(changes)
-        .execution_options(synchronize_session=False)
-    )
+    stock.end_hold(reservation.product_id, reservation.quantity, sold)
     # One movement for each counter that changed.
     _move(
         session,
@@ -203,13 +152,13 @@ def _end_hold(
             reason,
             reservation_id=reservation.id,
         )
-        stock_alerts.stock_changed(session, reservation.product_id, -reservation.quantity)
+        alerts.stock_changed(session, reservation.product_id, -reservation.quantity)
     return True
 
 
 def release(session: Session, holder: str, reason: str) -> int:
     """Give back everything a checkout holds (cancelled, payment failed). Returns the lines."""
-    reservations = _active(session, holder)
+    reservations = StockRepository(session).active(holder)
     for reservation in reservations:
         _end_hold(session, reservation, ReservationStatus.RELEASED, reason)
     return len(reservations)
@@ -219,18 +168,13 @@ def sell(session: Session, holder: str, reason: str) -> dict[int, int]:
     """Turn a checkout's holds into a sale: stock leaves on hand and reserved together."""
     return {
         reservation.product_id: reservation.quantity
-        for reservation in _active(session, holder)
+        for reservation in StockRepository(session).active(holder)
         if _end_hold(session, reservation, ReservationStatus.SOLD, reason)
     }
 
 
 def _release_due(session: Session, now: datetime, product_ids: Sequence[int] | None = None) -> int:
-    stmt = select(StockReservation).where(
-        StockReservation.status == ReservationStatus.ACTIVE, StockReservation.expires_at <= now
-    )
-    if product_ids is not None:
-        stmt = stmt.where(StockReservation.product_id.in_(list(product_ids)))
-    due = sorted(session.scalars(stmt), key=lambda r: r.product_id)
+    due = StockRepository(session).expired(now, product_ids)
     for reservation in due:
         _end_hold(session, reservation, ReservationStatus.RELEASED, "reservation expired")
     return len(due)
@@ -246,29 +190,20 @@ def restock(product_id: int, quantity: int, reason: str, actor_id: int | None = 
     if quantity <= 0:
         raise ValueError("a restock adds stock")
     with unit_of_work() as session:
-        session.execute(
-            update(Product)
-            .where(Product.id == product_id)
-            .values(stock_on_hand=Product.stock_on_hand + quantity)
-            .execution_options(synchronize_session=False)
-        )
+        StockRepository(session).add_on_hand(product_id, quantity)
         _move(session, product_id, MovementKind.RESTOCK, quantity, reason, actor_id)
-        stock_alerts.stock_changed(session, product_id, quantity)
+        alerts.stock_changed(session, product_id, quantity)
 
 
 def take_back(
     session: Session, quantities: Mapping[int, int], reason: str, actor_id: int | None = None
 ) -> None:
     """Returned goods go back on hand (a RETURN movement each), in the caller's transaction."""
+    stock = StockRepository(session)
     for product_id in sorted(quantities):
-        session.execute(
-            update(Product)
-            .where(Product.id == product_id)
-            .values(stock_on_hand=Product.stock_on_hand + quantities[product_id])
-            .execution_options(synchronize_session=False)
-        )
+        stock.add_on_hand(product_id, quantities[product_id])
         _move(session, product_id, MovementKind.RETURN, quantities[product_id], reason, actor_id)
-        stock_alerts.stock_changed(session, product_id, quantities[product_id])
+        alerts.stock_changed(session, product_id, quantities[product_id])
 
 
 class StockBelowReserved(ValueError):
@@ -279,35 +214,21 @@ def set_stock(
     session: Session, product_id: int, level: int, reason: str, actor_id: int | None = None
 ) -> int:
     """Set stock on hand to a counted level (stocktaking, CSV import); returns the change."""
-    current = session.scalar(select(Product.stock_on_hand).where(Product.id == product_id))
+    stock = StockRepository(session)
+    current = stock.on_hand(product_id)
     if current is None:
         raise ValueError(f"no product {product_id}")
-    result = session.execute(
-        update(Product)
-        .where(
-            Product.id == product_id,
-            Product.stock_reserved <= level,
-            Product.stock_on_hand == current,
-        )
-        .values(stock_on_hand=level)
-        .execution_options(synchronize_session=False)
-    )
-    if _rowcount(result) != 1:
+    if not stock.set_on_hand(product_id, level, current):
         raise StockBelowReserved(f"product {product_id}: {level} is below the reserved stock")
     if level != current:
         _move(session, product_id, MovementKind.ADJUSTMENT, level - current, reason, actor_id)
-        stock_alerts.stock_changed(session, product_id, level - current)
+        alerts.stock_changed(session, product_id, level - current)
     return level - current
 
 
 def ledger_totals(product_id: int) -> tuple[int, int]:
     """Stock on hand and reserved as the ledger adds them up (what staff see)."""
-    session = read_session()
-    rows = session.execute(
-        select(InventoryMovement.kind, func.sum(InventoryMovement.quantity))
-        .where(InventoryMovement.product_id == product_id)
-        .group_by(InventoryMovement.kind)
-    ).all()
-    on_hand = sum(total for kind, total in rows if MovementKind(kind).changes_on_hand)
-    reserved = sum(total for kind, total in rows if not MovementKind(kind).changes_on_hand)
+    rows = StockRepository(read_session()).ledger_totals(product_id)
+    on_hand = sum(total for kind, total in rows if kind.changes_on_hand)
+    reserved = sum(total for kind, total in rows if not kind.changes_on_hand)
     return int(on_hand), int(reserved)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.models.catalog import Product
+from kiosk.catalog.models import Product
 from kiosk.orm import Base, UTCDateTime, utcnow
 
 

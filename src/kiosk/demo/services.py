@@ -16,11 +16,11 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from kiosk.catalog import services as catalog
+from kiosk.catalog.pictures import PictureStore, picture_store
+from kiosk.catalog.product_csv import ImportReport, import_categories
 from kiosk.config import DATA_DIR
-from kiosk.repositories.catalog import ProductRepository
-from kiosk.services.pictures import PictureStore, picture_store
-from kiosk.services.product_csv import ImportReport, import_categories, import_products
-from kiosk.uow import read_session
+from kiosk.inventory.product_import import import_products
 
 DEMO_DIR = DATA_DIR / "demo"
 IMAGE_SIZE = 800
@@ -93,7 +93,7 @@ def generate_demo_images(products_csv: Path, store: PictureStore) -> int:
 
 def seed_demo(only_if_empty: bool = True, demo_dir: Path = DEMO_DIR) -> SeedResult:
     """Load the demo catalog; with `only_if_empty`, leave a shop with products alone."""
-    if only_if_empty and ProductRepository(read_session()).count() > 0:
+    if only_if_empty and catalog.has_products():
         return SeedResult(seeded=False)
     images = generate_demo_images(demo_dir / "products.csv", picture_store())
     with (demo_dir / "categories.csv").open(encoding="utf-8-sig", newline="") as handle:

@@ -24,15 +24,12 @@ from typing import IO
 
 from flask import current_app
 from slugify import slugify
+from sqlalchemy.orm import Session
 
-from kiosk.models import Category, Product, UnitMeasure
+from kiosk.catalog import pictures
+from kiosk.catalog.models import Category, Product, UnitMeasure
+from kiosk.catalog.repository import CategoryRepository, ProductRepository, forget_category_tree
 from kiosk.money import Money
-from kiosk.repositories.catalog import (
-    CategoryRepository,
-    ProductRepository,
-    forget_category_tree,
-)
-from kiosk.services import inventory, pictures
 from kiosk.uow import read_session, unit_of_work
 from kiosk.validation import INT_MAX, InputProblem, OutOfRange, has_control, parse_amount, parse_int
 
@@ -256,14 +253,14 @@ def _parse_images(reader: _RowReader, media_dir: Path) -> list[tuple[str, str]]:
 
 
 @dataclass
-class _ProductRow:
+class ProductRow:
     values: dict[str, object]
     category_slug: str
     images: list[tuple[str, str]]
     stock: int
 
 
-def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Path) -> _ProductRow:
+def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Path) -> ProductRow:
     sku = reader.text("sku", 64, required=True)
     if sku and not SKU_PATTERN.match(sku):
         reader.fail("sku", "may only hold letters, digits, '.', '_' and '-'")
@@ -303,7 +300,7 @@ def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Pa
         "is_featured": reader.flag("featured", False),
         "description": reader.text("description", 20_000),
     }
-    return _ProductRow(
+    return ProductRow(
         values,
         reader.text("category", 120),
         _parse_images(reader, media_dir),
@@ -311,15 +308,12 @@ def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Pa
     )
 
 
-def import_products(source: IO[str]) -> ImportReport:
-    """Create or update products from CSV.
-
-    Raises ImportRejected, having changed nothing, when any row has a problem.
-    """
+def read_products(source: IO[str]) -> list[ProductRow]:
+    """The file's rows, checked; ImportRejected names every problem (nothing is written)."""
     media_dir = Path(current_app.config["KIOSK_MEDIA_DIR"])
     vat_classes = current_app.config["KIOSK_VAT_RATES"].keys()
     rows, problems = _read_rows(source, PRODUCT_COLUMNS)
-    parsed: list[_ProductRow] = []
+    parsed: list[ProductRow] = []
     seen: dict[str, dict[str, int]] = {"sku": {}, "slug": {}}
     for number, values in enumerate(rows, start=2):
         reader = _RowReader(number, values)
@@ -333,51 +327,54 @@ def import_products(source: IO[str]) -> ImportReport:
         parsed.append(row)
     if problems:
         raise ImportRejected(problems)
-    described = _prepare_pictures(parsed)
-
-    report = ImportReport()
-    with unit_of_work() as session:
-        categories = {c.slug: c for c in CategoryRepository(session).all()}
-        products = ProductRepository(session)
-        existing = products.by_skus(str(r.values["sku"]) for r in parsed)
-        taken = products.slug_owners()
-        for number, row in enumerate(parsed, start=2):
-            sku, slug = str(row.values["sku"]), str(row.values["slug"])
-            if row.category_slug and row.category_slug not in categories:
-                problems.append(Problem(number, "category", f"no category {row.category_slug!r}"))
-            if taken.get(slug, sku) != sku:
-                problems.append(
-                    Problem(number, "slug", f"{slug!r} belongs to product {taken[slug]}")
-                )
-        if problems:
-            raise ImportRejected(problems)
-        for number, row in enumerate(parsed, start=2):
-            sku = str(row.values["sku"])
-            product = existing.get(sku)
-            if product is None:
-                product = Product()
-                report.created += 1
-            else:
-                report.updated += 1
-            for attribute, new_value in row.values.items():
-                setattr(product, attribute, new_value)
-            product.currency = current_app.config["KIOSK_CURRENCY"]
-            product.category = categories.get(row.category_slug)
-            products.save(product)
-            session.flush()
-            try:  # stock goes through the inventory ledger like every other change
-                inventory.set_stock(session, product.id, row.stock, "CSV import")
-            except inventory.StockBelowReserved:
-                problems.append(Problem(number, "stock", "is below what open checkouts hold"))
-            if [(i.filename, i.alt) for i in product.images] != row.images:
-                products.replace_images(product, row.images)
-        products.describe_images(described)
-        if problems:
-            raise ImportRejected(problems)
-    return report
+    return parsed
 
 
-def _prepare_pictures(parsed: list[_ProductRow]) -> dict[str, pictures.Picture]:
+def write_products(
+    session: Session,
+    parsed: list[ProductRow],
+    described: dict[str, pictures.Picture],
+    report: ImportReport,
+) -> list[tuple[int, Product, int]]:
+    """Create or update the products of checked rows in the caller's transaction (the
+    stock is not the catalog's: the caller sets it). Returns each row's number, product
+    and stock; raises ImportRejected for a category or slug the shop does not allow."""
+    problems: list[Problem] = []
+    categories = {c.slug: c for c in CategoryRepository(session).all()}
+    products = ProductRepository(session)
+    existing = products.by_skus(str(r.values["sku"]) for r in parsed)
+    taken = products.slug_owners()
+    for number, row in enumerate(parsed, start=2):
+        sku, slug = str(row.values["sku"]), str(row.values["slug"])
+        if row.category_slug and row.category_slug not in categories:
+            problems.append(Problem(number, "category", f"no category {row.category_slug!r}"))
+        if taken.get(slug, sku) != sku:
+            problems.append(Problem(number, "slug", f"{slug!r} belongs to product {taken[slug]}"))
+    if problems:
+        raise ImportRejected(problems)
+    written = []
+    for number, row in enumerate(parsed, start=2):
+        sku = str(row.values["sku"])
+        product = existing.get(sku)
+        if product is None:
+            product = Product()
+            report.created += 1
+        else:
+            report.updated += 1
+        for attribute, new_value in row.values.items():
+            setattr(product, attribute, new_value)
+        product.currency = current_app.config["KIOSK_CURRENCY"]
+        product.category = categories.get(row.category_slug)
+        products.save(product)
+        session.flush()
+        if [(i.filename, i.alt) for i in product.images] != row.images:
+            products.replace_images(product, row.images)
+        written.append((number, product, row.stock))
+    products.describe_images(described)
+    return written
+
+
+def prepare_pictures(parsed: list[ProductRow]) -> dict[str, pictures.Picture]:
     """The variants of every picture the file names, made before the transaction
     (they take a while); a file that is no picture is a problem of its row."""
     described, report = pictures.prepare_all(name for row in parsed for name, _ in row.images)

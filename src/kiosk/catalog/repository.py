@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload, with_expression
 
-from kiosk.models import Category, Product, ProductImage
+from kiosk.catalog.models import Category, Product, ProductImage
 
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "name": (Product.name.asc(), Product.id.asc()),
@@ -130,6 +130,9 @@ class ProductRepository:
             .options(joinedload(Product.images))
         )
         return self.session.scalars(stmt).unique().one_or_none()
+
+    def get(self, product_id: int) -> Product | None:
+        return self.session.get(Product, product_id)
 
     def get_by_sku(self, sku: str) -> Product | None:
         return self.session.scalar(select(Product).where(Product.sku == sku))

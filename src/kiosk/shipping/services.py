@@ -1,7 +1,8 @@
 """Shipping methods: read from a TOML file the owner edits, priced for one cart.
 
-The file is checked when the app starts, so a typo stops the shop with a clear
-message instead of surfacing at checkout. See data/shipping.toml for the format.
+The file is checked when the app starts (`init_app`), so a typo stops the shop with a
+clear message instead of surfacing at checkout. See data/shipping.toml for the format.
+Everything else asks `methods()` and `carriers()` for what was read.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from flask import Flask, current_app
+from flask_babel import get_locale
 
 from kiosk.money import Money
 
@@ -202,3 +206,45 @@ def quotes(
 
 def destinations(methods: Sequence[ShippingMethod]) -> list[str]:
     return sorted({country for method in methods for country in method.countries})
+
+
+_METHODS, _CARRIERS = "kiosk.shipping", "kiosk.carriers"
+
+
+def init_app(app: Flask, path: Path) -> None:
+    """Read the owner's shipping file once, at start (raises ShippingConfigError)."""
+    app.extensions[_METHODS], app.extensions[_CARRIERS] = load(path)
+
+
+def methods() -> list[ShippingMethod]:
+    """The shop's shipping methods, as the shipping file lists them."""
+    found: list[ShippingMethod] = current_app.extensions[_METHODS]
+    return found
+
+
+def carriers() -> dict[str, Carrier]:
+    """The carriers of the shipping file, by code."""
+    found: dict[str, Carrier] = current_app.extensions[_CARRIERS]
+    return found
+
+
+def method(code: str) -> ShippingMethod | None:
+    return next((m for m in methods() if m.code == code), None)
+
+
+def shipment(carrier: str, number: str) -> tuple[str, str | None]:
+    """A carrier's name and the link to its tracking page for this number.
+
+    Orders keep the carrier's code; a carrier no longer in the shipping file
+    (or typed by hand before there was a list) shows as stored, without a link.
+    """
+    known = carriers().get(carrier)
+    if known is None:
+        return carrier, None
+    return known.name, known.tracking_link(number)
+
+
+def country_options() -> list[tuple[str, str]]:
+    """The shipping countries with their names in the page's language, by name."""
+    names = get_locale().territories if get_locale() else {}
+    return sorted(((code, names.get(code, code)) for code in EU_COUNTRIES), key=lambda c: c[1])

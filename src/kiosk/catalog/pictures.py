@@ -31,8 +31,8 @@ from typing import Protocol
 from flask import current_app, url_for
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from kiosk.models import PictureRef
-from kiosk.repositories.catalog import ProductRepository
+from kiosk.catalog.models import PictureRef
+from kiosk.catalog.repository import ProductRepository
 from kiosk.uow import read_session, unit_of_work
 
 log = logging.getLogger(__name__)

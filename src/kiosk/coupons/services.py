@@ -14,10 +14,10 @@ from datetime import datetime
 
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.models import Coupon, CouponKind, CouponRedemption
+from kiosk.coupons.models import Coupon, CouponKind, CouponRedemption
+from kiosk.coupons.repository import CouponRepository
 from kiosk.money import Money, div_round_half_up
 from kiosk.orm import utcnow
 from kiosk.uow import unit_of_work
@@ -47,17 +47,7 @@ def discount(coupon: Coupon, items: Money) -> Money:
 
 
 def _uses_by(session: Session, coupon: Coupon, customer: Customer) -> int:
-    who = [func.lower(CouponRedemption.email) == customer.email.lower()]
-    if customer.user_id is not None:
-        who.append(CouponRedemption.user_id == customer.user_id)
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(CouponRedemption)
-            .where(CouponRedemption.coupon_id == coupon.id, or_(*who))
-        )
-        or 0
-    )
+    return CouponRepository(session).uses_by(coupon, customer.email, customer.user_id)
 
 
 def check(
@@ -69,7 +59,7 @@ def check(
 ) -> Coupon:
     """The coupon for `code` if it applies to these items now, else CouponRefused."""
     now = now or utcnow()
-    coupon = session.scalar(select(Coupon).where(Coupon.code == normalise(code)))
+    coupon = CouponRepository(session).by_code(normalise(code))
     if coupon is None or not coupon.is_active:
         raise CouponRefused(_("The code %(code)s is not valid.", code=normalise(code)))
     if coupon.valid_from is not None and now < coupon.valid_from:
@@ -104,24 +94,14 @@ def check(
 
 def redeem(session: Session, coupon: Coupon, order_id: int, customer: Customer) -> None:
     """Count one use for an order, in the order's transaction (CouponRefused if none is left)."""
-    result = session.execute(
-        update(Coupon)
-        .where(
-            Coupon.id == coupon.id,
-            Coupon.is_active.is_(True),
-            (Coupon.max_uses.is_(None)) | (Coupon.times_used < Coupon.max_uses),
-        )
-        .values(times_used=Coupon.times_used + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not CouponRepository(session).count_use(coupon):
         raise CouponRefused(_("This code has been used up."))
     if (
         coupon.max_uses_per_customer is not None
         and _uses_by(session, coupon, customer) >= coupon.max_uses_per_customer
     ):
         raise CouponRefused(_("You have already used this code as often as it allows."))
-    session.add(
+    CouponRepository(session).add_redemption(
         CouponRedemption(
             coupon_id=coupon.id,
             order_id=order_id,
@@ -156,7 +136,8 @@ def create(new: NewCoupon) -> Coupon:
     if new.valid_from and new.valid_until and new.valid_until <= new.valid_from:
         raise ValueError("the end of validity must follow its start")
     with unit_of_work() as session:
-        if session.scalar(select(Coupon.id).where(Coupon.code == code)) is not None:
+        coupons = CouponRepository(session)
+        if coupons.by_code(code) is not None:
             raise ValueError(f"the code {code} exists already")
         coupon = Coupon(
             code=code,
@@ -169,5 +150,5 @@ def create(new: NewCoupon) -> Coupon:
             max_uses=new.max_uses,
             max_uses_per_customer=new.max_uses_per_customer,
         )
-        session.add(coupon)
+        coupons.add(coupon)
     return coupon
