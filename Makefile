@@ -43,6 +43,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 bench: $(VENV)/.installed translations
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

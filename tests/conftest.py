@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from kiosk import create_app
 from kiosk.extensions import db
-from kiosk.models import Base
+from kiosk.orm import Base
 from tests import redis_server
 from tests.postgres import ENV_URL, create_database, start_server
 

@@ -25,7 +25,7 @@ from kiosk import create_app
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
 from kiosk.inventory import services as inventory
-from kiosk.models import Order, OrderLine
+from kiosk.orders.models import Order, OrderLine
 from tests.factories import make_product
 
 # What every simulated guest chooses: a German address, DHL, bank transfer.

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from kiosk.catalog.models import ProductImage
 from kiosk.catalog.pictures import make_missing_variants
 from kiosk.extensions import db
-from kiosk.models import Order
+from kiosk.orders.models import Order
 from tests.conftest import new_client
 from tests.factories import PASSWORD, make_category, make_product, make_user
 from tests.shopping import (

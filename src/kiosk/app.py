@@ -48,7 +48,7 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from kiosk import models  # noqa: F401  (the whole schema, for Alembic)
+    from kiosk import schema  # noqa: F401  (the whole schema, for Alembic)
     from kiosk.accounts import login  # noqa: F401  (registers the user loader)
     from kiosk.database import configure_engine
     from kiosk.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the sign-in page says what to do
     login_manager.session_protection = "basic"
     register_shipping_methods(app)
+    register_payment_methods(app)
 
 
 def register_shipping_methods(app: Flask) -> None:
@@ -87,9 +88,24 @@ def register_shipping_methods(app: Flask) -> None:
         raise ConfigError(f"KIOSK_SHIPPING_FILE: {exc}") from exc
 
 
+def register_payment_methods(app: Flask) -> None:
+    """The payment methods' registry, built here rather than at import: the offline methods,
+    the invoice for customers who paid before (the orders know who), and Stripe's card
+    payment, which checkout offers once its keys are set."""
+    from kiosk.orders.services import has_paid_order
+    from kiosk.payments.providers import BankTransfer, CashOnDelivery, Invoice, install
+    from kiosk.payments.stripe import StripeCheckout
+
+    install(
+        app,
+        [BankTransfer(), Invoice(paid_before=has_paid_order), CashOnDelivery(), StripeCheckout()],
+    )
+
+
 def register_blueprints(app: Flask) -> None:
     from kiosk.accounts.views.account import bp as account_bp
     from kiosk.accounts.views.auth import bp as auth_bp
+    from kiosk.backoffice.views import bp as staff_bp
     from kiosk.cart.views import bp as cart_bp
     from kiosk.catalog.views import bp as catalog_bp
     from kiosk.checkout.views import bp as checkout_bp
@@ -97,7 +113,6 @@ def register_blueprints(app: Flask) -> None:
     from kiosk.orders.views import bp as orders_bp
     from kiosk.orders.views import withdrawal_bp
     from kiosk.payments.views import bp as payments_bp
-    from kiosk.staff.views import bp as staff_bp
     from kiosk.storefront.views import bp as core_bp
     from kiosk.validation import URL_CONVERTERS
 
@@ -148,10 +163,17 @@ def register_template_helpers(app: Flask) -> None:
     from kiosk.cart.owner import cart_count
     from kiosk.catalog.cards import product_card
     from kiosk.catalog.pictures import picture_sources
+    from kiosk.orders.labels import label, order_event_name, order_status_name
+    from kiosk.payments.labels import payment_method_name, payment_status_name
     from kiosk.shipping.services import country_options, shipment
 
     templating.register(app)
     app.jinja_env.globals.update(
+        label=label,
+        order_status_name=order_status_name,
+        order_event_name=order_event_name,
+        payment_method_name=payment_method_name,
+        payment_status_name=payment_status_name,
         cart_count=cart_count,
         product_card=product_card,
         picture_sources=picture_sources,

@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from kiosk.accounts import services as accounts
-from kiosk.catalog import product_csv
+from kiosk.catalog import pictures, product_csv
 from kiosk.coupons import services as coupons
 from kiosk.coupons.models import CouponKind
 from kiosk.demo import services as demo
@@ -24,6 +24,8 @@ from kiosk.inventory import product_import
 from kiosk.inventory import services as inventory
 from kiosk.mail import services as mail
 from kiosk.money import Money, parse_decimal_percent
+from kiosk.operations import backup
+from kiosk.orders import card_payment, jobs, lifecycle, settlement
 
 kiosk_cli = AppGroup("kiosk", help="Kiosk shop commands.")
 
@@ -206,12 +208,10 @@ def create_coupon_command(
 @kiosk_cli.command("reconcile-payments")
 def reconcile_payments_command() -> None:
     """Re-read open card payments from Stripe and apply what a lost webhook missed."""
-    from kiosk.services import stripe_checkout
-
     if not current_app.config["STRIPE_SECRET_KEY"]:
         click.echo("Stripe is not configured; nothing to reconcile.")
         return
-    outcomes = stripe_checkout.reconcile()
+    outcomes = card_payment.reconcile()
     click.echo(
         "Reconciled: "
         + (", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "none open")
@@ -221,18 +221,14 @@ def reconcile_payments_command() -> None:
 @kiosk_cli.command("lifecycle-diagram")
 def lifecycle_diagram_command() -> None:
     """Print the order lifecycle table as a Mermaid diagram (for docs/order-lifecycle.md)."""
-    from kiosk.services.lifecycle import mermaid
-
-    click.echo(mermaid(), nl=False)
+    click.echo(lifecycle.mermaid(), nl=False)
 
 
 @kiosk_cli.command("order-jobs")
 def order_jobs_command() -> None:
     """Remind and later cancel unpaid prepayment orders, assume delivery if set, retry refunds
     of cancelled card orders (for a timer)."""
-    from kiosk.services import order_jobs
-
-    report = order_jobs.run()
+    report = jobs.run()
     click.echo(
         f"Reminded {report.reminded}, cancelled {report.cancelled}, "
         f"marked delivered {report.delivered}, refunded {report.refunded} order(s)."
@@ -255,8 +251,6 @@ def order_jobs_command() -> None:
 def backup_command(directory: Path | None, keep: int | None) -> None:
     """Back up the database (consistent while the shop runs), the pictures and the generated
     secret key into one archive (for a daily timer)."""
-    from kiosk.services import backup
-
     directory = directory or Path(current_app.config["KIOSK_BACKUP_DIR"])
     keep = current_app.config["KIOSK_BACKUP_KEEP"] if keep is None else keep
     try:
@@ -278,8 +272,6 @@ def backup_command(directory: Path | None, keep: int | None) -> None:
 def restore_command(file: Path, yes: bool) -> None:
     """Put a backup archive's database and pictures in place of the configured ones.
     Stop the shop first."""
-    from kiosk.services import backup
-
     try:
         report = backup.restore_backup(file, replace=yes)
     except backup.BackupError as exc:
@@ -295,8 +287,6 @@ def restore_command(file: Path, yes: bool) -> None:
 def picture_variants_command() -> None:
     """Make the sized WebP variants of every product picture that has none yet
     (pictures added before variants existed); safe to run again."""
-    from kiosk.catalog import pictures
-
     report = pictures.make_missing_variants()
     click.echo(
         f"{report.pictures} picture(s) have their variants; "
@@ -315,9 +305,7 @@ def repair_payments_command() -> None:
     """Record the payment of orders set to "paid" by the old status button without it, and
     flag those it set to "refunded" without a refund (run once after upgrading; safe to
     run again)."""
-    from kiosk.services import payments
-
-    repair = payments.repair_paid_without_payment()
+    repair = settlement.repair_paid_without_payment()
     if repair.recorded:
         click.echo(
             f"Recorded the payment of {len(repair.recorded)} order(s): "

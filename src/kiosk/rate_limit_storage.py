@@ -18,22 +18,18 @@ import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from limits.storage import MovingWindowSupport, Storage
-from sqlalchemy import Connection, Engine, Table, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from kiosk import rate_limit_repository as windows
 from kiosk.database import WRITE_OPTION
-from kiosk.models.rate_limit import RateLimitWindow
 
 SCHEME = "kiosk-db"
 CLEANUP_EVERY_S = 60.0
-
-_window = cast(Table, RateLimitWindow.__table__)
 
 
 def _hashed(key: str) -> str:
@@ -68,42 +64,22 @@ class DatabaseStorage(Storage, MovingWindowSupport):
                 now = time.time()
                 if now >= self._next_cleanup:
                     self._next_cleanup = now + CLEANUP_EVERY_S
-                    connection.execute(delete(_window).where(_window.c.expires_at < now))
-
-    def _locked(self, connection: Connection, key: str) -> Any:
-        """The key's row, created if missing, locked until the transaction ends."""
-        key_hash = _hashed(key)
-        query = select(_window).where(_window.c.key_hash == key_hash).with_for_update()
-        row = connection.execute(query).one_or_none()
-        if row is None:
-            insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-            connection.execute(
-                insert(_window)
-                .values(key_hash=key_hash, hits=[], count=0, expires_at=0.0)
-                .on_conflict_do_nothing(index_elements=["key_hash"])
-            )
-            row = connection.execute(query).one()
-        return row
+                    windows.delete_expired(connection, now)
 
     def _read(self, key: str) -> Any:
         with self._engine().connect() as connection:
-            query = select(_window).where(_window.c.key_hash == _hashed(key))
-            return connection.execute(query).one_or_none()
+            return windows.read(connection, _hashed(key))
 
     # Fixed window ------------------------------------------------------------------
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         with self._write() as connection:
-            row = self._locked(connection, key)
+            row = windows.locked(connection, _hashed(key))
             count, expires_at = (row.count, row.expires_at) if row.expires_at > now else (0, 0.0)
             count += amount
             expires_at = expires_at or now + expiry
-            connection.execute(
-                update(_window)
-                .where(_window.c.key_hash == row.key_hash)
-                .values(count=count, expires_at=expires_at)
-            )
+            windows.write(connection, row.key_hash, count=count, expires_at=expires_at)
         return int(count)
 
     def get(self, key: str) -> int:
@@ -122,16 +98,12 @@ class DatabaseStorage(Storage, MovingWindowSupport):
             return False
         now = time.time()
         with self._write() as connection:
-            row = self._locked(connection, key)
+            row = windows.locked(connection, _hashed(key))
             hits = [at for at in row.hits if at > now - expiry]
             if len(hits) + amount > limit:
                 return False
             hits = ([now] * amount + hits)[:limit]
-            connection.execute(
-                update(_window)
-                .where(_window.c.key_hash == row.key_hash)
-                .values(hits=hits, expires_at=now + expiry)
-            )
+            windows.write(connection, row.key_hash, hits=hits, expires_at=now + expiry)
         return True
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
@@ -145,18 +117,16 @@ class DatabaseStorage(Storage, MovingWindowSupport):
 
     def clear(self, key: str) -> None:
         with self._write() as connection:
-            connection.execute(delete(_window).where(_window.c.key_hash == _hashed(key)))
+            windows.delete_key(connection, _hashed(key))
 
     def reset(self) -> int | None:
         with self._write() as connection:
-            count = connection.execute(select(func.count()).select_from(_window)).scalar_one()
-            connection.execute(delete(_window))
-        return int(count)
+            return windows.delete_all(connection)
 
     def check(self) -> bool:
         try:
             with self._engine().connect() as connection:
-                connection.execute(select(1))
+                windows.reachable(connection)
         except SQLAlchemyError:
             return False
         return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -121,66 +121,6 @@ def country_name(code: str) -> str:
     return str(locale.territories.get(code, code)) if locale else code
 
 
-def _labels() -> dict[str, dict[str, str]]:
-    """Words for the codes stored with orders and payments, in the page's language."""
-    from flask_babel import gettext as _
-
-    return {
-        "payment_method": {
-            "bank_transfer": _("Bank transfer (prepayment)"),
-            "invoice": _("Invoice"),
-            "cash_on_delivery": _("Cash on delivery"),
-            "stripe": _("Card or wallet (Stripe)"),
-        },
-        "order_status": {
-            "awaiting_payment": _("awaiting payment"),
-            "paid": _("paid"),
-            "processing": _("processing"),
-            "shipped": _("shipped"),
-            "delivered": _("delivered"),
-            "cancelled": _("cancelled"),
-            "refunded": _("refunded"),
-            "returned": _("returned"),
-        },
-        "payment_status": {
-            "pending": _("pending"),
-            "paid": _("paid"),
-            "failed": _("failed"),
-            "expired": _("expired"),
-            "flagged": _("needs checking"),
-        },
-        "order_event": {
-            "payment_received": _("Payment received"),
-            "payment_repaired": _("Payment recorded afterwards: the order had been set to paid"),
-            "payment_unconfirmed": _("Set to paid without a confirmed card payment: please check"),
-            "refund_unrecorded": _(
-                "Set to refunded without a recorded refund: please record it or note why"
-            ),
-            "refund": _("Refund"),
-            "goods_returned": _("Goods returned to stock"),
-            "payment_mismatch": _("Payment did not match the order"),
-            "payment_failed": _("Payment failed"),
-            "payment_expired": _("Payment page expired"),
-            "paid_without_stock": _("Paid, but the stock was gone"),
-            "status": _("State changed"),
-            "refund_due": _("Refund due"),
-            "withdrawal_received": _("Withdrawal received"),
-            "payment_reminder": _("Payment reminder"),
-            "note": _("Note"),
-        },
-    }
-
-
-def label(group: str, code: str) -> str:
-    return _labels()[group].get(str(code), str(code))
-
-
-payment_method_name = partial(label, "payment_method")
-order_status_name = partial(label, "order_status")
-payment_status_name = partial(label, "payment_status")
-order_event_name = partial(label, "order_event")
-
-
 def vat_lines_of(order: Any) -> Any:
     return vat_lines_from(order.vat_breakdown, order.currency)
 
@@ -206,11 +146,6 @@ def register(app: Flask) -> None:
         asset_url=asset_url,
         current_theme=current_theme,
         cached_fragment=cached_fragment,
-        payment_method_name=payment_method_name,
-        order_status_name=order_status_name,
-        payment_status_name=payment_status_name,
-        order_event_name=order_event_name,
-        label=label,
         vat_lines_of=vat_lines_of,
         current_locale=lambda: str(get_locale() or "de"),
         language_names=LANGUAGE_NAMES,

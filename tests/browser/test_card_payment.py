@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order, OrderStatus
+from kiosk.orders.models import Order, OrderStatus
 from tests.browser import test_checkout
 from tests.browser.test_checkout import (
     QUANTITY,

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from kiosk.accounts.addresses import AddressData, save_address
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order
+from kiosk.orders.models import Order
 from kiosk.uow import unit_of_work
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import CapturingSMTP

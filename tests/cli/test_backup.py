@@ -29,9 +29,10 @@ from kiosk import create_app
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
 from kiosk.inventory import services as inventory
-from kiosk.models import Order, OrderLine, Payment
-from kiosk.services import backup
-from kiosk.services.health import migration_heads
+from kiosk.operations import backup
+from kiosk.operations.health import migration_heads
+from kiosk.orders.models import Order, OrderLine
+from kiosk.payments.models import Payment
 from tests.conftest import settings_for
 from tests.factories import make_product
 from tests.live_gunicorn import Outcome, Shopper, server_env

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from kiosk.accounts.models import Role
 from kiosk.cart.models import CartLine
 from kiosk.extensions import db
-from kiosk.models import Order
+from kiosk.orders.models import Order
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_category, make_product, make_user
 from tests.mailbox import outbox

@@ -15,7 +15,7 @@ from kiosk.cart.models import CartLine
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
 from kiosk.inventory import services as inventory
-from kiosk.models import Order
+from kiosk.orders.models import Order
 from kiosk.orm import utcnow
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client

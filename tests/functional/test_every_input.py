@@ -40,8 +40,9 @@ from kiosk.accounts import services as accounts
 from kiosk.accounts.models import Address, Role, User, UserSession
 from kiosk.cart.models import Cart, CartLine
 from kiosk.extensions import db
+from kiosk.invoicing.models import Invoice
 from kiosk.mail.models import MailStatus, OutboxMessage
-from kiosk.models import Invoice, Order
+from kiosk.orders.models import Order
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_category, make_product, make_user

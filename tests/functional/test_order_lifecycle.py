@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from kiosk.accounts.models import Role
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order, OrderStatus
+from kiosk.orders.models import Order, OrderStatus
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.mailbox import outbox

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kiosk.cart.models import CartLine
 from kiosk.extensions import db
-from kiosk.models import Order, OrderStatus
+from kiosk.orders.models import Order, OrderStatus
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user

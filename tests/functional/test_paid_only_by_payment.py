@@ -15,9 +15,10 @@ from sqlalchemy.orm import selectinload
 
 from kiosk.audit.models import AuditEvent
 from kiosk.extensions import db
-from kiosk.models import Order, OrderStatus, PaymentStatus
-from kiosk.services import lifecycle
-from kiosk.services.lifecycle import Actor
+from kiosk.orders import lifecycle
+from kiosk.orders.lifecycle import Actor
+from kiosk.orders.models import Order, OrderStatus
+from kiosk.payments.models import PaymentStatus
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token
 from tests.factories import make_product

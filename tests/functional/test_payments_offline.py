@@ -14,7 +14,8 @@ from kiosk.audit.models import AuditEvent
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
 from kiosk.inventory.models import InventoryMovement, MovementKind
-from kiosk.models import Order, OrderStatus, PaymentStatus
+from kiosk.orders.models import Order, OrderStatus
+from kiosk.payments.models import PaymentStatus
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user

@@ -13,8 +13,8 @@ from kiosk.coupons import services as coupons
 from kiosk.coupons.models import Coupon, CouponKind
 from kiosk.coupons.services import CouponRefused, Customer, NewCoupon
 from kiosk.extensions import db
-from kiosk.models import Order
 from kiosk.money import Money
+from kiosk.orders.models import Order
 from kiosk.orm import utcnow
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client

@@ -25,10 +25,11 @@ from kiosk.accounts.models import Role
 from kiosk.coupons import services as coupons
 from kiosk.coupons.models import CouponKind
 from kiosk.extensions import db
-from kiosk.models import DocumentKind, Invoice, Order, OrderStatus
+from kiosk.invoicing.models import DocumentKind, Invoice
 from kiosk.money import Money
-from kiosk.services import invoices, lifecycle, payments
-from kiosk.services.lifecycle import Actor
+from kiosk.orders import documents, lifecycle, settlement
+from kiosk.orders.lifecycle import Actor
+from kiosk.orders.models import Order, OrderStatus
 from kiosk.uow import unit_of_work
 from tests.conftest import REQUIRE_ALL, csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
@@ -145,7 +146,7 @@ def test_the_invoice_carries_everything_paragraph_14_asks_for(
     buy(client, mug, 2, name="Käthe Müller", street="Lindenweg 3", postal_code="50667")
     number = _orders(app)[0].number
     with app.app_context():
-        payments.mark_received(number, staff_id)
+        settlement.mark_received(number, staff_id)
     (order,) = _orders(app)
     (invoice,) = order.invoices
     assert invoice.kind == DocumentKind.INVOICE and invoice.number.endswith("-00001")
@@ -185,7 +186,7 @@ def test_an_invoice_is_issued_once_and_mailed_with_the_payment_confirmation(
     buy(client, products[0])
     number = _orders(app)[0].number
     with app.app_context():
-        payments.mark_received(number, staff_id)
+        settlement.mark_received(number, staff_id)
         with unit_of_work() as session:  # a second "paid" changes nothing
             order = session.scalars(select(Order)).one()
             lifecycle.change(session, order, OrderStatus.PAID, Actor.SYSTEM)
@@ -208,7 +209,7 @@ def test_twenty_concurrent_payments_number_their_invoices_without_gaps(
 ) -> None:
     # The numbers are taken in the payments' transactions; the PDFs are made afterwards
     # (as after a crash), so twenty renderings in one process do not starve the race.
-    monkeypatch.setattr(invoices, "complete_pending", lambda order_id=None: 0)
+    monkeypatch.setattr(documents, "complete_pending", lambda order_id=None: 0)
     for _ in range(20):
         buy(new_client(app), products[0])
     numbers = [order.number for order in _orders(app)]
@@ -219,7 +220,7 @@ def test_twenty_concurrent_payments_number_their_invoices_without_gaps(
         with app.app_context():
             start.wait()
             try:
-                payments.mark_received(number, staff_id)
+                settlement.mark_received(number, staff_id)
             except BaseException as exc:
                 errors.append(exc)
 
@@ -234,7 +235,7 @@ def test_twenty_concurrent_payments_number_their_invoices_without_gaps(
         assert sequences == list(range(1, 21))
         assert len(set(db.session.scalars(select(Invoice.number)))) == 20
         monkeypatch.undo()
-        assert invoices.complete_pending() == 20
+        assert documents.complete_pending() == 20
         assert all(db.session.scalars(select(Invoice.sha256)))
 
 
@@ -248,7 +249,7 @@ def test_a_refund_issues_a_credit_note_that_refers_to_the_invoice(
     buy(client, mug)
     number = _orders(app)[0].number
     with app.app_context():
-        payments.mark_received(number, staff_id)
+        settlement.mark_received(number, staff_id)
     staff = new_client(app)
     sign_in(staff, "staff@example.org", PASSWORD)
     token = csrf_token(staff, f"/staff/orders/{number}")
@@ -271,7 +272,7 @@ def test_the_invoice_can_wait_for_shipping(
     buy(client, products[0])
     number = _orders(app)[0].number
     with app.app_context():
-        payments.mark_received(number, staff_id)
+        settlement.mark_received(number, staff_id)
         assert _orders(app)[0].invoices == []
         lifecycle.transition(number, OrderStatus.SHIPPED, Actor.STAFF, staff_id)
     assert len(_orders(app)[0].invoices) == 1
@@ -285,7 +286,7 @@ def test_the_invoice_pdf_carries_the_same_invoice_as_factur_x_xml(
     buy(client, mug, 2, name="Käthe Müller", company="Müller & Töchter GmbH")
     number = _orders(app)[0].number
     with app.app_context():
-        payments.mark_received(number, staff_id)
+        settlement.mark_received(number, staff_id)
     (order,) = _orders(app)
     (invoice,) = order.invoices
     xml = factur_x(invoice.pdf)
@@ -336,7 +337,7 @@ def test_the_invoice_pdf_declares_itself_factur_x_en_16931_on_pdf_a_3(
     buy(client, products[0])
     number = _orders(app)[0].number
     with app.app_context():
-        payments.mark_received(number, staff_id)
+        settlement.mark_received(number, staff_id)
     (invoice,) = _orders(app)[0].invoices
     catalog = PdfReader(io.BytesIO(invoice.pdf)).trailer["/Root"]
     (intent,) = catalog["/OutputIntents"]
@@ -371,7 +372,7 @@ def test_the_xml_amounts_add_up_with_discount_shipping_and_fee_in_two_rates(
     (order,) = _orders(app)
     assert (order.discount_cents, order.shipping_cents, order.fee_cents) == (730, 1290, 400)
     with app.app_context():
-        payments.mark_received(order.number, staff_id)
+        settlement.mark_received(order.number, staff_id)
     (invoice,) = _orders(app)[0].invoices
     xml = factur_x(invoice.pdf)
 
@@ -425,8 +426,8 @@ def test_the_credit_note_pdf_carries_a_factur_x_credit_note_for_the_invoice(
     buy(client, mug)
     number = _orders(app)[0].number
     with app.app_context():
-        payments.mark_received(number, staff_id)
-        payments.refund(number, Money(1000), "Becher angeschlagen", staff_id)
+        settlement.mark_received(number, staff_id)
+        settlement.refund(number, Money(1000), "Becher angeschlagen", staff_id)
     invoice, credit = _orders(app)[0].invoices
     xml = factur_x(credit.pdf)
     assert text(xml, "//rsm:ExchangedDocument/ram:ID") == credit.number
@@ -463,7 +464,7 @@ def test_a_german_buyer_gets_the_invoice_in_german(
     (order,) = _orders(app)
     assert order.locale == "de"
     with app.app_context():
-        payments.mark_received(order.number, staff_id)
+        settlement.mark_received(order.number, staff_id)
     (invoice,) = _orders(app)[0].invoices
     page = pdf_text(invoice.pdf)
     for expected in (
@@ -517,7 +518,7 @@ def test_an_order_paid_after_delivery_ships_first_with_an_invoice_that_asks_for_
     assert cents(factur_x(invoice.pdf), f"{sums}/ram:DuePayableAmount") == order.total_cents
 
     with app.app_context():
-        payments.mark_received(order.number, staff_id)
+        settlement.mark_received(order.number, staff_id)
         lifecycle.transition(order.number, OrderStatus.DELIVERED, Actor.STAFF, staff_id)
         (mail,) = [m for m in outbox("spaeter@example.org") if m.template == "payment_received"]
         assert "Thank you!" in mail.text_body and "preparing" not in mail.text_body

@@ -120,7 +120,7 @@ def test_the_outbox_survives_an_smtp_outage(smtp_app: Flask, smtp: CapturingSMTP
 def test_after_the_last_attempt_the_mail_is_failed_and_staff_can_retry(
     smtp_app: Flask, smtp: CapturingSMTP
 ) -> None:
-    from kiosk.services.staff import retry_mail
+    from kiosk.backoffice.services import retry_mail
 
     smtp_app.config["KIOSK_MAIL_MAX_ATTEMPTS"] = 2
     port = smtp.port

@@ -9,8 +9,8 @@ from flask_migrate import downgrade, upgrade
 
 from kiosk import create_app
 from kiosk.extensions import db
-from kiosk.models import Base
-from kiosk.services.health import migration_heads
+from kiosk.operations.health import migration_heads
+from kiosk.orm import Base
 from tests.conftest import settings_for
 from tests.postgres import create_database
 

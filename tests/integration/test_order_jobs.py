@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Order, OrderEvent, OrderStatus
+from kiosk.orders import jobs as order_jobs
+from kiosk.orders import lifecycle
+from kiosk.orders.lifecycle import Actor
+from kiosk.orders.models import Order, OrderEvent, OrderStatus
 from kiosk.orm import utcnow
-from kiosk.services import lifecycle, order_jobs
-from kiosk.services.lifecycle import Actor
 from kiosk.uow import unit_of_work
 from tests.factories import make_product
 from tests.mailbox import outbox

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from kiosk import create_app
 from kiosk.config import load_settings
 from kiosk.extensions import db
-from kiosk.models import RateLimitWindow
+from kiosk.rate_limit_repository import RateLimitWindow
 from kiosk.rate_limit_storage import DatabaseStorage
 from tests.conftest import csrf_token, settings_for
 from tests.factories import make_user

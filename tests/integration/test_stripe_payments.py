@@ -26,7 +26,8 @@ from kiosk.extensions import db
 from kiosk.inventory import services as inventory
 from kiosk.inventory.models import InventoryMovement, MovementKind
 from kiosk.mail.models import OutboxMessage
-from kiosk.models import Order, OrderStatus, PaymentEvent, PaymentStatus
+from kiosk.orders.models import Order, OrderStatus
+from kiosk.payments.models import PaymentEvent, PaymentStatus
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.fake_stripe import FakeStripe, fake_stripe_fixture  # noqa: F401
@@ -363,11 +364,11 @@ def test_a_webhook_that_records_the_refund_first_is_not_counted_twice(
     app: Flask, client: FlaskClient, stripe_shop: FakeStripe, mug: int, monkeypatch: Any
 ) -> None:
     """Stripe's charge.refunded may arrive before its answer to the refund request."""
-    from kiosk.services.payments import PROVIDERS
+    from kiosk.payments.providers import registry
 
     session_id = _checkout_by_card(client, mug)
     _deliver(client, stripe_shop, stripe_shop.pay(session_id, deliver=False))
-    stripe = PROVIDERS["stripe"]
+    stripe = registry(app)["stripe"]
     send_refund = stripe.send_refund
 
     def webhook_first(*args: Any) -> None:

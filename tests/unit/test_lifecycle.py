@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.models import OrderStatus
-from kiosk.services.lifecycle import (
+from kiosk.orders.lifecycle import (
     PAY_LATER_TRANSITIONS,
     TRANSITIONS,
     Actor,
@@ -17,6 +16,7 @@ from kiosk.services.lifecycle import (
     mermaid,
     next_states,
 )
+from kiosk.orders.models import OrderStatus
 
 S = OrderStatus
 EXPECTED = {

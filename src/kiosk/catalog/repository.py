@@ -134,6 +134,10 @@ class ProductRepository:
     def get(self, product_id: int) -> Product | None:
         return self.session.get(Product, product_id)
 
+    def names(self, product_ids: Iterable[int]) -> list[str]:
+        query = select(Product.name).where(Product.id.in_(list(product_ids)))
+        return list(self.session.scalars(query))
+
     def get_by_sku(self, sku: str) -> Product | None:
         return self.session.scalar(select(Product).where(Product.sku == sku))
 

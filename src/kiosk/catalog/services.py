@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -255,6 +255,11 @@ def get_product(slug: str) -> Product | None:
 def find_product(session: Session, product_id: int) -> Product | None:
     """A product by id, active or not, in the caller's transaction (the cart checks which)."""
     return ProductRepository(session).get(product_id)
+
+
+def product_names(session: Session, product_ids: Iterable[int]) -> list[str]:
+    """The names of these products (for a message about them)."""
+    return ProductRepository(session).names(product_ids)
 
 
 def has_products() -> bool:

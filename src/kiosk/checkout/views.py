@@ -21,12 +21,14 @@ from werkzeug.wrappers import Response
 
 from kiosk.accounts import addresses as address_book
 from kiosk.cart.owner import cart_owner
+from kiosk.checkout import services as checkout
 from kiosk.checkout.forms import CouponForm, PlaceOrderForm, address_as_dict, address_forms
+from kiosk.checkout.services import Buyer, CheckoutProblem, OrderRequest
 from kiosk.coupons import services as coupons
 from kiosk.hypermedia import render_page
-from kiosk.orders.views import remember_order, visible_order
-from kiosk.services import checkout, orders, payments
-from kiosk.services.checkout import Buyer, CheckoutProblem, OrderRequest
+from kiosk.orders import services as orders
+from kiosk.orders.access import remember_order, visible_order
+from kiosk.payments import providers as payments
 from kiosk.shipping.services import destinations
 from kiosk.shipping.services import methods as shipping_methods
 from kiosk.validation import EmptyForm
@@ -351,6 +353,6 @@ def place() -> ResponseReturnValue:
     session.pop(STATE_KEY, None)
     if placed.repeated:
         flash(_("This order was placed already."), "info")
-    elif not payments.PROVIDERS[method].offline:
+    elif not payments.registry()[method].offline:
         return redirect(url_for("orders.pay", number=placed.number), code=303)
     return redirect(url_for("orders.view", number=placed.number, placed=1), code=303)

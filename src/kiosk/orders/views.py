@@ -7,39 +7,28 @@ open; anyone else gets 404, so order numbers reveal nothing.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from kiosk.cart import services as cart
 from kiosk.cart.owner import cart_owner
 from kiosk.cart.services import CartProblem
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page, wants_fragment
+from kiosk.invoicing.downloads import document_download
 from kiosk.limits import rate
-from kiosk.models import Order, OrderStatus, PaymentStatus
+from kiosk.orders import card_payment, lifecycle, settlement
+from kiosk.orders import services as orders
+from kiosk.orders.access import remember_order, visible_order
 from kiosk.orders.forms import FindOrderForm, WithdrawalForm
-from kiosk.services import lifecycle, orders, stripe_checkout
-from kiosk.services.lifecycle import REFUSALS, Actor, TransitionRefused
-from kiosk.templating import label
+from kiosk.orders.lifecycle import Actor, TransitionRefused, refusal_message
+from kiosk.orders.models import Order, OrderStatus
+from kiosk.payments.models import PaymentStatus
+from kiosk.payments.stripe import PaymentNotStarted
 from kiosk.validation import EmptyForm
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
-
-SESSION_KEY = "orders"
-REMEMBERED = 20  # orders a guest session keeps access to
-
-
-def remember_order(number: str) -> None:
-    numbers = [n for n in session.get(SESSION_KEY, []) if n != number]
-    session[SESSION_KEY] = [*numbers, number][-REMEMBERED:]
-
-
-def visible_order(order: Order) -> bool:
-    if current_user.is_authenticated and order.user_id == current_user.id:
-        return True
-    return order.number in session.get(SESSION_KEY, [])
 
 
 @bp.get("/<number>")
@@ -77,8 +66,8 @@ def pay(number: str) -> ResponseReturnValue:
     if order.status is not OrderStatus.AWAITING_PAYMENT:
         return redirect(url_for("orders.view", number=number))
     try:
-        return redirect(stripe_checkout.begin(number), code=303)
-    except stripe_checkout.PaymentNotStarted:
+        return redirect(card_payment.begin(number), code=303)
+    except PaymentNotStarted:
         flash(_("The card payment could not be started. Please try again in a moment."), "error")
         return redirect(url_for("orders.view", number=number))
 
@@ -114,16 +103,6 @@ def _own_order_or_404(number: str) -> Order:
     return order
 
 
-def refusal_message(refused: TransitionRefused) -> str:
-    return str(
-        REFUSALS[refused.code]
-        % {
-            "state": label("order_status", refused.current),
-            "target": label("order_status", refused.target),
-        }
-    )
-
-
 @bp.post("/<number>/cancel")
 def cancel(number: str) -> ResponseReturnValue:
     """The buyer cancels an order that has not been shipped yet."""
@@ -131,7 +110,7 @@ def cancel(number: str) -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        lifecycle.transition(number, OrderStatus.CANCELLED, Actor.CUSTOMER)
+        settlement.cancel(number, Actor.CUSTOMER)
         flash(_("Your order is cancelled. We have sent you a confirmation."), "success")
     except TransitionRefused as refused:
         flash(refusal_message(refused), "error")
@@ -198,22 +177,7 @@ def reorder(number: str) -> ResponseReturnValue:
     return redirect(url_for("cart.show"), code=303)
 
 
-def document_response(order: Order, document_number: str) -> ResponseReturnValue:
-    """An invoice or credit note of this order as a PDF download, exactly as issued."""
-    document = next((d for d in order.invoices if d.number == document_number), None)
-    if document is None:
-        abort(404)
-    return Response(
-        document.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{document.number}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
 @bp.get("/<number>/documents/<document_number>.pdf")
 def document(number: str, document_number: str) -> ResponseReturnValue:
     """The buyer's invoice and credit notes."""
-    return document_response(_own_order_or_404(number), document_number)
+    return document_download(_own_order_or_404(number), document_number)

@@ -18,7 +18,8 @@ from flask.typing import ResponseReturnValue
 
 from kiosk.errors import answer_json, busy
 from kiosk.extensions import csrf
-from kiosk.services import stripe_checkout
+from kiosk.orders import card_payment
+from kiosk.payments.stripe import RetryLater
 
 bp = Blueprint("payments", __name__)
 bp.before_request(answer_json)
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 @bp.post("/webhooks/stripe")
 @csrf.exempt
 def stripe_webhook() -> ResponseReturnValue:
-    """Verify the signature on the raw body, then apply the event once (see stripe_checkout)."""
+    """Verify the signature on the raw body, then apply the event once (see card_payment)."""
     secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
     if not secret:
         abort(404)
@@ -40,8 +41,8 @@ def stripe_webhook() -> ResponseReturnValue:
         log.warning("Stripe webhook refused: %s", exc)
         return {"error": "invalid signature"}, 400
     try:
-        outcome = stripe_checkout.handle_event(event)
-    except stripe_checkout.RetryLater as later:
+        outcome = card_payment.handle_event(event)
+    except RetryLater as later:
         log.warning(
             "Stripe event %s (%s) not applied now, Stripe will send it again: %s",
             event.id,

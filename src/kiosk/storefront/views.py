@@ -19,7 +19,7 @@ from kiosk.catalog import services as catalog
 from kiosk.catalog.pictures import is_picture_name
 from kiosk.hypermedia import safe_next
 from kiosk.i18n import LANGUAGE_COOKIE, THEME_COOKIE
-from kiosk.services import health
+from kiosk.operations import health
 from kiosk.storefront.forms import PreferencesForm
 
 bp = Blueprint("core", __name__)

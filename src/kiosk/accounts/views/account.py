@@ -31,7 +31,7 @@ from kiosk.accounts.tokens import TokenError
 from kiosk.extensions import limiter
 from kiosk.hypermedia import render_page, wants_fragment
 from kiosk.limits import rate
-from kiosk.services import orders
+from kiosk.orders import services as orders
 from kiosk.shipping.services import EU_COUNTRIES
 from kiosk.validation import EmptyForm
 

@@ -5,31 +5,38 @@ caller's transaction, records the step in the order's history and runs the
 step's side effects there too (stock, mails through the outbox). A refused
 step raises `TransitionRefused` and changes nothing. `mermaid()` draws the
 table for docs/order-lifecycle.md, which a test keeps in step with it.
+
+What the payment method allows (goods out before the money, money handled by
+staff) the lifecycle asks the payment methods' registry (`payments.providers`).
+A cancellation of a paid order makes a refund due: that is money, so the use
+case that cancels and then refunds is `settlement.cancel`.
 """
 
 from __future__ import annotations
 
 import enum
-import logging
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.accounts import services as accounts
 from kiosk.accounts.models import User
 from kiosk.accounts.services import mail_staff
 from kiosk.audit import services as audit
 from kiosk.inventory import services as inventory
+from kiosk.invoicing import services as invoicing
 from kiosk.mail.services import queue_mail
-from kiosk.models import Order, OrderEvent, OrderStatus
+from kiosk.orders import documents
+from kiosk.orders.labels import order_status_name
+from kiosk.orders.models import Order, OrderEvent, OrderStatus
+from kiosk.orders.repository import OrderRepository
 from kiosk.orm import utcnow
-from kiosk.services import invoices
+from kiosk.payments import providers
+from kiosk.payments.models import PaymentStatus
 from kiosk.uow import unit_of_work
 from kiosk.urls import external_url
-
-log = logging.getLogger(__name__)
 
 
 class Actor(enum.StrEnum):
@@ -83,6 +90,17 @@ class TransitionRefused(ValueError):
         self.code, self.current, self.target = code, order.status, to
 
 
+def refusal_message(refused: TransitionRefused) -> str:
+    """Why the lifecycle refused a step, in the page's language."""
+    return str(
+        REFUSALS[refused.code]
+        % {
+            "state": order_status_name(refused.current),
+            "target": order_status_name(refused.target),
+        }
+    )
+
+
 def _table(pays_later: bool) -> dict[tuple[OrderStatus, OrderStatus], frozenset[Actor]]:
     return TRANSITIONS | PAY_LATER_TRANSITIONS if pays_later else TRANSITIONS
 
@@ -99,10 +117,21 @@ def next_states(current: OrderStatus, actor: Actor, pays_later: bool = False) ->
 
 def pays_after_delivery(order: Order) -> bool:
     """Whether the order's payment method lets the goods go out before the money."""
-    from kiosk.services.payments import PROVIDERS
+    return providers.pays_after_delivery(order.payment_method)
 
-    provider = PROVIDERS.get(order.payment_method)
-    return bool(provider and provider.pays_after_delivery)
+
+def order_holder(order_id: int) -> str:
+    """The holder name of the stock an order keeps until it is paid."""
+    return f"order:{order_id}"
+
+
+def sold_for(order: Order) -> bool:
+    """Whether the order's goods have left stock: at placing for offline methods, at payment
+    for online ones."""
+    method = providers.registry().get(order.payment_method)
+    return bool(method and method.offline) or any(
+        p.status is PaymentStatus.PAID for p in order.payments
+    )
 
 
 def record(
@@ -115,7 +144,7 @@ def record(
     **data: Any,
 ) -> None:
     """Add an entry to the order's history."""
-    session.add(
+    OrderRepository(session).add_event(
         OrderEvent(
             order_id=order.id,
             kind=kind,
@@ -156,12 +185,10 @@ def _goods(order: Order) -> dict[int, int]:
 def _side_effects(
     session: Session, order: Order, current: OrderStatus, to: OrderStatus, data: dict[str, Any]
 ) -> None:
-    from kiosk.services.payments import is_offline, order_holder, sold_for
-
     invoice_on = current_app.config["KIOSK_INVOICE_ON"]
     if to is OrderStatus.PAID:
         if invoice_on == "paid":  # mailed with the invoice once its PDF is made
-            invoices.issue_invoice(session, order)
+            invoicing.issue_invoice(session, order)
         else:
             queue_mail(session, order.email, "payment_received", order.locale, order=order)
     elif to is OrderStatus.CANCELLED:
@@ -173,7 +200,7 @@ def _side_effects(
             # The refund starts here: a card payment goes back once this unit of work
             # is done (`transition`); money paid offline must be sent back by staff.
             record(session, order, "refund_due", reason="cancelled after payment")
-            if is_offline(order.payment_method):
+            if providers.is_offline(order.payment_method):
                 mail_staff(session, "refund_due_staff", order=order,
                            order_url=external_url("staff.order", number=order.number))  # fmt: skip
         queue_mail(session, order.email, "order_cancelled", order.locale, order=order)
@@ -181,7 +208,7 @@ def _side_effects(
         inventory.take_back(session, _goods(order), f"order {order.number} returned")
     elif to is OrderStatus.SHIPPED:
         if invoice_on == "shipped" or pays_after_delivery(order):
-            invoices.issue_invoice(session, order)  # for a later payment: what to pay
+            invoicing.issue_invoice(session, order)  # for a later payment: what to pay
         queue_mail(session, order.email, "order_shipped", order.locale, order=order,
                    carrier=data.get("carrier", ""), tracking=data.get("tracking", ""))  # fmt: skip
 
@@ -205,13 +232,6 @@ def mermaid() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _locked(session: Session, number: str) -> Order:
-    order = session.scalar(select(Order).where(Order.number == number).with_for_update())
-    if order is None:
-        raise LookupError(number)
-    return order
-
-
 def transition(
     number: str,
     to: OrderStatus,
@@ -220,39 +240,24 @@ def transition(
     reason: str = "",
     **data: Any,
 ) -> Order:
-    """The use case: one state change of one order, in its own unit of work."""
+    """The use case: one state change of one order, in its own unit of work, then the PDF
+    of any document the step issued."""
     with unit_of_work() as session:
-        order = _locked(session, number)
-        user = session.get(User, user_id) if user_id is not None else None
+        order = OrderRepository(session).locked(number)
+        user = accounts.find_user(session, user_id) if user_id is not None else None
         change(session, order, to, actor, user if actor is not Actor.CUSTOMER else None, reason,
                **data)  # fmt: skip
         if actor is Actor.STAFF:
             audit.record(session, "order.status_changed", actor=user, order=number,
                          state=to.value)  # fmt: skip
-    invoices.complete_pending(order.id)
-    if to is OrderStatus.CANCELLED:
-        _start_refund(number)
+    documents.complete_pending(order.id)
     return order
-
-
-def _start_refund(number: str) -> None:
-    """Refund a cancelled order paid online, after the cancellation is safely stored.
-
-    If the provider cannot be reached now, the order stays cancelled with its
-    "refund due" entry, and `flask kiosk order-jobs` tries again.
-    """
-    from kiosk.services.payments import PaymentProblem, refund_cancelled
-
-    try:
-        refund_cancelled(number)
-    except PaymentProblem as problem:
-        log.warning("Refund of cancelled order %s not made yet: %s", number, problem.code)
 
 
 def withdraw(number: str, reason: str) -> Order:
     """The buyer withdraws from the contract (§356a BGB): recorded at once, both sides told."""
     with unit_of_work() as session:
-        order = _locked(session, number)
+        order = OrderRepository(session).locked(number)
         received = utcnow()
         if any(event.kind == "withdrawal_received" for event in order.events):
             return order  # a second click: the first declaration counts
@@ -268,5 +273,5 @@ def withdraw(number: str, reason: str) -> Order:
 def add_note(number: str, staff_id: int, text: str) -> None:
     """A staff note in the order's history (phone calls, agreements …)."""
     with unit_of_work() as session:
-        order = _locked(session, number)
-        record(session, order, "note", session.get(User, staff_id), text.strip()[:500])
+        order = OrderRepository(session).locked(number)
+        record(session, order, "note", accounts.find_user(session, staff_id), text.strip()[:500])

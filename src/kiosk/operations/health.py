@@ -7,11 +7,11 @@ from functools import cache
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.config import PROJECT_ROOT
 from kiosk.extensions import db
+from kiosk.operations import queries
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def migration_heads() -> frozenset[str]:
 def readiness() -> Readiness:
     try:
         with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            queries.ping(conn)
             current = frozenset(MigrationContext.configure(conn).get_current_heads())
     except SQLAlchemyError as exc:
         return Readiness(False, False, type(exc).__name__)

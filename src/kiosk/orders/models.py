@@ -1,4 +1,4 @@
-"""Orders: what was bought, at which price and VAT, by whom, shipped where.
+"""Orders: what was bought, at which price and VAT, by whom, shipped where, and its history.
 
 An order copies everything it needs at the moment it is placed (product name,
 SKU, unit price, VAT rate, addresses, shipping method, the versions of the
@@ -9,16 +9,18 @@ never change an order already placed.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kiosk.models.invoice import Invoice
-from kiosk.models.payment import OrderEvent, Payment
+from kiosk.accounts.models import User
+from kiosk.invoicing.models import Invoice
 from kiosk.money import Money
 from kiosk.orm import Base, UTCDateTime, utcnow
+from kiosk.payments.models import Payment
 
 
 class OrderStatus(enum.StrEnum):
@@ -144,3 +146,35 @@ class OrderLine(Base):
     @property
     def total(self) -> Money:
         return Money(self.total_cents, self.order.currency)
+
+
+class OrderEvent(Base):
+    """One entry in an order's history."""
+
+    __tablename__ = "order_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_order.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    actor_kind: Mapped[str] = mapped_column(String(16), default="system")  # customer/staff/system
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+    # Who took the step, for the staff history (loaded with the events, in one query).
+    actor: Mapped[User | None] = relationship(lazy="selectin")
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What staff narrow the order list to; every part optional."""
+
+    status: str = ""
+    payment_method: str = ""
+    placed_from: date | None = None
+    placed_to: date | None = None  # inclusive
+    text: str = ""  # order number, name or email

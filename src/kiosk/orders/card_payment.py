@@ -1,4 +1,4 @@
-"""Card payments by Stripe Checkout: the shop never sees card data (PCI SAQ A).
+"""Card payments by Stripe Checkout, applied to the order (Stripe's API: `payments.stripe`).
 
 1. Placing the order hands its stock holds to the order (`order:<id>`) for as
    long as the Checkout page is payable, and adds a pending payment row.
@@ -21,66 +21,31 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import stripe
-from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+import stripe as stripe_sdk
 from sqlalchemy.orm import Session
 
 from kiosk.inventory import services as inventory
-from kiosk.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
+from kiosk.invoicing import services as invoicing
 from kiosk.money import Money
+from kiosk.orders import documents, lifecycle, settlement
+from kiosk.orders.lifecycle import Actor
+from kiosk.orders.models import Order, OrderStatus
+from kiosk.orders.repository import OrderRepository
 from kiosk.orm import utcnow
-from kiosk.services import invoices, lifecycle, payments
-from kiosk.services.lifecycle import Actor
-from kiosk.services.payments import ProviderBase
+from kiosk.payments import services as payments
+from kiosk.payments import stripe
+from kiosk.payments.models import Payment, PaymentEvent, PaymentStatus
+from kiosk.payments.providers import PaymentProblem
+from kiosk.payments.stripe import PROVIDER, PaymentNotStarted, RetryLater
 from kiosk.uow import read_session, unit_of_work
 from kiosk.urls import external_url
 
 log = logging.getLogger(__name__)
-PROVIDER = "stripe"
 
-
-def client() -> stripe.StripeClient:
-    config = current_app.config
-    base = config["STRIPE_API_BASE"]
-    return stripe.StripeClient(
-        config["STRIPE_SECRET_KEY"],
-        base_addresses={"api": base} if base else {},
-        max_network_retries=2,
-    )
-
-
-class StripeCheckout(ProviderBase):
-    code = PROVIDER
-    offline = False
-
-    def hold_until(self) -> datetime:
-        # A little longer than the page is payable, so a payment made in the
-        # last second still finds its stock.
-        return utcnow() + timedelta(minutes=_minutes() + 5)
-
-    def send_refund(self, payment: Payment, amount: Money, idempotency_key: str) -> None:
-        """Ask Stripe to refund; this call's answer is enough, its charge.refunded webhook
-        then finds the refund recorded."""
-        try:
-            client().v1.refunds.create(
-                params={"payment_intent": str(payment.intent_id), "amount": amount.cents},
-                options={"idempotency_key": idempotency_key},
-            )
-        except stripe.StripeError as exc:
-            log.warning("Stripe refund of payment %s failed: %s", payment.id, exc)
-            raise payments.PaymentProblem("provider") from exc
-
-
-def _minutes() -> int:
-    return int(current_app.config["KIOSK_CARD_PAYMENT_MINUTES"])
-
-
-payments.register(StripeCheckout())
+IGNORED = "ignored"  # the prefix of outcomes of events that will never apply
 
 
 def _session_params(order: Order, payment: Payment) -> dict[str, Any]:
@@ -111,7 +76,7 @@ def _session_params(order: Order, payment: Payment) -> dict[str, Any]:
         "locale": order.locale if order.locale in ("de", "en") else "auto",
         "client_reference_id": order.number,
         "metadata": {"order_id": str(order.id), "order_number": order.number},
-        "expires_at": int((utcnow() + timedelta(minutes=_minutes())).timestamp()),
+        "expires_at": int((utcnow() + timedelta(minutes=stripe.page_minutes())).timestamp()),
         "success_url": external_url("orders.payment_return", number=order.number),
         "cancel_url": external_url("orders.payment_return", number=order.number),
     }
@@ -128,14 +93,10 @@ def _session_params(order: Order, payment: Payment) -> dict[str, Any]:
     return params
 
 
-class PaymentNotStarted(RuntimeError):
-    """Stripe could not be reached or refused; the shopper may try again."""
-
-
 def begin(number: str) -> str:
     """The URL of the order's Stripe Checkout page, created once per payment attempt."""
     session = read_session()
-    order = session.scalar(select(Order).where(Order.number == number))
+    order = OrderRepository(session).by_number(number)
     if order is None:
         raise LookupError(number)
     payment = next((p for p in order.payments if p.provider == PROVIDER), None)
@@ -146,67 +107,28 @@ def begin(number: str) -> str:
     params = _session_params(order, payment)
     session.rollback()  # no transaction stays open while Stripe answers
     try:
-        checkout = client().v1.checkout.sessions.create(
-            params=params,  # type: ignore[arg-type]
-            options={"idempotency_key": f"kiosk-payment-{payment.id}"},
-        )
-    except stripe.StripeError as exc:
-        log.warning("Stripe Checkout for %s not created: %s", number, exc)
-        raise PaymentNotStarted(str(exc)) from exc
+        checkout_id, url = stripe.create_checkout(params, f"kiosk-payment-{payment.id}")
+    except PaymentNotStarted as problem:
+        log.warning("Stripe Checkout for %s not created: %s", number, problem)
+        raise
     with unit_of_work() as write:
-        write.execute(
-            update(Payment)
-            .where(Payment.id == payment.id, Payment.redirect_url.is_(None))
-            .values(external_id=checkout.id, redirect_url=checkout.url)
-            .execution_options(synchronize_session=False)
-        )
-    return str(checkout.url)
+        payments.keep_page(write, payment, checkout_id, url)
+    return url
 
 
-class RetryLater(RuntimeError):
-    """Stripe could not be asked now (unreachable, 5xx, rate limit, or refusing our key):
-    nothing was stored, and the same event can be applied when it comes again."""
-
-
-IGNORED = "ignored"  # the prefix of outcomes of events that will never apply
-
-
-def _read_checkout(checkout_id: str) -> dict[str, Any] | None:
-    """The Checkout Session as Stripe has it now; None if Stripe does not know it (an
-    event from another account or mode, or a forged id: it will never apply)."""
-    try:
-        found: dict[str, Any] = client().v1.checkout.sessions.retrieve(checkout_id).to_dict()
-    except stripe.InvalidRequestError:
-        return None
-    except stripe.StripeError as exc:
-        raise RetryLater(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
-    return found
-
-
-def _seen_before(event_id: str) -> bool:
-    session = read_session()
-    stored = session.scalar(
-        select(PaymentEvent.id).where(
-            PaymentEvent.provider == PROVIDER, PaymentEvent.event_id == event_id
-        )
-    )
-    session.rollback()  # no transaction stays open while Stripe answers
-    return stored is not None
-
-
-def handle_event(event: stripe.Event) -> str:
+def handle_event(event: stripe_sdk.Event) -> str:
     """Apply one verified webhook event; returns what happened (for the log and tests).
 
     Raises RetryLater when Stripe cannot be asked now; the event is then not stored.
     """
-    if _seen_before(event.id):
+    if payments.seen_before(PROVIDER, event.id):
         return "duplicate"
     obj = event.data.object
     if event.type.startswith("checkout.session."):
-        fresh = _read_checkout(obj["id"])
+        fresh = stripe.read_checkout(obj["id"])
         failed = event.type == "checkout.session.async_payment_failed"
         with unit_of_work() as session:
-            stored = _first_time(session, event)
+            stored = payments.store_event(session, PROVIDER, event.id, event.type)
             if stored is None:
                 return "duplicate"
             if fresh is None:
@@ -216,7 +138,7 @@ def handle_event(event: stripe.Event) -> str:
         return outcome
     if event.type == "charge.refunded":
         with unit_of_work() as session:
-            stored = _first_time(session, event)
+            stored = payments.store_event(session, PROVIDER, event.id, event.type)
             if stored is None:
                 return "duplicate"
             outcome = _apply_refund(
@@ -231,11 +153,11 @@ def _after_commit(outcome: str, checkout_id: str | None = None) -> None:
     """What follows a stored event: the invoice PDF, and the refund of money that came for
     a cancelled order. Stripe must not send the event again for these (it would be a
     duplicate), so a failure is logged and `flask kiosk order-jobs` finishes the work."""
-    invoices.complete_pending()
+    documents.complete_pending()
     if outcome == "paid after cancellation" and checkout_id is not None:
         try:
             _refund_if_cancelled(checkout_id)
-        except payments.PaymentProblem as problem:
+        except PaymentProblem as problem:
             log.warning(
                 "Refund of the payment for cancelled session %s not made yet (%s); "
                 "order-jobs will retry",
@@ -244,25 +166,11 @@ def _after_commit(outcome: str, checkout_id: str | None = None) -> None:
             )
 
 
-def _first_time(session: Session, event: stripe.Event) -> PaymentEvent | None:
-    """Store the event id; None if it was stored before (a duplicate delivery)."""
-    stored = PaymentEvent(provider=PROVIDER, event_id=event.id, type=event.type)
-    try:
-        with session.begin_nested():
-            session.add(stored)
-        return stored
-    except IntegrityError:
-        return None
-
-
 def _payment_for(session: Session, checkout_id: str) -> tuple[Payment, Order] | None:
-    payment = session.scalar(
-        select(Payment).where(Payment.provider == PROVIDER, Payment.external_id == checkout_id)
-    )
+    payment = payments.by_page(session, PROVIDER, checkout_id)
     if payment is None:
         return None
-    order = session.scalar(select(Order).where(Order.id == payment.order_id).with_for_update())
-    assert order is not None
+    order = OrderRepository(session).locked_by_id(payment.order_id)
     session.refresh(payment)
     return payment, order
 
@@ -285,7 +193,7 @@ def _apply_session(
             payment.status = PaymentStatus.FLAGGED
             order.needs_review = True
             lifecycle.record(session, order, "payment_mismatch", charged_cents=amount.cents,
-                            currency=amount.currency)  # fmt: skip
+                             currency=amount.currency)  # fmt: skip
             return "flagged"
         return _paid(session, payment, order, checkout.get("payment_intent"))
     if failed or status == "expired":
@@ -299,14 +207,14 @@ def _apply_session(
 
 
 def _paid(session: Session, payment: Payment, order: Order, intent: str | None) -> str:
-    payment.status, payment.paid_at, payment.intent_id = PaymentStatus.PAID, utcnow(), intent
+    payments.mark_paid(payment, intent)
     if order.status is OrderStatus.CANCELLED:
         # Paid after the order was given up, its stock already back on the shelf:
         # the money goes back (`_refund_if_cancelled`, once this unit of work is done).
         lifecycle.record(session, order, "payment_received", provider=PROVIDER,
                          amount_cents=payment.amount_cents)  # fmt: skip
         return "paid after cancellation"
-    holder = payments.order_holder(order.id)
+    holder = lifecycle.order_holder(order.id)
     wanted = {line.product_id: line.quantity for line in order.lines if line.product_id}
     if inventory.sell(session, holder, "order paid") != wanted:
         try:  # the hold lapsed before the money came: take the stock if it is still there
@@ -325,22 +233,17 @@ def _paid(session: Session, payment: Payment, order: Order, intent: str | None) 
 
 def _refund_if_cancelled(checkout_id: str) -> None:
     """Give back a payment that arrived for a cancelled order (outside any transaction)."""
-    number = read_session().scalar(
-        select(Order.number).join(Payment).where(Payment.external_id == checkout_id)
-    )
+    number = OrderRepository(read_session()).number_by_payment_page(checkout_id)
     read_session().rollback()
     if number is not None:
-        payments.refund_cancelled(number)
+        settlement.refund_cancelled(number)
 
 
 def _apply_refund(session: Session, intent: str, refunded_cents: int, stored: PaymentEvent) -> str:
-    payment = session.scalar(
-        select(Payment).where(Payment.provider == PROVIDER, Payment.intent_id == intent)
-    )
+    payment = payments.by_intent(session, PROVIDER, intent)
     if payment is None:
         return f"{IGNORED}: no payment of the shop has payment intent {intent}"
-    order = session.scalar(select(Order).where(Order.id == payment.order_id).with_for_update())
-    assert order is not None
+    order = OrderRepository(session).locked_by_id(payment.order_id)
     stored.order_id = order.id
     session.refresh(payment)
     if refunded_cents <= payment.refunded_cents:
@@ -348,7 +251,7 @@ def _apply_refund(session: Session, intent: str, refunded_cents: int, stored: Pa
     added = refunded_cents - payment.refunded_cents
     payment.refunded_cents = min(refunded_cents, payment.amount_cents)
     lifecycle.record(session, order, "refund", amount_cents=added, provider=PROVIDER)
-    invoices.issue_credit_note(session, order, Money(added, payment.currency), "refund")
+    invoicing.issue_credit_note(session, order, Money(added, payment.currency), "refund")
     if payment.refunded_cents == payment.amount_cents:
         lifecycle.change(session, order, OrderStatus.REFUNDED, Actor.SYSTEM)
     return "refunded"
@@ -356,30 +259,18 @@ def _apply_refund(session: Session, intent: str, refunded_cents: int, stored: Pa
 
 def reconcile() -> dict[str, int]:
     """Re-read every pending card payment from Stripe and apply what it says (for a timer)."""
-    pending = (
-        read_session()
-        .scalars(
-            select(Payment.external_id).where(
-                Payment.provider == PROVIDER,
-                Payment.status == PaymentStatus.PENDING,
-                Payment.external_id.is_not(None),
-            )
-        )
-        .all()
-    )
-    read_session().rollback()
     outcomes: dict[str, int] = {}
-    for checkout_id in pending:
-        outcome = _reconcile_one(str(checkout_id))
+    for checkout_id in payments.open_pages(PROVIDER):
+        outcome = _reconcile_one(checkout_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    invoices.complete_pending()
+    documents.complete_pending()
     return outcomes
 
 
 def _reconcile_one(checkout_id: str) -> str:
     """One pending payment; a session Stripe cannot give us now is counted and skipped."""
     try:
-        fresh = _read_checkout(checkout_id)
+        fresh = stripe.read_checkout(checkout_id)
     except RetryLater as later:
         log.warning("Stripe session %s not read now: %s", checkout_id, later)
         return "not readable now"

@@ -47,13 +47,14 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
 from flask_migrate import upgrade
-from sqlalchemy import Connection, create_engine, inspect, select, text
+from sqlalchemy import Connection, create_engine, inspect
 from sqlalchemy.engine import URL
 
 from kiosk.config import PROJECT_ROOT
 from kiosk.extensions import db
-from kiosk.models import Base
-from kiosk.services.health import migration_heads
+from kiosk.operations import queries
+from kiosk.operations.health import migration_heads
+from kiosk.orm import Base
 
 FORMAT = 1
 PREFIX = "kiosk-backup-"
@@ -64,7 +65,6 @@ DATABASE = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 MEDIA = "media"
 SECRET_KEY = "instance/secret_key"  # noqa: S105  (a file name in the archive)
 SHIPPING = "config/shipping.toml"
-ALEMBIC_TABLE = "alembic_version"
 
 
 class BackupError(RuntimeError):
@@ -233,8 +233,7 @@ def _dump_sqlite(target: Path) -> _Snapshot:
     try:
         source.backup(copy)  # pages=-1: all at once, so concurrent writes cannot restart it
         # A file that stands alone: no WAL beside it.
-        copy.execute("PRAGMA journal_mode = DELETE")
-        if (check := copy.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+        if (check := queries.stand_alone(copy)) != "ok":
             raise BackupError(f"the copy of the database is damaged: {check}")
     finally:
         copy.close()
@@ -248,16 +247,13 @@ def _dump_sqlite(target: Path) -> _Snapshot:
 
 
 def _connection_snapshot(connection: Connection) -> _Snapshot:
-    def scalar(sql: str) -> int:
-        return int(connection.scalar(text(sql)) or 0)
-
-    if not inspect(connection).has_table(ALEMBIC_TABLE):
+    if not inspect(connection).has_table(queries.ALEMBIC_TABLE):
         raise BackupError("the database has no Kiosk schema; run flask db upgrade")
     return _Snapshot(
-        revision=tuple(connection.scalars(text("SELECT version_num FROM alembic_version"))),
-        orders=scalar("SELECT count(*) FROM customer_order"),
-        products=scalar("SELECT count(*) FROM product"),
-        customers=scalar("SELECT count(*) FROM user_account"),
+        revision=queries.revision(connection),
+        orders=queries.count(connection, "customer_order"),
+        products=queries.count(connection, "product"),
+        customers=queries.count(connection, "user_account"),
     )
 
 
@@ -295,7 +291,7 @@ def _dump_postgresql(target: Path) -> _Snapshot:
     command = [_pg_tool("pg_dump"), "--format=custom", f"--file={target}"]
     connect = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
     with connect as connection, connection.begin():
-        snapshot_id = connection.scalar(text("SELECT pg_export_snapshot()"))
+        snapshot_id = queries.export_snapshot(connection)
         snapshot = _connection_snapshot(connection)
         _run([*command, f"--snapshot={snapshot_id}", f"--dbname={dsn}"], env, "pg_dump")
     return snapshot
@@ -394,11 +390,8 @@ def _check_revision(revision: tuple[str, ...]) -> bool:
 def _refuse_if_holding_data(media_dir: Path) -> None:
     with db.engine.connect() as connection:
         present = set(inspect(connection).get_table_names())
-        holding = [
-            table.name
-            for table in Base.metadata.sorted_tables
-            if table.name in present and connection.execute(select(table).limit(1)).first()
-        ]
+        tables = [table for table in Base.metadata.sorted_tables if table.name in present]
+        holding = queries.holding_rows(connection, tables)
     db.session.remove()
     if holding:
         raise DatabaseNotEmpty(
@@ -419,7 +412,7 @@ def _restore_sqlite(dump: Path) -> None:
     destination = sqlite3.connect(target, timeout=30)
     try:
         source.backup(destination)
-        destination.execute("PRAGMA journal_mode = WAL")
+        queries.write_ahead(destination)
     finally:
         destination.close()
         source.close()
@@ -429,7 +422,7 @@ def _restore_postgresql(dump: Path) -> None:
     """Drop the shop's tables and load the dump, as one transaction (psql --single-transaction),
     so a failed restore leaves the database as it was."""
     dsn, env = pg_connection(db.engine.url)
-    tables = [ALEMBIC_TABLE, *(t.name for t in Base.metadata.sorted_tables)]
+    tables = [queries.ALEMBIC_TABLE, *(t.name for t in Base.metadata.sorted_tables)]
     drop = "".join(f'DROP TABLE IF EXISTS "{name}" CASCADE;\n' for name in tables)
     script = subprocess.Popen(  # noqa: S603  (the dump as SQL, into psql's standard input)
         [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(dump)],

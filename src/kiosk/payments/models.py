@@ -3,25 +3,21 @@
 An order can have several attempts (a card payment abandoned, then a bank
 transfer). `PaymentEvent` holds every provider notification under a unique
 (provider, event id), inserted in the same transaction as its effect, so a
-notification delivered twice, or twice at once, acts once. `OrderEvent` is
-the order's history: who did what, when and why.
+notification delivered twice, or twice at once, acts once. Both refer to their
+order by id only: the order (`orders.models.Order.payments`) knows its payments,
+not the other way round.
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
 from kiosk.money import Money
 from kiosk.orm import Base, UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from kiosk.accounts.models import User
-    from kiosk.models.order import Order
 
 
 class PaymentStatus(enum.StrEnum):
@@ -90,24 +86,3 @@ class PaymentEvent(Base):
         ForeignKey("customer_order.id", ondelete="SET NULL"), index=True
     )
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class OrderEvent(Base):
-    """One entry in an order's history."""
-
-    __tablename__ = "order_event"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(
-        ForeignKey("customer_order.id", ondelete="CASCADE"), index=True
-    )
-    kind: Mapped[str] = mapped_column(String(40))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    actor_kind: Mapped[str] = mapped_column(String(16), default="system")  # customer/staff/system
-    reason: Mapped[str] = mapped_column(String(500), default="")
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    order: Mapped[Order] = relationship(back_populates="events")
-    # Who took the step, for the staff history (loaded with the events, in one query).
-    actor: Mapped[User | None] = relationship(lazy="selectin")

@@ -23,15 +23,8 @@ from flask_login import current_user
 
 from kiosk.accounts.guards import require_role
 from kiosk.accounts.models import Role
-from kiosk.hypermedia import render_page
-from kiosk.mail import services as mail
-from kiosk.models import OrderStatus
-from kiosk.orders.views import document_response, refusal_message
-from kiosk.services import lifecycle, orders, payments, staff
-from kiosk.services.lifecycle import Actor, TransitionRefused
-from kiosk.services.payments import PaymentProblem
-from kiosk.shipping import services as shipping
-from kiosk.staff.forms import (
+from kiosk.backoffice import services as staff
+from kiosk.backoffice.forms import (
     ENTER_AMOUNT,
     GIVE_REASON,
     MarkPaidForm,
@@ -39,7 +32,19 @@ from kiosk.staff.forms import (
     RefundForm,
     StatusForm,
 )
-from kiosk.templating import format_money, label
+from kiosk.hypermedia import render_page
+from kiosk.invoicing.downloads import document_download
+from kiosk.mail import services as mail
+from kiosk.orders import lifecycle, settlement
+from kiosk.orders import services as orders
+from kiosk.orders.labels import label
+from kiosk.orders.lifecycle import Actor, TransitionRefused, refusal_message
+from kiosk.orders.models import OrderFilter, OrderStatus
+from kiosk.payments import providers
+from kiosk.payments import services as payments
+from kiosk.payments.providers import PaymentProblem
+from kiosk.shipping import services as shipping
+from kiosk.templating import format_money
 from kiosk.validation import EmptyForm, InputProblem, parse_int, search_text
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -106,9 +111,9 @@ def _order_page(
     page = render_template(
         "staff/order.html",
         order=order,
-        notifications=orders.payment_events(order.id),
+        notifications=payments.notifications(order.id),
         status_forms=status_forms,
-        can_mark_paid=payments.can_mark_received(order),
+        can_mark_paid=settlement.can_mark_received(order),
         paid_form=paid_form or MarkPaidForm(formdata=None),
         refund_form=refund_form or RefundForm(formdata=None),
         note_form=note_form or NoteForm(formdata=None),
@@ -136,7 +141,7 @@ def mark_paid(number: str) -> ResponseReturnValue:
     if not form.validate():
         return _order_page(number, 422, paid_form=form)
     try:
-        payments.mark_received(number, current_user.id, form.note.data or "")
+        settlement.mark_received(number, current_user.id, form.note.data or "")
         flash(_("The payment is recorded as received."), "success")
     except LookupError:
         abort(404)
@@ -156,7 +161,7 @@ def refund(number: str) -> ResponseReturnValue:
     form = RefundForm()
     if form.validate():
         try:
-            payments.refund(
+            settlement.refund(
                 number,
                 form.money,
                 form.reason.data or "",
@@ -187,10 +192,12 @@ def change_status(number: str) -> ResponseReturnValue:
     form = StatusForm(target.value)
     if not form.validate():
         return _order_page(number, 422, status_form=form)
+    reason, details = form.reason.data or "", form.details()
     try:
-        lifecycle.transition(
-            number, target, Actor.STAFF, current_user.id, form.reason.data or "", **form.details()
-        )
+        if target is OrderStatus.CANCELLED:  # also starts the refund a cancellation makes due
+            settlement.cancel(number, Actor.STAFF, current_user.id, reason, **details)
+        else:
+            lifecycle.transition(number, target, Actor.STAFF, current_user.id, reason, **details)
         flash(_("The order is now %(state)s.", state=label("order_status", target)), "success")
     except LookupError:
         abort(404)
@@ -199,7 +206,7 @@ def change_status(number: str) -> ResponseReturnValue:
     return _back_to(number)
 
 
-def _order_filter() -> tuple[orders.OrderFilter, list[str]]:
+def _order_filter() -> tuple[OrderFilter, list[str]]:
     """The list's filters from the query string; a bad date is named and left out."""
     problems = []
     dates: dict[str, date | None] = {}
@@ -213,9 +220,9 @@ def _order_filter() -> tuple[orders.OrderFilter, list[str]]:
     status = request.args.get("status", "")
     method = request.args.get("payment", "")
     return (
-        orders.OrderFilter(
+        OrderFilter(
             status=status if status in {s.value for s in OrderStatus} else "",
-            payment_method=method if method in payments.PROVIDERS else "",
+            payment_method=method if method in providers.registry() else "",
             placed_from=dates["from"],
             placed_to=dates["to"],
             text=search_text(request.args.get("q", ""), 100),
@@ -243,7 +250,7 @@ def orders_list() -> ResponseReturnValue:
         pages=max(1, -(-total // ORDERS_PER_PAGE)),
         filters=filters,
         problems=problems,
-        methods=list(payments.PROVIDERS),
+        methods=list(providers.registry()),
         states=[s.value for s in OrderStatus],
     )
 
@@ -268,7 +275,7 @@ def document(number: str, document_number: str) -> ResponseReturnValue:
     order = orders.by_number(number)
     if order is None:
         abort(404)
-    return document_response(order, document_number)
+    return document_download(order, document_number)
 
 
 @bp.post("/orders/<number>/note")

@@ -20,7 +20,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,7 @@ from kiosk import pricing
 from kiosk.accounts.services import mail_staff
 from kiosk.cart.models import Cart
 from kiosk.cart.services import CartOwner, find_cart
+from kiosk.catalog import services as catalog
 from kiosk.catalog.models import Product
 from kiosk.coupons import services as coupons
 from kiosk.coupons.models import Coupon
@@ -35,11 +35,13 @@ from kiosk.coupons.services import CouponRefused, Customer
 from kiosk.inventory import services as inventory
 from kiosk.legal import services as legal
 from kiosk.mail.services import queue_mail
-from kiosk.models import Order, OrderLine
 from kiosk.money import Money
+from kiosk.orders import lifecycle
+from kiosk.orders import services as orders
+from kiosk.orders.models import Order, OrderLine
 from kiosk.orm import utcnow
+from kiosk.payments import providers as payments
 from kiosk.pricing import Totals
-from kiosk.services import orders, payments
 from kiosk.shipping import services as shipping
 from kiosk.shipping.services import ShippingQuote
 from kiosk.uow import read_session, unit_of_work
@@ -130,8 +132,7 @@ def _wanted(cart: Cart | None) -> dict[int, int]:
 
 
 def _sold_out(session: Session, product_ids: list[int]) -> SoldOut:
-    names = session.scalars(select(Product.name).where(Product.id.in_(product_ids)))
-    return SoldOut(sorted(names))
+    return SoldOut(sorted(catalog.product_names(session, product_ids)))
 
 
 def hold_stock(owner: CartOwner, holder: str, now: datetime | None = None) -> None:
@@ -264,10 +265,6 @@ class PlacedOrder:
     repeated: bool = False
 
 
-def _existing(session: Session, key: str) -> Order | None:
-    return session.scalar(select(Order).where(Order.idempotency_key == key))
-
-
 def place_order(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
     """Turn the cart into an order, exactly once per review form."""
     offered = {p.code for p in payments.offered(request.buyer.user_id)}
@@ -278,7 +275,7 @@ def place_order(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
     except IntegrityError:
         # A concurrent request with the same key won the race: show its order.
         with unit_of_work() as session:
-            order = _existing(session, request.idempotency_key)
+            order = orders.by_idempotency_key(request.idempotency_key, session)
             if order is None:
                 raise
             return PlacedOrder(order.number, None, repeated=True)
@@ -288,7 +285,7 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
     country = str(request.shipping_address.get("country", ""))
     with unit_of_work() as session:
         cart = find_cart(session, owner, lock=True)
-        order = _existing(session, request.idempotency_key)
+        order = orders.by_idempotency_key(request.idempotency_key, session)
         if order is not None:
             return PlacedOrder(order.number, None, repeated=True)
         priced = _price(
@@ -332,12 +329,12 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
             taken = inventory.sell(session, request.holder, "order")
         else:  # held for the order until the card payment succeeds or expires
             taken = inventory.hand_over(
-                session, request.holder, payments.order_holder(order.id), method.hold_until()
+                session, request.holder, lifecycle.order_holder(order.id), method.hold_until()
             )
         if taken != wanted:
             # Another request of this checkout took the holds first; its order will show.
             raise CheckoutProblem(_("Your order is being placed already."), "review")
-        method.start(session, order)
+        method.start(session, order.id, order.total)
         if priced.coupon is not None:
             try:
                 coupons.redeem(session, priced.coupon, order.id, request.buyer.customer)
@@ -403,6 +400,4 @@ def _new_order(session: Session, request: OrderRequest, priced: Draft, access_ke
         )
         for line in priced.lines
     ]
-    session.add(order)
-    session.flush()
-    return order
+    return orders.add(session, order)

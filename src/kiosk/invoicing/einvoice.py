@@ -53,10 +53,10 @@ from drafthorse.pdf import attach_xml
 from flask import current_app
 from flask_babel import gettext as _
 
-from kiosk.models import DocumentKind, Invoice, Order
+from kiosk.invoicing.models import DocumentKind, Invoice, InvoicedOrder
 from kiosk.money import Money
+from kiosk.payments.labels import payment_method_name
 from kiosk.pricing import VatLine, split_by_weight
-from kiosk.templating import payment_method_name
 
 PROFILE = "EN 16931"  # the Factur-X conformance level, as the PDF's XMP metadata names it
 GUIDELINE = "urn:cen.eu:en16931:2017"  # BT-24: the EN 16931 profile itself, no extension
@@ -119,7 +119,7 @@ def factur_x_pdf(pdf: bytes, xml: bytes, locale: str) -> bytes:
 
 
 def cii_xml(
-    order: Order,
+    order: InvoicedOrder,
     document: Invoice,
     vat: Sequence[VatLine],
     issued_on: date,
@@ -196,7 +196,9 @@ def cii_xml(
     return bytes(doc.serialize(schema=SCHEMA))
 
 
-def _invoice_parts(order: Order, vat: Sequence[VatLine]) -> tuple[list[Position], list[Adjustment]]:
+def _invoice_parts(
+    order: InvoicedOrder, vat: Sequence[VatLine]
+) -> tuple[list[Position], list[Adjustment]]:
     """The order's lines, shipping, fee and discount, each with a net amount in its rate.
 
     The gross amounts per rate are split as `pricing.totals` split them when the
@@ -369,7 +371,7 @@ def _country_code(name: str) -> str | None:
     return None
 
 
-def _describe_buyer(buyer: TradeParty, order: Order) -> None:
+def _describe_buyer(buyer: TradeParty, order: InvoicedOrder) -> None:
     """The buyer as the PDF's address field shows it: the billing address, else shipping.
 
     A company buys in its own name (BT-44), with the person as its contact (BT-56).

@@ -12,17 +12,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
 
 from kiosk.mail.services import queue_mail
-from kiosk.models import Order, OrderEvent, OrderStatus, Payment, PaymentStatus
+from kiosk.orders import documents, lifecycle, settlement
+from kiosk.orders.lifecycle import Actor
+from kiosk.orders.models import OrderStatus
+from kiosk.orders.repository import OrderRepository
 from kiosk.orm import utcnow
-from kiosk.services import invoices, lifecycle, payments
-from kiosk.services.lifecycle import Actor
+from kiosk.payments import providers
+from kiosk.payments.providers import PaymentProblem
 from kiosk.uow import read_session, unit_of_work
 
 PREPAID = ("bank_transfer",)
@@ -37,8 +40,10 @@ class JobReport:
     documents: int = 0
 
 
-def _numbers(*where: object) -> list[str]:
-    numbers = list(read_session().scalars(select(Order.number).where(*where)))  # type: ignore[arg-type]
+def _numbers(search: Callable[[OrderRepository], list[str]]) -> list[str]:
+    """Order numbers a job looks for, read and then ended (each is handled in its own unit
+    of work)."""
+    numbers = search(OrderRepository(read_session()))
     read_session().rollback()
     return numbers
 
@@ -47,21 +52,21 @@ def run(now: datetime | None = None) -> JobReport:
     now = now or utcnow()
     config = current_app.config
     report = JobReport()
-    unpaid = (Order.status == OrderStatus.AWAITING_PAYMENT, Order.payment_method.in_(PREPAID))
     cancel_before = now - timedelta(days=config["KIOSK_UNPAID_CANCEL_DAYS"])
-    for number in _numbers(*unpaid, Order.placed_at <= cancel_before):
+    for number in _numbers(lambda orders: orders.unpaid(PREPAID, cancel_before)):
         try:
-            lifecycle.transition(
-                number, OrderStatus.CANCELLED, Actor.SYSTEM, reason="not paid in time"
-            )
+            settlement.cancel(number, Actor.SYSTEM, reason="not paid in time")
             report.cancelled += 1
         except lifecycle.TransitionRefused:
             continue  # paid meanwhile
     remind_before = now - timedelta(days=config["KIOSK_UNPAID_REMIND_DAYS"])
-    for number in _numbers(*unpaid, Order.placed_at <= remind_before):
+    for number in _numbers(lambda orders: orders.unpaid(PREPAID, remind_before)):
         with unit_of_work() as session:
-            order = session.scalar(select(Order).where(Order.number == number).with_for_update())
-            if order is None or order.status is not OrderStatus.AWAITING_PAYMENT:
+            try:
+                order = OrderRepository(session).locked(number)
+            except LookupError:
+                continue
+            if order.status is not OrderStatus.AWAITING_PAYMENT:
                 continue
             if any(event.kind == "payment_reminder" for event in order.events):
                 continue
@@ -73,25 +78,15 @@ def run(now: datetime | None = None) -> JobReport:
     days = config["KIOSK_AUTO_DELIVER_DAYS"]
     if days > 0:
         shipped_before = now - timedelta(days=days)
-        shipped = (
-            select(OrderEvent.order_id)
-            .where(OrderEvent.kind == "status", OrderEvent.created_at <= shipped_before)
-            .where(OrderEvent.data["state"].as_string() == OrderStatus.SHIPPED.value)
-        )
-        for number in _numbers(Order.status == OrderStatus.SHIPPED, Order.id.in_(shipped)):
+        for number in _numbers(lambda orders: orders.shipped_before(shipped_before)):
             lifecycle.transition(number, OrderStatus.DELIVERED, Actor.SYSTEM, reason="assumed")
             report.delivered += 1
-    online = [code for code in payments.PROVIDERS if not payments.is_offline(code)]
-    unrefunded = (
-        select(Payment.order_id)
-        .where(Payment.status == PaymentStatus.PAID, Payment.provider.in_(online))
-        .where(Payment.refunded_cents < Payment.amount_cents)
-    )
-    for number in _numbers(Order.status == OrderStatus.CANCELLED, Order.id.in_(unrefunded)):
+    online = [code for code in providers.registry() if not providers.is_offline(code)]
+    for number in _numbers(lambda orders: orders.cancelled_with_money_left(online)):
         try:
-            if payments.refund_cancelled(number) is not None:
+            if settlement.refund_cancelled(number) is not None:
                 report.refunded += 1
-        except payments.PaymentProblem:
+        except PaymentProblem:
             continue  # still unreachable: the next run tries again
-    report.documents = invoices.complete_pending()  # left pending by a crash
+    report.documents = documents.complete_pending()  # left pending by a crash
     return report

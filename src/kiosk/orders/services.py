@@ -6,15 +6,11 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-from sqlalchemy import Select, String, cast, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from kiosk.models import Order, PaymentEvent
+from kiosk.orders.models import Order, OrderFilter
+from kiosk.orders.repository import OrderRepository
 from kiosk.uow import read_session
 
 # No 0/O, 1/I/L: an order number is read out on the phone and typed into bank transfers.
@@ -27,21 +23,28 @@ def hash_access_key(key: str) -> str:
 
 def new_number(session: Session) -> str:
     """A fresh order number such as K7XQ4-MPD2 (random: it tells nobody how many orders exist)."""
+    orders = OrderRepository(session)
     while True:
         raw = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
         number = f"K{raw[:4]}-{raw[4:]}"
-        if session.scalar(select(Order.id).where(Order.number == number)) is None:
+        if not orders.number_taken(number):
             return number
 
 
+def add(session: Session, order: Order) -> Order:
+    """A new order with its lines, in the placing transaction (its id is known after)."""
+    OrderRepository(session).add(order)
+    session.flush()
+    return order
+
+
 def by_number(number: str) -> Order | None:
-    return read_session().scalar(
-        select(Order).options(selectinload(Order.lines)).where(Order.number == number)
-    )
+    return OrderRepository(read_session()).by_number(number, with_lines=True)
 
 
-def by_idempotency_key(key: str) -> Order | None:
-    return read_session().scalar(select(Order).where(Order.idempotency_key == key))
+def by_idempotency_key(key: str, session: Session | None = None) -> Order | None:
+    """The order a review form placed (in the caller's transaction, if it names one)."""
+    return OrderRepository(session or read_session()).by_idempotency_key(key)
 
 
 def by_access_key(number: str, key: str) -> Order | None:
@@ -50,12 +53,6 @@ def by_access_key(number: str, key: str) -> Order | None:
     if order is None or not hmac.compare_digest(order.access_key_hash, hash_access_key(key)):
         return None
     return order
-
-
-def payment_events(order_id: int) -> list[PaymentEvent]:
-    """The provider notifications that concerned an order, oldest first (staff page)."""
-    query = select(PaymentEvent).where(PaymentEvent.order_id == order_id).order_by(PaymentEvent.id)
-    return list(read_session().scalars(query))
 
 
 def by_number_and_email(number: str, email: str) -> Order | None:
@@ -68,58 +65,17 @@ def by_number_and_email(number: str, email: str) -> Order | None:
 
 def of_customer(user_id: int) -> list[Order]:
     """A customer's orders, newest first (their account's order list)."""
-    query = select(Order).where(Order.user_id == user_id).order_by(Order.placed_at.desc())
-    return list(read_session().scalars(query))
+    return OrderRepository(read_session()).of_customer(user_id)
 
 
-@dataclass(frozen=True)
-class OrderFilter:
-    """What staff narrow the order list to; every part optional."""
-
-    status: str = ""
-    payment_method: str = ""
-    placed_from: date | None = None
-    placed_to: date | None = None  # inclusive
-    text: str = ""  # order number, name or email
-
-    def _day_start(self, day: date) -> datetime:
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        return datetime.combine(day, time.min, zone)
-
-    def query(self) -> Select[Order]:
-        query = select(Order)
-        if self.status:
-            query = query.where(Order.status == self.status)
-        if self.payment_method:
-            query = query.where(Order.payment_method == self.payment_method)
-        if self.placed_from:
-            query = query.where(Order.placed_at >= self._day_start(self.placed_from))
-        if self.placed_to:
-            end = self._day_start(self.placed_to + timedelta(days=1))
-            query = query.where(Order.placed_at < end)
-        if self.text:
-            needle = f"%{self.text.strip().lower()}%"
-            query = query.where(
-                or_(
-                    func.lower(Order.number).like(needle),
-                    func.lower(Order.email).like(needle),
-                    func.lower(cast(Order.shipping_address, String)).like(needle),
-                )
-            )
-        return query
+def has_paid_order(user_id: int) -> bool:
+    """Whether the customer has paid for an order before (the invoice method asks)."""
+    return OrderRepository(read_session()).has_paid_order(user_id)
 
 
 def search(filters: OrderFilter, page: int, per_page: int) -> tuple[list[Order], int]:
     """One page of the filtered orders, newest first, and how many there are in all."""
-    session = read_session()
-    query = filters.query()
-    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    rows = session.scalars(
-        query.order_by(Order.placed_at.desc(), Order.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return list(rows), total
+    return OrderRepository(read_session()).search(filters, page, per_page)
 
 
 def spreadsheet_text(value: str) -> str:
@@ -135,8 +91,7 @@ def export_rows(filters: OrderFilter) -> Iterator[list[str]]:
     """The filtered orders as CSV rows (header first), for staff's spreadsheet."""
     yield ["number", "placed_at", "status", "payment_method", "email", "name", "country",
            "items", "discount", "shipping", "fee", "total", "currency"]  # fmt: skip
-    query = filters.query().order_by(Order.placed_at.desc(), Order.id.desc())
-    for order in read_session().scalars(query):
+    for order in OrderRepository(read_session()).filtered(filters):
         address = order.shipping_address
         amounts = (
             order.items_cents,

@@ -1,14 +1,19 @@
-"""Invoices and credit notes: numbered without gaps per year, stored once, never regenerated."""
+"""Invoices and credit notes: numbered without gaps per year, stored once, never regenerated;
+and what a document prints of the order it is for (`InvoicedOrder`)."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kiosk.money import Money
 from kiosk.orm import Base, UTCDateTime, utcnow
+from kiosk.payments.models import Payment
 
 
 class DocumentKind(enum.StrEnum):
@@ -59,3 +64,61 @@ class Invoice(Base):
     # Rendered once right after issuing (empty until then), never again.
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class InvoicedLine(Protocol):
+    """An order line as a document prints it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def vat_rate_bp(self) -> int: ...
+    @property
+    def unit_price_cents(self) -> int: ...
+    @property
+    def total_cents(self) -> int: ...
+
+
+class InvoicedOrder(Protocol):
+    """What invoicing reads of an order (`orders.models.Order` is one): invoicing documents
+    orders, while the orders domain issues documents as its lifecycle moves, so invoicing
+    names what it needs instead of importing the order."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def lines(self) -> Sequence[InvoicedLine]: ...
+    @property
+    def shipping_cents(self) -> int: ...
+    @property
+    def fee_cents(self) -> int: ...
+    @property
+    def discount_cents(self) -> int: ...
+    @property
+    def total(self) -> Money: ...
+    @property
+    def vat_breakdown(self) -> list[dict[str, int]]: ...
+    @property
+    def shipping_address(self) -> dict[str, Any]: ...
+    @property
+    def billing_address(self) -> dict[str, Any] | None: ...
+    @property
+    def payment_method(self) -> str: ...
+    @property
+    def payment_reference(self) -> str: ...
+    @property
+    def payments(self) -> Sequence[Payment]: ...
+    @property
+    def invoices(self) -> list[Invoice]: ...

@@ -1,0 +1,54 @@
+"""Invoices and credit notes: numbered by the year's counter row, pending until their PDF is
+stored once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.invoicing.models import DocumentCounter, DocumentKind, Invoice
+
+
+class InvoiceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, document_id: int) -> Invoice | None:
+        return self.session.get(Invoice, document_id)
+
+    def next_number(self, kind: DocumentKind, year: int) -> int:
+        """The next number of the kind in the year, by UPDATE … RETURNING on the year's
+        counter row: it holds the row until the transaction ends, so concurrent issues get
+        consecutive numbers and a rollback gives the number back."""
+        where = (DocumentCounter.kind == kind.value, DocumentCounter.year == year)
+        if self.session.scalar(select(DocumentCounter.id).where(*where)) is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(DocumentCounter(kind=kind.value, year=year, last=0))
+            except IntegrityError:
+                pass  # another transaction opened the year first
+        sequence = self.session.scalar(
+            update(DocumentCounter)
+            .where(*where)
+            .values(last=DocumentCounter.last + 1)
+            .returning(DocumentCounter.last)
+            .execution_options(synchronize_session=False)
+        )
+        assert sequence is not None
+        return int(sequence)
+
+    def pending(self, order_id: int | None = None) -> list[tuple[int, int]]:
+        query = select(Invoice.id, Invoice.order_id).where(Invoice.sha256 == "")
+        if order_id is not None:
+            query = query.where(Invoice.order_id == order_id)
+        return [(row[0], row[1]) for row in self.session.execute(query.order_by(Invoice.id))]
+
+    def store_pdf(self, document_id: int, pdf: bytes, digest: str) -> bool:
+        stored = self.session.execute(
+            update(Invoice)
+            .where(Invoice.id == document_id, Invoice.sha256 == "")
+            .values(pdf=pdf, sha256=digest)
+            .execution_options(synchronize_session=False)
+        )
+        return stored.rowcount == 1  # type: ignore[attr-defined, no-any-return]

@@ -1,0 +1,203 @@
+"""Orders: by id, number, one-time key or customer; the one loader that locks an order;
+staff's filtered list; and the orders the jobs and repairs look for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from kiosk.orders.models import Order, OrderEvent, OrderFilter, OrderStatus
+from kiosk.payments.models import Payment, PaymentStatus
+
+
+def _day_start(day: date) -> datetime:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time.min, zone)
+
+
+def _filtered(filters: OrderFilter) -> Select[Order]:
+    query = select(Order)
+    if filters.status:
+        query = query.where(Order.status == filters.status)
+    if filters.payment_method:
+        query = query.where(Order.payment_method == filters.payment_method)
+    if filters.placed_from:
+        query = query.where(Order.placed_at >= _day_start(filters.placed_from))
+    if filters.placed_to:
+        query = query.where(Order.placed_at < _day_start(filters.placed_to + timedelta(days=1)))
+    if filters.text:
+        needle = f"%{filters.text.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Order.number).like(needle),
+                func.lower(Order.email).like(needle),
+                func.lower(cast(Order.shipping_address, String)).like(needle),
+            )
+        )
+    return query
+
+
+class OrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, order: Order) -> Order:
+        self.session.add(order)
+        return order
+
+    def add_event(self, event: OrderEvent) -> OrderEvent:
+        self.session.add(event)
+        return event
+
+    def get(self, order_id: int) -> Order | None:
+        return self.session.get(Order, order_id)
+
+    def by_number(self, number: str, with_lines: bool = False) -> Order | None:
+        query = select(Order).where(Order.number == number)
+        if with_lines:
+            query = query.options(selectinload(Order.lines))
+        return self.session.scalar(query)
+
+    def number_taken(self, number: str) -> bool:
+        return self.session.scalar(select(Order.id).where(Order.number == number)) is not None
+
+    def by_idempotency_key(self, key: str) -> Order | None:
+        return self.session.scalar(select(Order).where(Order.idempotency_key == key))
+
+    def _locked(self, condition: Any, key: object) -> Order:
+        order = self.session.scalar(select(Order).where(condition).with_for_update())
+        if order is None:
+            raise LookupError(key)
+        return order
+
+    def locked(self, number: str) -> Order:
+        """The order with this number, its row locked until the transaction ends (LookupError
+        if there is none): every change of an order starts here."""
+        return self._locked(Order.number == number, number)
+
+    def locked_by_id(self, order_id: int) -> Order:
+        """As `locked`, for a payment's order, which knows its order by id."""
+        return self._locked(Order.id == order_id, order_id)
+
+    def of_customer(self, user_id: int) -> list[Order]:
+        """A customer's orders, newest first."""
+        query = select(Order).where(Order.user_id == user_id).order_by(Order.placed_at.desc())
+        return list(self.session.scalars(query))
+
+    def has_paid_order(self, user_id: int) -> bool:
+        """Whether the customer has paid for an order before."""
+        paid = self.session.scalar(
+            select(func.count())
+            .select_from(Payment)
+            .join(Order, Order.id == Payment.order_id)
+            .where(Order.user_id == user_id, Payment.status == PaymentStatus.PAID)
+        )
+        return bool(paid)
+
+    def search(self, filters: OrderFilter, page: int, per_page: int) -> tuple[list[Order], int]:
+        """One page of the filtered orders, newest first, and how many there are in all."""
+        query = _filtered(filters)
+        total = int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        rows = self.session.scalars(
+            query.order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        return list(rows), total
+
+    def filtered(self, filters: OrderFilter) -> Iterable[Order]:
+        """Every filtered order, newest first."""
+        return self.session.scalars(
+            _filtered(filters).order_by(Order.placed_at.desc(), Order.id.desc())
+        )
+
+    def number_by_payment_page(self, external_id: str) -> str | None:
+        """The number of the order a provider's payment page belongs to."""
+        return self.session.scalar(
+            select(Order.number).join(Payment).where(Payment.external_id == external_id)
+        )
+
+    # What the jobs and the repairs look for (numbers, oldest first) ---------------
+
+    def _numbers(self, *where: Any) -> list[str]:
+        return list(self.session.scalars(select(Order.number).where(*where)))
+
+    def unpaid(self, methods: Sequence[str], placed_before: datetime) -> list[str]:
+        """Orders of these methods still awaiting payment, placed before a moment."""
+        return self._numbers(
+            Order.status == OrderStatus.AWAITING_PAYMENT,
+            Order.payment_method.in_(methods),
+            Order.placed_at <= placed_before,
+        )
+
+    def shipped_before(self, moment: datetime) -> list[str]:
+        """Orders still shipped whose step to shipped came before a moment."""
+        shipped = (
+            select(OrderEvent.order_id)
+            .where(OrderEvent.kind == "status", OrderEvent.created_at <= moment)
+            .where(OrderEvent.data["state"].as_string() == OrderStatus.SHIPPED.value)
+        )
+        return self._numbers(Order.status == OrderStatus.SHIPPED, Order.id.in_(shipped))
+
+    def cancelled_with_money_left(self, providers: Sequence[str]) -> list[str]:
+        """Cancelled orders paid through these providers and not refunded in full."""
+        unrefunded = (
+            select(Payment.order_id)
+            .where(Payment.status == PaymentStatus.PAID, Payment.provider.in_(providers))
+            .where(Payment.refunded_cents < Payment.amount_cents)
+        )
+        return self._numbers(Order.status == OrderStatus.CANCELLED, Order.id.in_(unrefunded))
+
+    def set_paid_without_payment(self) -> list[str]:
+        """Orders that became "paid" while their payment stayed pending: the status button
+        did that before recording the payment was the only way."""
+        went_paid = select(OrderEvent.order_id).where(
+            OrderEvent.kind == "status",
+            OrderEvent.data["state"].as_string() == OrderStatus.PAID.value,
+        )
+        settled = select(Payment.order_id).where(Payment.status == PaymentStatus.PAID)
+        pending = select(Payment.order_id).where(Payment.status == PaymentStatus.PENDING)
+        flagged = select(OrderEvent.order_id).where(OrderEvent.kind == "payment_unconfirmed")
+        return list(
+            self.session.scalars(
+                select(Order.number)
+                .where(
+                    Order.id.in_(went_paid),
+                    Order.id.in_(pending),
+                    Order.id.not_in(settled),
+                    Order.id.not_in(flagged),
+                )
+                .order_by(Order.id)
+            )
+        )
+
+    def set_refunded_without_refund(self, by_staff: str) -> list[str]:
+        """Orders that staff (`by_staff`: the actor kind) set to "refunded" with the status
+        button while less money went back than was paid."""
+        set_refunded = select(OrderEvent.order_id).where(
+            OrderEvent.kind == "status",
+            OrderEvent.actor_kind == by_staff,
+            OrderEvent.data["state"].as_string() == OrderStatus.REFUNDED.value,
+        )
+        fully_refunded = select(Payment.order_id).where(
+            Payment.status == PaymentStatus.PAID, Payment.refunded_cents >= Payment.amount_cents
+        )
+        flagged = select(OrderEvent.order_id).where(OrderEvent.kind == "refund_unrecorded")
+        return list(
+            self.session.scalars(
+                select(Order.number)
+                .where(
+                    Order.status == OrderStatus.REFUNDED,
+                    Order.id.in_(set_refunded),
+                    Order.id.not_in(fully_refunded),
+                    Order.id.not_in(flagged),
+                )
+                .order_by(Order.id)
+            )
+        )
