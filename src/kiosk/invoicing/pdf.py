@@ -6,6 +6,7 @@ hundred milliseconds, so it happens after the transaction that issued the docume
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
@@ -79,8 +80,6 @@ def render(
     intent that PDF/A asks for, drafthorse writes the PDF/A-3 metadata. No
     PDF/A validator runs here (veraPDF is not available to the suite).
     """
-    config = current_app.config
-    locale = order.locale
     issued_on = local_today(document.issued_at)
     pdf = FPDF(format="A4", enforce_compliance="PDFA_3B")
     pdf.set_title(document.number)
@@ -88,6 +87,25 @@ def render(
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_page()
+    _parties(pdf, order)
+    _heading(pdf, order, document, issued_on, refers_to, reason)
+    if document.kind is DocumentKind.INVOICE:
+        _items(pdf, order)
+    _vat_table(pdf, order, document, vat)
+    prepaid = _prepaid_cents(order, document)
+    _amounts(pdf, order, document, prepaid)
+    corrects = (
+        einvoice.InvoiceReference(refers_to.number, local_today(refers_to.issued_at))
+        if refers_to is not None
+        else None
+    )
+    xml = einvoice.cii_xml(order, document, vat, issued_on, corrects, prepaid)
+    return einvoice.factur_x_pdf(bytes(pdf.output()), xml, order.locale)
+
+
+def _parties(pdf: FPDF, order: InvoicedOrder) -> None:
+    """The seller at the top right, with its VAT ID; the buyer's address on the left."""
+    config = current_app.config
     pdf.set_font("DejaVu", size=9)
     seller = [config["KIOSK_SHOP_NAME"], *config["KIOSK_SELLER_ADDRESS"].split("|")]
     pdf.multi_cell(0, 4.5, "\n".join(seller), align="R", new_x="LMARGIN", new_y="NEXT")
@@ -114,6 +132,17 @@ def render(
         90, 5, "\n".join(line for line in buyer_lines if line), new_x="LMARGIN", new_y="NEXT"
     )
     pdf.ln(8)
+
+
+def _heading(
+    pdf: FPDF,
+    order: InvoicedOrder,
+    document: Invoice,
+    issued_on: date,
+    refers_to: Invoice | None,
+    reason: str,
+) -> None:
+    """The document's title and number, its dates, the order, and what it corrects."""
     title = _("Invoice") if document.kind is DocumentKind.INVOICE else _("Credit note")
     pdf.set_font("DejaVu", "B", 14)
     pdf.cell(0, 8, f"{title} {document.number}", new_x="LMARGIN", new_y="NEXT")
@@ -131,36 +160,44 @@ def render(
         pdf.cell(45, 5, f"{name}:")
         pdf.cell(0, 5, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
-    bold = FontFace(emphasis="BOLD")
-    if document.kind is DocumentKind.INVOICE:
-        with pdf.table(
-            col_widths=(80, 15, 15, 30, 30),
-            headings_style=bold,
-            text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
-        ) as table:
-            table.row([_("Item"), _("Quantity"), _("VAT"), _("Unit price"), _("Total")])
-            for item in order.lines:
-                table.row(
-                    [
-                        f"{item.name} ({item.sku})",
-                        str(item.quantity),
-                        f"{item.vat_rate_bp / 100:g} %",
-                        _money(item.unit_price_cents, order.currency, locale),
-                        _money(item.total_cents, order.currency, locale),
-                    ]
-                )
-            extras = [
-                (_("Shipping"), order.shipping_cents),
-                (_("Fee"), order.fee_cents),
-                (_("Discount"), -order.discount_cents),
-            ]
-            for name, cents in extras:
-                if cents:
-                    table.row([name, "", "", "", _money(cents, order.currency, locale)])
-        pdf.ln(4)
+
+
+def _items(pdf: FPDF, order: InvoicedOrder) -> None:
+    """An invoice's lines, then shipping, fee and discount."""
+    currency, locale = order.currency, order.locale
+    with pdf.table(
+        col_widths=(80, 15, 15, 30, 30),
+        headings_style=FontFace(emphasis="BOLD"),
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+    ) as table:
+        table.row([_("Item"), _("Quantity"), _("VAT"), _("Unit price"), _("Total")])
+        for item in order.lines:
+            table.row(
+                [
+                    f"{item.name} ({item.sku})",
+                    str(item.quantity),
+                    f"{item.vat_rate_bp / 100:g} %",
+                    _money(item.unit_price_cents, currency, locale),
+                    _money(item.total_cents, currency, locale),
+                ]
+            )
+        extras = [
+            (_("Shipping"), order.shipping_cents),
+            (_("Fee"), order.fee_cents),
+            (_("Discount"), -order.discount_cents),
+        ]
+        for name, cents in extras:
+            if cents:
+                table.row([name, "", "", "", _money(cents, currency, locale)])
+    pdf.ln(4)
+
+
+def _vat_table(pdf: FPDF, order: InvoicedOrder, document: Invoice, vat: list[VatLine]) -> None:
+    """Net, VAT and gross per rate, and their sums (§14 Abs. 4 Nr. 8 UStG)."""
+    currency, locale = order.currency, order.locale
     with pdf.table(
         col_widths=(50, 40, 40, 40),
-        headings_style=bold,
+        headings_style=FontFace(emphasis="BOLD"),
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"),
     ) as table:
         table.row([_("VAT rate"), _("Net"), _("VAT"), _("Gross")])
@@ -178,30 +215,26 @@ def render(
         table.row(
             [
                 _("Total"),
-                _money(net, order.currency, locale),
-                _money(tax, order.currency, locale),
-                _money(document.amount_cents, order.currency, locale),
+                _money(net, currency, locale),
+                _money(tax, currency, locale),
+                _money(document.amount_cents, currency, locale),
             ]
         )
     pdf.ln(6)
+
+
+def _amounts(pdf: FPDF, order: InvoicedOrder, document: Invoice, prepaid: int) -> None:
+    """The total (or the amount credited) and, on an invoice, how it is paid."""
     pdf.set_font("DejaVu", "B", 11)
     label = _("Total amount") if document.kind is DocumentKind.INVOICE else _("Amount credited")
     pdf.cell(
         0,
         6,
-        f"{label}: {_money(document.amount_cents, order.currency, locale)}",
+        f"{label}: {_money(document.amount_cents, order.currency, order.locale)}",
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    prepaid = _prepaid_cents(order, document)
     pdf.set_font("DejaVu", size=10)
     if document.kind is DocumentKind.INVOICE:
         for line in _payment_lines(order, document.amount_cents - prepaid, prepaid):
             pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
-    corrects = (
-        einvoice.InvoiceReference(refers_to.number, local_today(refers_to.issued_at))
-        if refers_to is not None
-        else None
-    )
-    xml = einvoice.cii_xml(order, document, vat, issued_on, corrects, prepaid)
-    return einvoice.factur_x_pdf(bytes(pdf.output()), xml, locale)
