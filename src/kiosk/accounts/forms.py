@@ -17,6 +17,7 @@ from wtforms.validators import (
 )
 
 from kiosk.accounts.passwords import MAX_LENGTH
+from kiosk.accounts.services import check_new_password
 from kiosk.i18n import LANGUAGE_NAMES
 from kiosk.shipping.services import EU_COUNTRIES
 from kiosk.validation import Form, strip
@@ -39,8 +40,6 @@ class AcceptablePassword:
     """WTForms validator for a new password: the policy, with the form's personal data."""
 
     def __call__(self, form: PasswordPolicyForm, field: Any) -> None:
-        from kiosk.accounts.services import check_new_password
-
         problems = check_new_password(field.data or "", *form.personal_data())
         if problems:
             raise ValidationError(problems[0])
