@@ -169,3 +169,18 @@ def context(new_context: CreateContextCallback, js: bool) -> BrowserContext:
 def screenshot_dir() -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The accessibility tours' totals (test_accessibility.py), for CI logs and notes."""
+    lines = [
+        str(value)
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.getreports(outcome)
+        for name, value in report.user_properties
+        if name == "axe summary"
+    ]
+    if lines:
+        terminalreporter.section("accessibility (axe-core)")
+        for line in lines:
+            terminalreporter.line(line)

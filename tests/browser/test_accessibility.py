@@ -1,0 +1,565 @@
+"""Every page of the shop passes axe-core: JavaScript on and off, light and dark theme.
+
+One tour per JavaScript mode walks the shop as a guest, a new customer and a staff
+member, filling in the forms as they would (mistakes first, for the error states).
+At every page axe-core runs its default rules (WCAG 2.0, 2.1 and 2.2 A and AA, and
+best practices) with the system in light mode, then its colour rules in dark mode:
+the theme is the system's ("auto", what most shoppers have) and switches in place,
+so an error state is judged in both without sending it again. The theme buttons
+only pin the same colours (tests/browser/test_preferences.py).
+
+A GET route of the URL map that no tour reaches fails
+`test_every_html_route_is_visited`, unless `NOT_VISITED` says why, so a new page is
+checked from the day it is added. The totals are printed at the end of the run.
+
+axe-core comes from axe-playwright-python, which bundles axe.min.js: nothing is
+fetched from the network, and the script is added to every document of a tour.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pyotp
+import pytest
+from axe_playwright_python.base import AXE_FILE_PATH
+from flask import Flask
+from playwright.sync_api import Browser, Page, Request, expect
+from sqlalchemy import update
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+from kiosk.extensions import db
+from kiosk.models import Product, Role
+from kiosk.services.uow import unit_of_work
+from tests.browser.support import body_luminance, demo_products, gallery_product
+from tests.conftest import new_client
+from tests.factories import PASSWORD, make_product, make_user
+from tests.mailbox import link_in, outbox
+from tests.shopping import sign_in
+
+# GET routes no tour visits, and why. Every other GET route must be visited.
+NOT_VISITED = {
+    "/healthz": "plain text for the load balancer",
+    "/readyz": "plain text for the load balancer",
+    "/static/<path:filename>": "stylesheet, script and icon files",
+    "/media/<path:filename>": "picture files",
+    "/staff/orders.csv": "a CSV download",
+    "/orders/<number>/documents/<document_number>.pdf": "a PDF download",
+    "/staff/orders/<number>/documents/<document_number>.pdf": "a PDF download",
+    "/orders/<number>/pay": "redirects to Stripe's own page (tests/browser/test_card_payment.py)",
+}
+
+# With scripting off, Chromium still runs promise reactions for evaluate(), but neither
+# timers nor queueMicrotask callbacks, which axe uses to step through its rules. Both
+# become promise reactions; the long timers (time-outs for frames and for preloading)
+# never fire, and preloading is off (see Tour.axe_options).
+NO_SCRIPT_TIMERS = """() => {
+  const soon = callback => { Promise.resolve().then(callback); };
+  window.queueMicrotask = soon;
+  window.setTimeout = (callback, delay, ...args) => {
+    if (!(delay > 1)) soon(() => callback(...args));
+    return 0;
+  };
+}"""
+RUN_AXE = "options => axe.run(document, options)"
+# The rules each colour scheme runs (None: axe's defaults). The dark scheme changes only
+# colours (custom properties and color-scheme in kiosk.css), so the DOM and the layout
+# the other rules judge are those of the light run; it runs the rules that read colours.
+THEMES: dict[Literal["light", "dark"], list[str] | None] = {
+    "light": None,
+    "dark": ["color-contrast", "link-in-text-block"],
+}
+# Violations not fixed yet: (page, rule) and why. Each must still occur, so a fixed one
+# is taken off the list.
+KNOWN = {
+    ("card payment, waiting for the provider", "meta-refresh"): (
+        "Without JavaScript the page reloads itself every 4 s (<noscript><meta refresh>, "
+        "templates/orders/payment.html), a failure of WCAG 2.2.1 (F41). The fix drops it for "
+        "the 'Check again' link, which tests/integration/test_stripe_payments.py asserts "
+        "against; left to the lead."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    page: str
+    theme: str
+    rule: str
+    impact: str
+    nodes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        targets = ", ".join(self.nodes[:4]) + (" …" if len(self.nodes) > 4 else "")
+        where = f"{self.page} [{self.theme}]"
+        return f"{where}: {self.rule} ({self.impact}) × {len(self.nodes)}: {targets}"
+
+
+@dataclass
+class Tour:
+    """One browser page walking the shop; `check` runs axe on what it shows now."""
+
+    page: Page
+    js: bool
+    app: Flask
+    pages: list[str] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    routes: set[str] = field(default_factory=set)
+    axe_version: str = ""
+    axe_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(THEMES, 0.0))
+    walk_seconds: float = 0.0
+    _requested: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("request", self._on_request)
+
+    def _on_request(self, request: Request) -> None:
+        if request.is_navigation_request() and request.method == "GET":
+            self._requested.append(request.url)
+
+    def route_of(self, url: str) -> str | None:
+        """The URL map's rule a GET of `url` reaches, if any."""
+        path = re.sub(r"^https?://[^/]+", "", url).split("?")[0].split("#")[0]
+        try:
+            rule, _ = self.app.url_map.bind("localhost").match(path, method="GET", return_rule=True)
+        except (HTTPException, RequestRedirect):
+            return None
+        return str(rule.rule)
+
+    def goto(self, path: str, status: int = 200) -> None:
+        response = self.page.goto(path)
+        assert response is not None and response.status == status, (
+            f"{path} answered {response and response.status}, not {status}"
+        )
+
+    def check(self, name: str) -> None:
+        """Run axe on the page as shown now, in the light and the dark colour scheme."""
+        for url in [*self._requested, self.page.url]:  # redirects that led here count too
+            if (route := self.route_of(url)) is not None:
+                self.routes.add(route)
+        self._requested.clear()
+        if not self.js:
+            self.page.evaluate(NO_SCRIPT_TIMERS)
+        self.axe_version = self.page.evaluate("axe.version")
+        for theme, rules in THEMES.items():
+            started = time.monotonic()
+            self.page.emulate_media(color_scheme=theme)
+            results: dict[str, Any] = self.page.evaluate(RUN_AXE, self.axe_options(rules))
+            self.axe_seconds[theme] += time.monotonic() - started
+            self.violations += [
+                Violation(
+                    name,
+                    theme,
+                    found["id"],
+                    found["impact"],
+                    tuple(" ".join(map(str, node["target"])) for node in found["nodes"]),
+                )
+                for found in results["violations"]
+            ]
+        self.page.emulate_media(color_scheme="light")
+        self.pages.append(name)
+
+    def axe_options(self, rules: list[str] | None) -> dict[str, Any]:
+        # Preloading fetches the stylesheets for css-orientation-lock; without scripting
+        # that never settles, and the stylesheets are those the run with JavaScript reads.
+        options: dict[str, Any] = {"resultTypes": ["violations"], "preload": self.js}
+        if rules is not None:
+            options["runOnly"] = {"type": "rule", "values": rules}
+        return options
+
+    def mail_link(self, to: str, path: str) -> str:
+        """The path of the newest link starting with `path` in a mail to `to`."""
+        with self.app.app_context():
+            messages = [m for m in outbox(to) if path in m.text_body]
+            assert messages, f"no mail to {to} with a {path} link"
+            link = link_in(messages[-1], path)
+            db.session.remove()
+        return link
+
+
+@dataclass(frozen=True)
+class Shop:
+    """The catalog pages the tours visit, and the product they buy."""
+
+    product: str  # in stock, the tours' own
+    sold_out: str
+    gallery: str
+    category: str
+
+
+@pytest.fixture(scope="module")
+def shop(live_app: Flask) -> Iterator[Shop]:
+    """A product of the module's own to buy; it leaves the catalog afterwards."""
+    token = uuid.uuid4().hex[:8]
+    with live_app.app_context():
+        product = make_product(
+            name=f"Becher {token}", slug=f"axe-{token}", price_cents=1290, stock_on_hand=50
+        )
+        product_id, slug = product.id, product.slug
+        db.session.remove()
+    yield Shop(
+        product=slug,
+        sold_out=next(p.slug for p in demo_products() if p.stock == 0),
+        gallery=gallery_product().slug,
+        category="kaffee-tee",
+    )
+    with live_app.app_context():
+        with unit_of_work() as session:
+            session.execute(update(Product).where(Product.id == product_id).values(is_active=False))
+        db.session.remove()
+
+
+@pytest.fixture(scope="module")
+def tours(
+    browser: Browser, browser_context_args: dict[str, Any], live_app: Flask, shop: Shop
+) -> Iterator[dict[bool, Tour]]:
+    """Both tours, each walked once for the module, when a test first asks for it."""
+    contexts, broken = [], set()
+
+    class Tours(dict[bool, Tour]):
+        def __missing__(self, js: bool) -> Tour:
+            if js in broken:
+                pytest.fail("the tour broke off in an earlier test", pytrace=False)
+            context = browser.new_context(
+                **{**browser_context_args, "java_script_enabled": js, "color_scheme": "light"}
+            )
+            contexts.append(context)
+            # In every document, before its own scripts; it runs with JavaScript off too,
+            # and costs far less than sending the 0.6 MB script with each evaluate().
+            context.add_init_script(path=AXE_FILE_PATH)
+            tour = Tour(context.new_page(), js, live_app)
+            started = time.monotonic()
+            broken.add(js)
+            walk(tour, shop)
+            broken.discard(js)
+            tour.walk_seconds = time.monotonic() - started
+            self[js] = tour
+            return tour
+
+    yield Tours()
+    for context in contexts:
+        context.close()
+
+
+def walk(tour: Tour, shop: Shop) -> None:
+    """The guest, then a new customer, then staff."""
+    assert_dark_scheme_darkens(tour)
+    order_number = as_guest(tour, shop)
+    as_customer(tour, shop)
+    as_staff(tour, order_number)
+
+
+def assert_dark_scheme_darkens(tour: Tour) -> None:
+    """The dark runs really see dark colours (the theme is "auto", following the system)."""
+    tour.page.goto("/imprint")
+    tour.page.emulate_media(color_scheme="dark")
+    assert body_luminance(tour.page) < 0.2
+    tour.page.emulate_media(color_scheme="light")
+    assert body_luminance(tour.page) > 0.5
+
+
+def heading(page: Page, text: str | re.Pattern[str], level: int = 1) -> None:
+    expect(page.get_by_role("heading", level=level)).to_have_text(text)
+
+
+def error_summary(page: Page) -> None:
+    expect(page.locator(".error-summary")).to_be_visible()
+
+
+def send_no_choice(page: Page, button: str) -> None:
+    """Send a step's radio buttons with none checked, as a browser that kept none would."""
+    page.get_by_role("radio").evaluate_all("radios => radios.forEach(r => { r.checked = false })")
+    page.get_by_role("button", name=button).click()
+    error_summary(page)
+
+
+def as_guest(tour: Tour, shop: Shop) -> str:
+    """Browse, search, ask for a sold-out product, buy, withdraw; returns the order number."""
+    page = tour.page
+    for name, path in (
+        ("home", "/"),
+        ("all products", "/products"),
+        ("listing with filters", f"/c/{shop.category}?in_stock=1&min_price=5&sort=price_asc"),
+        ("search with results", "/products?q=becher"),
+        ("search without results, a bad price", "/products?q=xylophon&max_price=abc"),
+        ("product with pictures", f"/p/{shop.gallery}"),
+    ):
+        tour.goto(path)
+        tour.check(name)
+
+    tour.goto(f"/p/{shop.sold_out}")
+    email = f"alert-{uuid.uuid4().hex[:8]}@example.org"
+    page.get_by_label("Email").fill("not an address")
+    page.get_by_role("button", name="Tell me when it is back").click()
+    expect(page.locator("#stock-alert .field__error")).to_be_visible()
+    tour.check("sold-out product, back-in-stock form with an error")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Tell me when it is back").click()
+    expect(page.locator(".flash")).to_be_visible()
+    tour.goto(tour.mail_link(email, "/back-in-stock/confirm/"))
+    expect(page.locator(".flash")).to_contain_text("We will mail you once")
+    tour.check("sold-out product, back-in-stock alert confirmed")
+
+    tour.goto("/cart")
+    tour.check("empty cart")
+    tour.goto(f"/p/{shop.product}")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator(".flash")).to_contain_text("Added to your cart.")
+    tour.goto("/cart")
+    tour.check("cart")
+
+    tour.goto("/checkout")
+    heading(page, "Your address", level=2)
+    tour.check("checkout: address")
+    page.get_by_role("button", name="Continue to shipping").click()
+    error_summary(page)
+    tour.check("checkout: address with errors")
+    email = f"guest-{uuid.uuid4().hex[:8]}@example.org"
+    page.get_by_label("Email address").fill(email)
+    shipping = page.get_by_role("group", name="Shipping address")
+    shipping.get_by_label("Full name").fill("Erika Mustermann")
+    shipping.get_by_label("Street and number").fill("Heidestraße 17")
+    shipping.get_by_label("Postcode").fill("51147")
+    shipping.get_by_label("Town or city").fill("Köln")
+    page.get_by_role("button", name="Continue to shipping").click()
+    heading(page, "Shipping method", level=2)
+    tour.check("checkout: shipping")
+    send_no_choice(page, "Continue to payment")
+    tour.check("checkout: shipping with an error")
+    page.get_by_role("button", name="Continue to payment").click()
+    heading(page, "Payment method", level=2)
+    tour.check("checkout: payment")
+    send_no_choice(page, "Continue to review")
+    tour.check("checkout: payment with an error")
+    page.get_by_role("radio", name="Bank transfer (prepayment)").check()
+    page.get_by_role("button", name="Continue to review").click()
+    heading(page, "Review your order", level=2)
+    tour.check("checkout: review")
+    page.get_by_label("Coupon code").fill("NO-SUCH-COUPON")
+    page.get_by_role("button", name="Apply coupon").click()
+    error_summary(page)
+    tour.check("checkout: review with a coupon error")
+    page.get_by_role("button", name="Order and pay", exact=True).click()
+    heading(page, "Thank you for your order!")
+    tour.check("order confirmation")
+    number = page.url.split("/orders/")[1].split("?")[0]
+
+    tour.goto(f"/orders/{number}/payment")
+    tour.check("card payment, waiting for the provider")
+    tour.goto(tour.mail_link(email, f"/orders/{number}/access/"))
+    tour.check("order, by the link from the mail")
+
+    tour.goto("/withdraw")
+    tour.check("withdrawal: find the order")
+    page.get_by_label("Order number").fill("K0000-0000")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Continue").click()
+    error_summary(page)
+    tour.check("withdrawal: no such order")
+    page.get_by_label("Order number").fill(number)
+    page.get_by_role("button", name="Continue").click()
+    heading(page, "Withdraw from contract")
+    expect(page.get_by_role("button", name="Confirm withdrawal")).to_be_visible()
+    tour.check("withdrawal: confirm")
+
+    for name, path in (
+        ("imprint", "/imprint"),
+        ("privacy policy", "/privacy"),
+        ("terms and conditions", "/terms"),
+        ("withdrawal policy", "/withdrawal"),
+        ("shipping and delivery", "/shipping"),
+        ("forgot password", "/forgot-password"),
+    ):
+        tour.goto(path)
+        tour.check(name)
+    tour.goto("/p/no-such-product", status=404)
+    tour.check("error 404")
+    tour.goto("/signout", status=405)
+    tour.check("error 405")
+    tour.goto("/verify/not-a-token", status=400)
+    tour.check("link problem")
+    return number
+
+
+def as_customer(tour: Tour, shop: Shop) -> None:
+    """Register, confirm, fill the account, buy with a saved address, turn on two-factor."""
+    page, email = tour.page, f"customer-{uuid.uuid4().hex[:8]}@example.org"
+    tour.page.context.clear_cookies()
+    tour.goto("/register")
+    tour.check("register")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Name (optional)").fill("Jana Müller")
+    page.get_by_label("Password").fill("passwordpassword")
+    page.get_by_role("button", name="Create account").click()
+    error_summary(page)
+    tour.check("register with errors")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    heading(page, "Please check your mail")
+    tour.check("check your mail")
+
+    tour.goto("/signin")
+    tour.check("sign in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    error_summary(page)
+    tour.check("sign in with an error")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    heading(page, "Please confirm your email address")
+    tour.check("unverified account")
+    tour.goto(tour.mail_link(email, "/verify/"))
+    heading(page, "Your account")
+    tour.check("account overview")
+
+    tour.goto("/account/profile")
+    tour.check("profile")
+    tour.goto("/account/addresses")
+    tour.check("addresses, none yet")
+    page.get_by_role("link", name="Add an address").click()
+    heading(page, "New address", level=2)
+    page.get_by_label("Full name").fill("Jana Müller")
+    page.get_by_label("Street and number").fill("Hauptstraße 1")
+    page.get_by_label("Postcode").fill("1011")
+    page.get_by_label("Town or city").fill("Berlin")
+    page.get_by_label("Use for shipping by default").check()
+    page.get_by_role("button", name="Save address").click()
+    error_summary(page)
+    tour.check("new address with errors")
+    page.get_by_label("Postcode").fill("10115")
+    page.get_by_role("button", name="Save address").click()
+    expect(page.locator(".address-list address")).to_contain_text("Hauptstraße 1")
+    tour.check("addresses")
+    page.get_by_role("link", name=re.compile("^Edit")).click()
+    heading(page, "Edit address", level=2)
+    tour.check("edit address")
+
+    tour.goto("/account/email-preferences")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.locator(".flash")).to_contain_text("Please confirm")
+    tour.goto(tour.mail_link(email, "/account/newsletter/confirm/"))
+    expect(page.get_by_text(re.compile("You subscribed on"))).to_be_visible()
+    tour.check("email preferences, subscribed")
+
+    tour.goto(f"/p/{shop.product}")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator(".flash")).to_contain_text("Added to your cart.")
+    tour.goto("/checkout")
+    heading(page, "Your address", level=2)
+    tour.check("checkout: address, signed in with a saved address")
+    page.get_by_role("button", name="Continue to shipping").click()
+    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_role("radio", name="Bank transfer (prepayment)").check()
+    page.get_by_role("button", name="Continue to review").click()
+    page.get_by_role("button", name="Order and pay", exact=True).click()
+    heading(page, "Thank you for your order!")
+    tour.goto("/account/orders")
+    tour.check("your orders")
+    page.get_by_role("main").get_by_role("link", name=re.compile(r"^K")).first.click()
+    heading(page, re.compile(r"^Order "))
+    tour.check("order, signed in")
+
+    new_email = f"renamed-{uuid.uuid4().hex[:8]}@example.org"
+    tour.goto("/account/security")
+    page.get_by_label("New email address").fill(new_email)
+    page.locator("#em-current_password").fill(PASSWORD)
+    page.get_by_role("button", name="Send confirmation link").click()
+    expect(page.locator(".flash")).to_be_visible()
+    tour.goto(tour.mail_link(new_email, "/account/email/confirm/"))
+    expect(page.locator(".flash")).to_contain_text("Your email address is changed.")
+    sign_in(new_client(tour.app), new_email, PASSWORD)  # a second device, to sign out
+
+    tour.goto("/account/security/two-factor")
+    tour.check("two-factor set-up")
+    secret = page.locator("code.secret").inner_text().replace(" ", "")
+    page.get_by_label("Six-digit code from the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    heading(page, "Your recovery codes")
+    tour.check("recovery codes")
+    page.get_by_role("link", name="I have saved them").click()
+    expect(page.get_by_role("table", name="Your active sessions").get_by_role("row")).to_have_count(
+        3
+    )
+    tour.check("security: sessions, two-factor on")
+
+    tour.goto("/staff/orders", status=403)
+    tour.check("error 403")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    tour.goto("/forgot-password")
+    page.get_by_label("Email").fill(new_email)
+    page.get_by_role("button", name="Send link").click()
+    heading(page, "Please check your mail")
+    tour.goto(tour.mail_link(new_email, "/reset-password/"))
+    tour.check("reset password")
+
+
+def as_staff(tour: Tour, order_number: str) -> None:
+    """Sign in with a code (a wrong one first), then the order list, an order, the outbox."""
+    page, email = tour.page, f"staff-{uuid.uuid4().hex[:8]}@example.org"
+    secret = pyotp.random_base32()
+    with tour.app.app_context():
+        make_user(email=email, role=Role.STAFF, two_factor_secret=secret)
+        db.session.remove()
+    tour.page.context.clear_cookies()
+    tour.goto("/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    heading(page, "Two-factor sign-in")
+    tour.check("two-factor code")
+    code = page.get_by_label(re.compile("Code from your authenticator app"))
+    code.fill("000000")
+    page.get_by_role("button", name="Confirm").click()
+    error_summary(page)
+    tour.check("two-factor code with an error")
+    code.fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm").click()
+    heading(page, "Your account")
+
+    tour.goto("/staff/orders")
+    tour.check("staff: orders")
+    tour.goto(f"/staff/orders/{order_number}")
+    tour.check("staff: order")
+    tour.goto("/staff/mail")
+    tour.check("staff: mail outbox")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_no_axe_violations(tours: dict[bool, Tour], js: bool, record_property: Any) -> None:
+    """Every page of the tour, in both colour schemes: axe-core finds nothing new."""
+    tour = tours[js]
+    new = [v for v in tour.violations if (v.page, v.rule) not in KNOWN]
+    known = [f"{v.rule} on {v.page!r}" for v in tour.violations if v not in new]
+    light, dark = tour.axe_seconds["light"], tour.axe_seconds["dark"]
+    record_property(
+        "axe summary",
+        f"axe-core {tour.axe_version}, JavaScript {'on' if js else 'off'}: "
+        f"{len(tour.pages)} pages × {len(THEMES)} themes, {len(new)} violations, "
+        f"{len(known)} known{': ' if known else ''}{', '.join(known)}; "
+        f"{tour.walk_seconds:.1f} s, of which axe {light:.1f} s light, {dark:.1f} s dark",
+    )
+    assert not new, "\n".join(map(str, new))
+
+
+def test_known_violations_still_occur(tours: dict[bool, Tour]) -> None:
+    """An entry of KNOWN that no tour finds any more was fixed: take it off the list."""
+    found = {(v.page, v.rule) for tour in (tours[True], tours[False]) for v in tour.violations}
+    assert sorted(KNOWN.keys() - found) == []
+
+
+def test_every_html_route_is_visited(tours: dict[bool, Tour], live_app: Flask) -> None:
+    """A GET route that neither tour reaches must be listed in NOT_VISITED with a reason."""
+    visited = tours[True].routes | tours[False].routes
+    routes = {rule.rule for rule in live_app.url_map.iter_rules() if "GET" in (rule.methods or ())}
+    assert sorted(routes - visited - NOT_VISITED.keys()) == []
+    assert sorted(NOT_VISITED.keys() - routes) == [], "NOT_VISITED names routes that are gone"
+    assert sorted(NOT_VISITED.keys() & visited) == [], "NOT_VISITED names routes now visited"
