@@ -34,9 +34,10 @@ from sqlalchemy import update
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from kiosk.accounts.models import Role
+from kiosk.catalog.models import Product
 from kiosk.extensions import db
-from kiosk.models import Product, Role
-from kiosk.services.uow import unit_of_work
+from kiosk.uow import unit_of_work
 from tests.browser.support import body_luminance, demo_products, gallery_product
 from tests.conftest import new_client
 from tests.factories import PASSWORD, make_product, make_user
@@ -77,14 +78,7 @@ THEMES: dict[Literal["light", "dark"], list[str] | None] = {
 }
 # Violations not fixed yet: (page, rule) and why. Each must still occur, so a fixed one
 # is taken off the list.
-KNOWN = {
-    ("card payment, waiting for the provider", "meta-refresh"): (
-        "Without JavaScript the page reloads itself every 4 s (<noscript><meta refresh>, "
-        "templates/orders/payment.html), a failure of WCAG 2.2.1 (F41). The fix drops it for "
-        "the 'Check again' link, which tests/integration/test_stripe_payments.py asserts "
-        "against; left to the lead."
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}  # (page, rule): why it is not fixed yet
 
 
 @dataclass(frozen=True)

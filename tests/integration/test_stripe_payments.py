@@ -116,7 +116,8 @@ def test_a_card_payment_end_to_end(
     assert _stock(app, mug) == (5, 2)  # held for the order, not sold before the money comes
     returned = client.get(f"/orders/{_order(app).number}/payment")
     assert "We are confirming your payment" in returned.text
-    assert '<meta http-equiv="refresh"' in returned.text
+    assert '<meta http-equiv="refresh"' not in returned.text  # WCAG 2.2.1: no self-reload
+    assert f'href="/orders/{_order(app).number}/payment">Check again' in returned.text
     assert 'data-hx-trigger="every 2s"' in returned.text
     event = stripe_shop.pay(session_id, deliver=False)
     assert _deliver(client, stripe_shop, event) == 200
