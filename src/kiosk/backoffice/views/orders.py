@@ -1,4 +1,5 @@
-"""Staff pages that later issues grow into the back office. Staff role required."""
+"""Orders for staff: the list with filters and CSV, one order with its payments and history,
+and what staff do to it (mark paid, refund, move on, note)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import io
 from datetime import date
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -21,9 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kiosk.accounts.guards import require_role
-from kiosk.accounts.models import Role
-from kiosk.backoffice import services as staff
+from kiosk.backoffice.access import Permission, require
 from kiosk.backoffice.forms import (
     ENTER_AMOUNT,
     GIVE_REASON,
@@ -32,9 +30,9 @@ from kiosk.backoffice.forms import (
     RefundForm,
     StatusForm,
 )
+from kiosk.backoffice.views import bp
 from kiosk.hypermedia import render_page
 from kiosk.invoicing.downloads import document_download
-from kiosk.mail import services as mail
 from kiosk.orders import lifecycle, settlement
 from kiosk.orders import services as orders
 from kiosk.orders.labels import label
@@ -45,30 +43,9 @@ from kiosk.payments import services as payments
 from kiosk.payments.providers import PaymentProblem
 from kiosk.shipping import services as shipping
 from kiosk.templating import format_money
-from kiosk.validation import EmptyForm, InputProblem, parse_int, search_text
+from kiosk.validation import InputProblem, parse_int, search_text
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
 ORDERS_PER_PAGE = 50
-
-
-@bp.get("/mail")
-@require_role(Role.STAFF)
-def outbox() -> str:
-    """Mail that is waiting or failed, with the reason of the last attempt."""
-    return render_template("staff/outbox.html", messages=mail.outbox_overview(), form=EmptyForm())
-
-
-@bp.post("/mail/<int:message_id>/retry")
-@require_role(Role.STAFF)
-def retry_mail(message_id: int) -> ResponseReturnValue:
-    """Give a failed message a fresh set of attempts."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    if staff.retry_mail(current_user.id, message_id):
-        flash(_("The message will be sent again."), "success")
-    else:
-        flash(_("Only failed messages can be retried."), "error")
-    return redirect(url_for("staff.outbox"), code=303)
 
 
 PAYMENT_PROBLEMS = {
@@ -123,7 +100,7 @@ def _order_page(
 
 
 @bp.get("/orders/<number>")
-@require_role(Role.STAFF)
+@require(Permission.MANAGE_ORDERS)
 def order(number: str) -> ResponseReturnValue:
     """One order for staff: lines, payment attempts, history; mark paid, refund."""
     return _order_page(number)
@@ -134,7 +111,7 @@ def _back_to(number: str) -> ResponseReturnValue:
 
 
 @bp.post("/orders/<number>/mark-paid")
-@require_role(Role.STAFF)
+@require(Permission.MANAGE_ORDERS)
 def mark_paid(number: str) -> ResponseReturnValue:
     """Confirm that an offline payment (transfer, invoice, cash) has arrived."""
     form = MarkPaidForm()
@@ -151,7 +128,7 @@ def mark_paid(number: str) -> ResponseReturnValue:
 
 
 @bp.post("/orders/<number>/refund")
-@require_role(Role.STAFF)
+@require(Permission.REFUND)
 def refund(number: str) -> ResponseReturnValue:
     """Record a refund of all or part of what was paid, with the reason.
 
@@ -182,7 +159,7 @@ def refund(number: str) -> ResponseReturnValue:
 
 
 @bp.post("/orders/<number>/status")
-@require_role(Role.STAFF)
+@require(Permission.MANAGE_ORDERS)
 def change_status(number: str) -> ResponseReturnValue:
     """Move an order on (processing, shipped with tracking, cancelled …), with a reason."""
     try:
@@ -232,7 +209,7 @@ def _order_filter() -> tuple[OrderFilter, list[str]]:
 
 
 @bp.get("/orders")
-@require_role(Role.STAFF)
+@require(Permission.MANAGE_ORDERS)
 def orders_list() -> ResponseReturnValue:
     """All orders, filtered by state, date, payment method or text, 50 a page."""
     filters, problems = _order_filter()
@@ -256,7 +233,7 @@ def orders_list() -> ResponseReturnValue:
 
 
 @bp.get("/orders.csv")
-@require_role(Role.STAFF)
+@require(Permission.MANAGE_ORDERS)
 def orders_csv() -> ResponseReturnValue:
     """The filtered list as CSV (all pages)."""
     filters, _problems = _order_filter()
@@ -270,7 +247,7 @@ def orders_csv() -> ResponseReturnValue:
 
 
 @bp.get("/orders/<number>/documents/<document_number>.pdf")
-@require_role(Role.STAFF)
+@require(Permission.MANAGE_ORDERS)
 def document(number: str, document_number: str) -> ResponseReturnValue:
     order = orders.by_number(number)
     if order is None:
@@ -279,7 +256,7 @@ def document(number: str, document_number: str) -> ResponseReturnValue:
 
 
 @bp.post("/orders/<number>/note")
-@require_role(Role.STAFF)
+@require(Permission.MANAGE_ORDERS)
 def add_note(number: str) -> ResponseReturnValue:
     """Write a note into the order's history."""
     form = NoteForm()
