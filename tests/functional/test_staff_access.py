@@ -14,9 +14,9 @@ from werkzeug.routing.converters import NumberConverter
 
 from kiosk.accounts.models import Role
 from kiosk.backoffice.access import TABLE, Permission, allows
-from tests.conftest import csrf_token, new_client
+from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_user
-from tests.shopping import sign_in
+from tests.shopping import sign_in, staff_member
 
 
 def sample(converter: BaseConverter) -> str:
@@ -67,11 +67,7 @@ def test_customers_get_403_on_every_staff_route(app: Flask, client: FlaskClient)
 
 
 def test_staff_get_403_where_the_table_says_owner(app: Flask) -> None:
-    app.config["KIOSK_STAFF_REQUIRE_2FA"] = False
-    with app.app_context():
-        make_user("staff@example.org", role=Role.STAFF)
-    staff = new_client(app)
-    sign_in(staff, "staff@example.org", PASSWORD)
+    staff = staff_member(app)
     token = csrf_token(staff)
     for rule, method, url in staff_requests(app):
         permission = app.view_functions[rule.endpoint].permission
