@@ -88,7 +88,7 @@ class ProductForm(Form):
         _l("Price (gross)"), filters=[strip], validators=[DataRequired(ENTER_PRICE)]
     )
     compare_at = StringField(_l("Recommended retail price (RRP, optional)"), filters=[strip])
-    vat_class = SelectField(_l("VAT rate"))
+    vat_class = SelectField(_l("VAT rate"), default="standard")
     unit_content = IntegerField(
         _l("Content for the unit price"), validators=[Optional()], minimum=1
     )
