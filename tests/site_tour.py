@@ -3,7 +3,7 @@
 `tour(app)` fills a small catalog, places an order as a signed-in customer and
 one as a guest, and returns the HTML of each main page by name: catalog,
 cart, every checkout step, the order confirmation, the account pages,
-sign-in and registration, staff's order pages, the legal pages and an error
+sign-in and registration, staff's order and product pages, the legal pages and an error
 page. Checks of the markup itself (valid HTML, machine-readable times, meta
 descriptions) run over all of them, so a new page only has to be added here.
 """
@@ -144,4 +144,10 @@ def tour(app: Flask) -> dict[str, str]:
     pages["staff orders"] = _get(staff, "/staff/orders")
     pages["staff order"] = _get(staff, f"/staff/orders/{number}")
     pages["staff mail"] = _get(staff, "/staff/mail")
+    pages["staff products"] = _get(staff, "/staff/products")
+    pages["staff product"] = _get(staff, f"/staff/products/{mug}")
+    pages["staff new product"] = _get(staff, "/staff/products/new")
+    pages["staff price change"] = _get(
+        staff, f"/staff/products/prices?product={mug}&change_by=amount&direction=down&amount=1"
+    )
     return pages

@@ -51,6 +51,7 @@ NOT_VISITED = {
     "/static/<path:filename>": "stylesheet, script and icon files",
     "/media/<path:filename>": "picture files",
     "/staff/orders.csv": "a CSV download",
+    "/staff/products.csv": "a CSV download",
     "/orders/<number>/documents/<document_number>.pdf": "a PDF download",
     "/staff/orders/<number>/documents/<document_number>.pdf": "a PDF download",
     "/orders/<number>/pay": "redirects to Stripe's own page (tests/browser/test_card_payment.py)",
@@ -525,6 +526,32 @@ def as_staff(tour: Tour, order_number: str) -> None:
     tour.check("staff: order")
     tour.goto("/staff/mail")
     tour.check("staff: mail outbox")
+    as_staff_with_products(tour)
+
+
+def as_staff_with_products(tour: Tour) -> None:
+    """The product list, a new product with errors, a product with its description's
+    preview, and the preview of a price change."""
+    page, token = tour.page, uuid.uuid4().hex[:8]
+    with tour.app.app_context():
+        product_id = make_product(
+            name=f"Tour {token}", slug=f"tour-{token}", sku=f"TOUR-{token}", is_active=False
+        ).id
+        db.session.remove()
+    tour.goto(f"/staff/products?q={token}")
+    tour.check("staff: products")
+    tour.goto("/staff/products/new")
+    page.get_by_role("button", name="Save").click()
+    error_summary(page)
+    tour.check("staff: new product with errors")
+    tour.goto(f"/staff/products/{product_id}")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", name="Preview of the description")).to_be_visible()
+    tour.check("staff: product with the preview of its description")
+    tour.goto(
+        f"/staff/products/prices?product={product_id}&change_by=percent&direction=up&amount=5"
+    )
+    tour.check("staff: price change preview")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

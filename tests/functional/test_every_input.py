@@ -67,11 +67,12 @@ SKIPPED = {
 # and only by the roles listed (signing out the customer would leave no customer).
 LAST = {"/checkout/place", "/cart/lines/<int:line_id>/remove", "/signout"}
 ONLY = {"/signout": {"guest"}}
-# POST routes whose form no role of the seeded shop is shown; both are a button with only
+# POST routes whose form no role of the seeded shop is shown; each is a button with only
 # the CSRF token (EmptyForm), so the fuzzer still sends them query values and JSON.
 FORMLESS = {
     "/account/unverified",  # "send the link again", shown to unverified accounts only
     "/checkout/coupon/remove",  # shown once a coupon is applied
+    "/staff/products/<int:product_id>/restore",  # shown for an archived product only
 }
 # Query parameters of listing and list pages, fuzzed on every GET besides those found in GET forms.
 QUERY_NAMES = (
@@ -302,6 +303,7 @@ def seed_shop(app: Flask) -> Shop:
         ).id
         make_product(name="Mühle", slug="muehle", category=kaffee, stock_on_hand=0)
         make_product(name="Tasse", slug="tasse", stock_on_hand=1_000_000)
+        sample = make_product(name="Muster", slug="muster", stock_on_hand=5).id  # staff edit it
         make_user("kunde@example.org")
         other = make_user("andere@example.org")
         make_user("staff@example.org", role=Role.STAFF, two_factor_secret=STAFF_SECRET)
@@ -370,6 +372,7 @@ def seed_shop(app: Flask) -> Shop:
             "key": access,
             "address_id": str(address_id),
             "message_id": str(failed_id),
+            "product_id": str(sample),
             "session_id": str(other_device),
             "static.filename": "css/kiosk.css",
             "core.media.filename": "bild.webp",
@@ -403,7 +406,10 @@ def seed_shop(app: Flask) -> Shop:
     pages = {  # a sold-out product (back-in-stock form), an unpaid order (mark paid)
         "guest": ["/p/muehle"],
         "customer": ["/p/muehle"],
-        "staff": [f"/staff/orders/{by_role['guest'].number}"],
+        "staff": [
+            f"/staff/orders/{by_role['guest'].number}",
+            f"/staff/products/prices?product={sample}&change_by=percent&direction=up&amount=5",
+        ],
     }
     return Shop(app, clients, values, pages)
 

@@ -51,6 +51,16 @@ EVENTS = frozenset(
         "payment.refunded",
         "payment.repaired",
         "order.status_changed",
+        "product.created",
+        "product.updated",
+        "product.duplicated",
+        "product.deleted",
+        "product.archived",
+        "product.restored",
+        "product.bulk_activated",
+        "product.bulk_deactivated",
+        "product.bulk_moved",
+        "product.bulk_repriced",
     }
 )
 

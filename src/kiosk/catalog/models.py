@@ -125,6 +125,9 @@ class Product(Base):
     stock_reserved: Mapped[int] = mapped_column(default=0, server_default="0")
     # Staff hear when available stock falls below this (0: never).
     reorder_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when staff archive a product that orders refer to (it cannot be deleted): it
+    # stays inactive and leaves the staff list unless asked for.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Case-folded name, SKU and description: one LIKE that behaves the same,
     # umlauts included, on SQLite and PostgreSQL.
     search_text: Mapped[str] = mapped_column(Text, default="")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -391,10 +391,13 @@ def prepare_pictures(parsed: list[ProductRow]) -> dict[str, pictures.Picture]:
 
 def export_products(target: IO[str]) -> int:
     """Write every product as CSV, in the format `import_products` reads."""
+    return write_products_csv(target, ProductRepository(read_session()).all_for_export())
 
+
+def write_products_csv(target: IO[str], products: Sequence[Product]) -> int:
+    """Write these products as CSV, in the format `import_products` reads."""
     writer = csv.writer(target, lineterminator="\n")
     writer.writerow(PRODUCT_COLUMNS)
-    products = ProductRepository(read_session()).all_for_export()
     for p in products:
         writer.writerow(
             [

@@ -50,6 +50,51 @@ class ProductFilter:
     featured: bool = False
 
 
+AVAILABLE = Product.stock_on_hand - Product.stock_reserved
+STAFF_SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "name": (Product.name.asc(), Product.id.asc()),
+    "price": (Product.price_cents.asc(), Product.id.asc()),
+    "stock": (AVAILABLE.asc(), Product.id.asc()),
+    "newest": (Product.created_at.desc(), Product.id.desc()),
+}
+
+
+@dataclass(frozen=True)
+class StaffFilter:
+    """What staff look for in the product list; empty values mean "any".
+
+    `status` is "active", "inactive" or "archived"; without it archived products are left
+    out. `stock` is "in_stock" (above the reorder level), "low" (at or below it) or "out".
+    """
+
+    search: str = ""
+    category_id: int | None = None
+    status: str = ""
+    stock: str = ""
+    sort: str = "name"
+
+
+def _staff_filtered(stmt: AnySelect, f: StaffFilter) -> AnySelect:
+    for word in f.search.casefold().split():
+        # The search text holds name and SKU (and the description), case-folded.
+        stmt = stmt.where(Product.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+    if f.category_id is not None:
+        stmt = stmt.where(Product.category_id == f.category_id)
+    if f.status == "archived":
+        stmt = stmt.where(Product.archived_at.is_not(None))
+    else:
+        stmt = stmt.where(Product.archived_at.is_(None))
+        if f.status in ("active", "inactive"):
+            stmt = stmt.where(Product.is_active.is_(f.status == "active"))
+    if f.stock == "out":
+        stmt = stmt.where(AVAILABLE <= 0)
+    elif f.stock == "low":
+        stmt = stmt.where(AVAILABLE > 0, Product.reorder_level >= AVAILABLE)
+    elif f.stock == "in_stock":
+        stmt = stmt.where(AVAILABLE > 0, Product.reorder_level < AVAILABLE)
+    return stmt
+
+
 def forget_category_tree() -> None:
     """Drop this process's cached category tree (see services.catalog.category_tree)."""
     from flask import current_app
@@ -80,6 +125,9 @@ class CategoryRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count(Category.id))) or 0
+
+    def get(self, category_id: int) -> Category | None:
+        return self.session.get(Category, category_id)
 
 
 class ProductRepository:
@@ -150,6 +198,57 @@ class ProductRepository:
     def all_for_export(self) -> Sequence[Product]:
         stmt = select(Product).options(selectinload(Product.images), selectinload(Product.category))
         return self.session.scalars(stmt.order_by(Product.sku)).all()
+
+    def staff_search(
+        self, f: StaffFilter, limit: int, offset: int
+    ) -> tuple[Sequence[Product], int]:
+        """One page of the staff list and how many products match in all."""
+        total = self.session.scalar(_staff_filtered(select(func.count(Product.id)), f)) or 0
+        stmt = (
+            _staff_filtered(select(Product), f)
+            .options(selectinload(Product.category), defer(Product.description))
+            .order_by(*STAFF_SORTS[f.sort])
+            .limit(limit)
+            .offset(offset)
+        )
+        return self.session.scalars(stmt).all(), total
+
+    def staff_export(self, f: StaffFilter) -> Sequence[Product]:
+        """Every product of the staff list's filter, with what the CSV file names."""
+        stmt = _staff_filtered(select(Product), f).options(
+            selectinload(Product.images), selectinload(Product.category)
+        )
+        return self.session.scalars(stmt.order_by(Product.sku)).all()
+
+    def locked(self, product_ids: Iterable[int]) -> Sequence[Product]:
+        """These products, locked for the caller's change, in id order (no deadlocks)."""
+        stmt = (
+            select(Product)
+            .where(Product.id.in_(list(product_ids)))
+            .order_by(Product.id)
+            .with_for_update()
+        )
+        return self.session.scalars(stmt).all()
+
+    def by_ids(self, product_ids: Iterable[int]) -> Sequence[Product]:
+        stmt = select(Product).where(Product.id.in_(list(product_ids))).order_by(Product.name)
+        return self.session.scalars(stmt.options(selectinload(Product.category))).all()
+
+    def owner_of(self, column: str, value: str) -> Product | None:
+        """The product whose `column` ("slug" or "sku") is `value`."""
+        attribute = {"slug": Product.slug, "sku": Product.sku}[column]
+        return self.session.scalar(select(Product).where(attribute == value))
+
+    def taken(self, column: str, prefix: str) -> set[str]:
+        """Every slug or SKU that starts with `prefix` (to find a free one for a copy)."""
+        attribute = {"slug": Product.slug, "sku": Product.sku}[column]
+        pattern = f"{_escape_like(prefix)}%"
+        return set(
+            self.session.scalars(select(attribute).where(attribute.like(pattern, escape="\\")))
+        )
+
+    def delete(self, product: Product) -> None:
+        self.session.delete(product)
 
     def slug_owners(self) -> dict[str, str]:
         """Every product slug with the SKU that owns it."""

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from kiosk.orders.models import Order, OrderEvent, OrderFilter, OrderStatus
+from kiosk.orders.models import Order, OrderEvent, OrderFilter, OrderLine, OrderStatus
 from kiosk.payments.models import Payment, PaymentStatus
 
 
@@ -99,6 +99,11 @@ class OrderRepository:
             .where(Order.user_id == user_id, Payment.status == PaymentStatus.PAID)
         )
         return bool(paid)
+
+    def names_product(self, product_id: int) -> bool:
+        """Whether any order line refers to the product."""
+        query = select(OrderLine.id).where(OrderLine.product_id == product_id).limit(1)
+        return self.session.scalar(query) is not None
 
     def search(self, filters: OrderFilter, page: int, per_page: int) -> tuple[list[Order], int]:
         """One page of the filtered orders, newest first, and how many there are in all."""

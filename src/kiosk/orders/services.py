@@ -73,6 +73,11 @@ def has_paid_order(user_id: int) -> bool:
     return OrderRepository(read_session()).has_paid_order(user_id)
 
 
+def product_is_ordered(session: Session, product_id: int) -> bool:
+    """Whether an order names the product (then it must stay: staff archive it instead)."""
+    return OrderRepository(session).names_product(product_id)
+
+
 def search(filters: OrderFilter, page: int, per_page: int) -> tuple[list[Order], int]:
     """One page of the filtered orders, newest first, and how many there are in all."""
     return OrderRepository(read_session()).search(filters, page, per_page)
