@@ -51,6 +51,15 @@ EVENTS = frozenset(
         "payment.refunded",
         "payment.repaired",
         "order.status_changed",
+        "customer.note_added",
+        "customer.disabled",
+        "customer.enabled",
+        "customer.verification_resent",
+        "staff.invited",
+        "staff.invitation_revoked",
+        "staff.invitation_accepted",
+        "staff.role_changed",
+        "staff.removed",
     }
 )
 
