@@ -37,7 +37,8 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from kiosk.accounts import services as accounts
-from kiosk.accounts.models import Address, Role, User, UserSession
+from kiosk.accounts import team
+from kiosk.accounts.models import Address, Role, StaffInvitation, User, UserSession
 from kiosk.cart.models import Cart, CartLine
 from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
@@ -65,13 +66,23 @@ SKIPPED = {
 }
 # Routes that change who the client is or empty what the other routes need: fuzzed last,
 # and only by the roles listed (signing out the customer would leave no customer).
-LAST = {"/checkout/place", "/cart/lines/<int:line_id>/remove", "/signout"}
+LAST = {
+    "/checkout/place",
+    "/cart/lines/<int:line_id>/remove",
+    "/signout",
+    "/invitation/<token>",  # accepting signs the guest in
+}
 ONLY = {"/signout": {"guest"}}
 # POST routes whose form no role of the seeded shop is shown; both are a button with only
 # the CSRF token (EmptyForm), so the fuzzer still sends them query values and JSON.
 FORMLESS = {
     "/account/unverified",  # "send the link again", shown to unverified accounts only
     "/checkout/coupon/remove",  # shown once a coupon is applied
+    # The team page is the owner's; the fuzzer's staff member is staff, and gets 403.
+    "/staff/team/invite",
+    "/staff/team/<int:user_id>/role",
+    "/staff/team/<int:user_id>/remove",
+    "/staff/team/invitations/<int:invitation_id>/revoke",
 }
 # Query parameters of listing and list pages, fuzzed on every GET besides those found in GET forms.
 QUERY_NAMES = (
@@ -305,10 +316,15 @@ def seed_shop(app: Flask) -> Shop:
         make_user("kunde@example.org")
         other = make_user("andere@example.org")
         make_user("staff@example.org", role=Role.STAFF, two_factor_secret=STAFF_SECRET)
+        # Staff's customer pages: one to note and disable, one to enable and verify again.
+        noted = make_user("kundin@example.org").id
+        locked = make_user("gesperrt@example.org", verified=False, is_active=False).id
+        owner = make_user("inhaber@example.org", role=Role.OWNER).id
         with app.test_request_context():  # the mails link to the shop
             accounts.request_email_change(other.id, PASSWORD, "neu@example.org")
             accounts.request_marketing(other.id)
             accounts.request_password_reset("andere@example.org")
+            team.invite(owner, "eingeladen@example.org", Role.STAFF, "de")
         with unit_of_work() as session:
             failed = OutboxMessage(
                 message_id="<failed@example.org>",
@@ -367,6 +383,11 @@ def seed_shop(app: Flask) -> Shop:
             "token.catalog.confirm_stock_alert": _token(
                 "alarm@example.org", "/back-in-stock/confirm/"
             ),
+            "token.auth.invitation": _token("eingeladen@example.org", "/invitation/"),
+            "invitation_id": str(db.session.scalar(select(StaffInvitation.id))),
+            "user_id": str(noted),
+            "staff.resend_customer_verification.user_id": str(locked),
+            "staff.enable_customer.user_id": str(locked),
             "key": access,
             "address_id": str(address_id),
             "message_id": str(failed_id),
@@ -403,7 +424,7 @@ def seed_shop(app: Flask) -> Shop:
     pages = {  # a sold-out product (back-in-stock form), an unpaid order (mark paid)
         "guest": ["/p/muehle"],
         "customer": ["/p/muehle"],
-        "staff": [f"/staff/orders/{by_role['guest'].number}"],
+        "staff": [f"/staff/orders/{by_role['guest'].number}", f"/staff/customers/{locked}"],
     }
     return Shop(app, clients, values, pages)
 
