@@ -23,6 +23,7 @@ from kiosk import create_app
 from kiosk.extensions import db
 from kiosk.orm import Base
 from tests import redis_server
+from tests.mailbox import CapturingSMTP
 from tests.postgres import ENV_URL, create_database, start_server
 
 REQUIRE_ALL = os.environ.get("KIOSK_REQUIRE_ALL") == "1"
@@ -128,6 +129,28 @@ def new_client(app: Flask) -> FlaskClient:
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@pytest.fixture
+def smtp() -> Iterator[CapturingSMTP]:
+    """A real SMTP server in this process that keeps what it receives."""
+    server = CapturingSMTP()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_app(app: Flask, smtp: CapturingSMTP) -> Flask:
+    """The app delivering its outbox to `smtp`."""
+    app.config.update(
+        KIOSK_MAIL_BACKEND="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp.port,
+        SMTP_SECURITY="none",
+        KIOSK_MAIL_FROM="Kiosk <shop@kiosk.example>",
+    )
+    return app
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
 
+from kiosk.accounts.models import User
 from kiosk.catalog.models import ProductImage
 from kiosk.catalog.pictures import make_missing_variants
 from kiosk.extensions import db
@@ -150,4 +151,9 @@ def tour(app: Flask) -> dict[str, str]:
     pages["staff price change"] = _get(
         staff, f"/staff/products/prices?product={mug}&change_by=amount&direction=down&amount=1"
     )
+
+    with app.app_context():
+        customer_id = db.session.scalar(select(User.id).where(User.email == CUSTOMER))
+    pages["staff customers"] = _get(staff, "/staff/customers")
+    pages["staff customer"] = _get(staff, f"/staff/customers/{customer_id}")
     return pages

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import csv
 import re
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
-from playwright.sync_api import Locator, Page
+import pyotp
+from flask import Flask
+from playwright.sync_api import Locator, Page, expect
 
+from kiosk.accounts.models import Role
 from kiosk.demo.services import DEMO_DIR
+from kiosk.extensions import db
+from tests.factories import PASSWORD, make_user
 
 PAGE_SIZE = 24  # KIOSK_PAGE_SIZE's default, which the live server uses
 
@@ -125,3 +131,21 @@ def body_luminance(page: Page) -> float:
 
     r, g, b = (linear(channel) for channel in match.groups())
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def sign_in_with_code(page: Page, live_app: Flask, role: Role) -> str:
+    """A new staff member or owner signs in with password and authenticator code.
+
+    Returns their email address."""
+    email, secret = f"{role.value}-{uuid.uuid4().hex[:8]}@example.org", pyotp.random_base32()
+    with live_app.app_context():
+        make_user(email=email, role=role, two_factor_secret=secret)
+        db.session.remove()
+    page.goto("/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label(re.compile("Code from your authenticator app")).fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    return email

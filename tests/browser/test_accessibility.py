@@ -30,11 +30,11 @@ import pytest
 from axe_playwright_python.base import AXE_FILE_PATH
 from flask import Flask
 from playwright.sync_api import Browser, Page, Request, expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from kiosk.accounts.models import Role
+from kiosk.accounts.models import Role, User
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
 from kiosk.uow import unit_of_work
@@ -243,11 +243,12 @@ def tours(
 
 
 def walk(tour: Tour, shop: Shop) -> None:
-    """The guest, then a new customer, then staff."""
+    """The guest, then a new customer, then staff, then an owner."""
     assert_dark_scheme_darkens(tour)
     order_number = as_guest(tour, shop)
     as_customer(tour, shop)
     as_staff(tour, order_number)
+    as_owner(tour)
 
 
 def assert_dark_scheme_darkens(tour: Tour) -> None:
@@ -499,16 +500,8 @@ def as_customer(tour: Tour, shop: Shop) -> None:
 
 def as_staff(tour: Tour, order_number: str) -> None:
     """Sign in with a code (a wrong one first), then the order list, an order, the outbox."""
-    page, email = tour.page, f"staff-{uuid.uuid4().hex[:8]}@example.org"
-    secret = pyotp.random_base32()
-    with tour.app.app_context():
-        make_user(email=email, role=Role.STAFF, two_factor_secret=secret)
-        db.session.remove()
-    tour.page.context.clear_cookies()
-    tour.goto("/signin")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page = tour.page
+    secret = _new_team_member(tour, Role.STAFF)
     heading(page, "Two-factor sign-in")
     tour.check("two-factor code")
     code = page.get_by_label(re.compile("Code from your authenticator app"))
@@ -552,6 +545,53 @@ def as_staff_with_products(tour: Tour) -> None:
         f"/staff/products/prices?product={product_id}&change_by=percent&direction=up&amount=5"
     )
     tour.check("staff: price change preview")
+
+
+def _new_team_member(tour: Tour, role: Role) -> str:
+    """A new staff member or owner signs in with their password; the code is asked next.
+    Returns their authenticator secret."""
+    page, email = tour.page, f"{role.value}-{uuid.uuid4().hex[:8]}@example.org"
+    secret = pyotp.random_base32()
+    with tour.app.app_context():
+        make_user(email=email, role=role, two_factor_secret=secret)
+        db.session.remove()
+    tour.page.context.clear_cookies()
+    tour.goto("/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    return secret
+
+
+def as_owner(tour: Tour) -> None:
+    """The customer list and one customer, the team page with an invitation sent, and the
+    invitee's page, good and broken."""
+    page = tour.page
+    secret = _new_team_member(tour, Role.OWNER)
+    page.get_by_label(re.compile("Code from your authenticator app")).fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm").click()
+    heading(page, "Your account")
+    with tour.app.app_context():
+        customer = db.session.scalar(select(User.id).where(User.role == Role.CUSTOMER))
+        db.session.remove()
+    tour.goto("/staff/customers")
+    tour.check("staff: customers")
+    tour.goto(f"/staff/customers/{customer}")
+    tour.check("staff: customer")
+    tour.goto("/staff/team")
+    invitee = f"invitee-{uuid.uuid4().hex[:8]}@example.org"
+    page.get_by_label("Email address").fill(invitee)
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".flash")).to_contain_text(invitee)
+    tour.check("staff: team")
+    with tour.app.app_context():
+        link = link_in(outbox(invitee)[-1], "/invitation/")
+        db.session.remove()
+    tour.page.context.clear_cookies()
+    tour.goto(link)
+    tour.check("invitation")
+    tour.goto(link + "x", status=400)
+    tour.check("invitation that does not work")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

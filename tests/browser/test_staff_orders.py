@@ -10,7 +10,6 @@ import re
 import time
 import uuid
 
-import pyotp
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
@@ -20,8 +19,9 @@ from kiosk.coupons.models import CouponKind
 from kiosk.coupons.services import NewCoupon, create
 from kiosk.extensions import db
 from tests.browser import test_checkout
+from tests.browser.support import sign_in_with_code
 from tests.browser.test_checkout import Item, _email, _guest_to_review, _order_button, _orders_of
-from tests.factories import PASSWORD, make_product, make_user
+from tests.factories import make_product
 from tests.mailbox import CapturingSMTP
 
 mug = test_checkout.mug  # the fixture: a product of the test's own, deactivated afterwards
@@ -29,17 +29,7 @@ mug = test_checkout.mug  # the fixture: a product of the test's own, deactivated
 
 def _staff_sign_in(page: Page, live_app: Flask) -> None:
     """A new staff member signs in with password and code, as in test_staff.py."""
-    email, secret = f"staff-{uuid.uuid4().hex[:8]}@example.org", pyotp.random_base32()
-    with live_app.app_context():
-        make_user(email=email, role=Role.STAFF, two_factor_secret=secret)
-        db.session.remove()
-    page.goto("/signin")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label(re.compile("Code from your authenticator app")).fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    sign_in_with_code(page, live_app, Role.STAFF)
 
 
 def _status(page: Page) -> Locator:

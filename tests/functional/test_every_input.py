@@ -37,7 +37,8 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from kiosk.accounts import services as accounts
-from kiosk.accounts.models import Address, Role, User, UserSession
+from kiosk.accounts import team
+from kiosk.accounts.models import Address, Role, StaffInvitation, User, UserSession
 from kiosk.cart.models import Cart, CartLine
 from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
@@ -65,7 +66,12 @@ SKIPPED = {
 }
 # Routes that change who the client is or empty what the other routes need: fuzzed last,
 # and only by the roles listed (signing out the customer would leave no customer).
-LAST = {"/checkout/place", "/cart/lines/<int:line_id>/remove", "/signout"}
+LAST = {
+    "/checkout/place",
+    "/cart/lines/<int:line_id>/remove",
+    "/signout",
+    "/invitation/<token>",  # accepting signs the guest in
+}
 ONLY = {"/signout": {"guest"}}
 # POST routes whose form no role of the seeded shop is shown; each is a button with only
 # the CSRF token (EmptyForm), so the fuzzer still sends them query values and JSON.
@@ -73,6 +79,11 @@ FORMLESS = {
     "/account/unverified",  # "send the link again", shown to unverified accounts only
     "/checkout/coupon/remove",  # shown once a coupon is applied
     "/staff/products/<int:product_id>/restore",  # shown for an archived product only
+    # The team page is the owner's; the fuzzer's staff member is staff, and gets 403.
+    "/staff/team/invite",
+    "/staff/team/<int:user_id>/role",
+    "/staff/team/<int:user_id>/remove",
+    "/staff/team/invitations/<int:invitation_id>/revoke",
 }
 # Query parameters of listing and list pages, fuzzed on every GET besides those found in GET forms.
 QUERY_NAMES = (
@@ -307,10 +318,15 @@ def seed_shop(app: Flask) -> Shop:
         make_user("kunde@example.org")
         other = make_user("andere@example.org")
         make_user("staff@example.org", role=Role.STAFF, two_factor_secret=STAFF_SECRET)
+        # Staff's customer pages: one to note and disable, one to enable and verify again.
+        noted = make_user("kundin@example.org").id
+        locked = make_user("gesperrt@example.org", verified=False, is_active=False).id
+        owner = make_user("inhaber@example.org", role=Role.OWNER).id
         with app.test_request_context():  # the mails link to the shop
             accounts.request_email_change(other.id, PASSWORD, "neu@example.org")
             accounts.request_marketing(other.id)
             accounts.request_password_reset("andere@example.org")
+            team.invite(owner, "eingeladen@example.org", Role.STAFF, "de")
         with unit_of_work() as session:
             failed = OutboxMessage(
                 message_id="<failed@example.org>",
@@ -369,6 +385,11 @@ def seed_shop(app: Flask) -> Shop:
             "token.catalog.confirm_stock_alert": _token(
                 "alarm@example.org", "/back-in-stock/confirm/"
             ),
+            "token.auth.invitation": _token("eingeladen@example.org", "/invitation/"),
+            "invitation_id": str(db.session.scalar(select(StaffInvitation.id))),
+            "user_id": str(noted),
+            "staff.resend_customer_verification.user_id": str(locked),
+            "staff.enable_customer.user_id": str(locked),
             "key": access,
             "address_id": str(address_id),
             "message_id": str(failed_id),
@@ -409,6 +430,7 @@ def seed_shop(app: Flask) -> Shop:
         "staff": [
             f"/staff/orders/{by_role['guest'].number}",
             f"/staff/products/prices?product={sample}&change_by=percent&direction=up&amount=5",
+            f"/staff/customers/{locked}",
         ],
     }
     return Shop(app, clients, values, pages)

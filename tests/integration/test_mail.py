@@ -1,6 +1,5 @@
 """The outbox: written with its cause, delivered over real SMTP, never lost."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 from email.header import decode_header, make_header
 from email.message import Message
@@ -17,26 +16,6 @@ from kiosk.orm import utcnow
 from kiosk.uow import unit_of_work
 from tests.factories import make_user
 from tests.mailbox import CapturingSMTP, outbox
-
-
-@pytest.fixture
-def smtp() -> Iterator[CapturingSMTP]:
-    server = CapturingSMTP()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp_app(app: Flask, smtp: CapturingSMTP) -> Flask:
-    app.config.update(
-        KIOSK_MAIL_BACKEND="smtp",
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=smtp.port,
-        SMTP_SECURITY="none",
-        KIOSK_MAIL_FROM="Kiosk <shop@kiosk.example>",
-    )
-    return app
 
 
 def _queue(app: Flask, to: str = "jana@example.org", **extra: object) -> int:

@@ -70,6 +70,21 @@ class RegisterForm(PasswordPolicyForm):
         return (self.email.data or "", self.name.data or "")
 
 
+class AcceptInvitationForm(PasswordPolicyForm):
+    """The invitee's new account: the address is the invitation's, so only name and password."""
+
+    name = StringField(
+        _l("Your name"), filters=[strip], validators=[InputRequired(), Length(max=120)]
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(), Length(max=MAX_LENGTH), AcceptablePassword()],
+    )
+
+    def personal_data(self) -> tuple[str, ...]:
+        return (*self._personal, self.name.data or "")
+
+
 class ForgotPasswordForm(Form):
     email = EmailField(
         _l("Email"), filters=[strip], validators=[InputRequired(), Email(), Length(max=254)]

@@ -27,6 +27,11 @@ class Role(enum.StrEnum):
         return {"customer": 0, "staff": 1, "owner": 2}[self.value]
 
 
+def _role_type() -> Enum:
+    """A role is stored as its value ("staff"), not as a native enum type."""
+    return Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
 class User(Base):
     __tablename__ = "user_account"
 
@@ -37,10 +42,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     locale: Mapped[str] = mapped_column(String(8), default="de")
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
-        default=Role.CUSTOMER,
-    )
+    role: Mapped[Role] = mapped_column(_role_type(), default=Role.CUSTOMER)
     is_active: Mapped[bool] = mapped_column(default=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of the login id kept in sessions and remember-me cookies: raising it
@@ -160,3 +162,52 @@ class UserSession(Base):
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id} of user {self.user_id}>"
+
+
+class CustomerNote(Base):
+    """What staff wrote down about a customer (a call, an arrangement); never shown to them."""
+
+    __tablename__ = "customer_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    # The staff member who wrote it; the note stays when their account goes.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+
+class StaffInvitation(Base):
+    """An owner's invitation to join the team, mailed as a signed link.
+
+    Only the SHA-256 of the link's token is kept, so a copy of the database
+    accepts no invitation. It is good once (`used_at`), until `expires_at`,
+    unless the owner withdrew it (`revoked_at`).
+    """
+
+    __tablename__ = "staff_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[Role] = mapped_column(_role_type())
+    # The language of the mail and of the account made from it.
+    locale: Mapped[str] = mapped_column(String(8))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    invited_by: Mapped[User | None] = relationship()
+
+    def is_pending(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at

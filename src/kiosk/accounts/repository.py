@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 
-from kiosk.accounts.models import Address, Role, User, UserSession, normalise_email
+from kiosk.accounts.models import (
+    Address,
+    CustomerNote,
+    Role,
+    StaffInvitation,
+    User,
+    UserSession,
+    normalise_email,
+)
 
 
 class UserRepository:
@@ -36,11 +44,116 @@ class UserRepository:
             )
         )
 
+    def search(self, text: str, offset: int, limit: int) -> tuple[list[User], int]:
+        """Accounts whose email or name contains `text`, newest first, and how many match."""
+        query = select(User)
+        if text:
+            needle = text.lower()
+            query = query.where(
+                or_(
+                    User.email.contains(needle, autoescape=True),
+                    func.lower(User.name).contains(needle, autoescape=True),
+                )
+            )
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(
+            query.order_by(User.created_at.desc(), User.id.desc()).offset(offset).limit(limit)
+        )
+        return list(rows), total
+
+    def team(self) -> list[User]:
+        """Owners first, then staff, each by email (disabled ones too)."""
+        return list(
+            self.session.scalars(
+                select(User)
+                .where(User.role.in_([Role.STAFF, Role.OWNER]))
+                .order_by(User.role, User.email)  # "owner" sorts before "staff"
+            )
+        )
+
+    def count_owners(self) -> int:
+        """Owners who can still sign in: the shop must always keep one. Their rows stay
+        locked to the end of the transaction, so two owners demoting each other at once
+        cannot both succeed."""
+        query = (
+            select(User.id)
+            .where(User.role == Role.OWNER, User.is_active.is_(True))
+            .order_by(User.id)
+            .with_for_update()
+        )
+        return len(self.session.scalars(query).all())
+
     def address_of(self, user: User, address_id: int) -> Address | None:
         """One of this user's addresses; another user's address is None, as if absent."""
         return self.session.scalar(
             select(Address).where(Address.id == address_id, Address.user_id == user.id)
         )
+
+
+class CustomerNoteRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, note: CustomerNote) -> CustomerNote:
+        self.session.add(note)
+        return note
+
+    def of_user(self, user_id: int) -> list[CustomerNote]:
+        """A customer's notes, the newest first, with their authors."""
+        return list(
+            self.session.scalars(
+                select(CustomerNote)
+                .where(CustomerNote.user_id == user_id)
+                .options(selectinload(CustomerNote.author))
+                .order_by(CustomerNote.created_at.desc(), CustomerNote.id.desc())
+            )
+        )
+
+
+class InvitationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, invitation: StaffInvitation) -> StaffInvitation:
+        invitation.email = normalise_email(invitation.email)
+        self.session.add(invitation)
+        return invitation
+
+    def get(self, invitation_id: int) -> StaffInvitation | None:
+        return self.session.get(StaffInvitation, invitation_id)
+
+    def by_token_hash(self, token_hash: str) -> StaffInvitation | None:
+        return self.session.scalar(
+            select(StaffInvitation).where(StaffInvitation.token_hash == token_hash)
+        )
+
+    def pending(self, now: datetime) -> list[StaffInvitation]:
+        """Invitations not yet accepted, withdrawn or expired, the newest first."""
+        return list(
+            self.session.scalars(
+                select(StaffInvitation)
+                .where(
+                    StaffInvitation.used_at.is_(None),
+                    StaffInvitation.revoked_at.is_(None),
+                    StaffInvitation.expires_at > now,
+                )
+                .options(selectinload(StaffInvitation.invited_by))
+                .order_by(StaffInvitation.created_at.desc(), StaffInvitation.id.desc())
+            )
+        )
+
+    def withdraw_open(self, email: str, now: datetime) -> int:
+        """Withdraw the open invitations of an address (a new one replaces them)."""
+        result = self.session.execute(
+            update(StaffInvitation)
+            .where(
+                StaffInvitation.email == normalise_email(email),
+                StaffInvitation.used_at.is_(None),
+                StaffInvitation.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        return result.rowcount  # type: ignore[attr-defined, no-any-return]
 
 
 class UserSessionRepository:

@@ -82,10 +82,11 @@ def register(email: str, password: str, name: str, locale: str) -> None:
         user = users.add(User(email=email, password_hash=password_hash, name=name, locale=locale))
         session.flush()
         audit.record(session, "account.registered", actor=user)
-        _queue_verification(session, user)
+        queue_verification(session, user)
 
 
-def _queue_verification(session: Session, user: User) -> None:
+def queue_verification(session: Session, user: User) -> None:
+    """Mail a fresh link that confirms the address (a new sign-up, or asked again)."""
     token = make_token(TokenPurpose.VERIFY_EMAIL, user)
     mail_user(
         session,
@@ -99,7 +100,7 @@ def resend_verification(user_id: int) -> None:
     with unit_of_work() as session:
         user = UserRepository(session).get(user_id)
         if user is not None and not user.is_verified:
-            _queue_verification(session, user)
+            queue_verification(session, user)
 
 
 def verify_email(token: str) -> User:
@@ -117,6 +118,8 @@ def verify_email(token: str) -> User:
 class SignInResult:
     user: User
     needs_second_factor: bool
+    # Staff disabled sign-in: said only to someone who knows the password.
+    disabled: bool = False
 
 
 def authenticate(email: str, password: str) -> SignInResult | None:
@@ -126,24 +129,25 @@ def authenticate(email: str, password: str) -> SignInResult | None:
     """
     # Argon2 runs before the transaction: no write lock is held while it works.
     found = UserRepository(read_session()).get_by_email(email)
-    user_id = found.id if found is not None and found.is_active else None
-    if user_id is None:
+    if found is None:
         burn_verification_time(password)
         correct = False
     else:
-        assert found is not None
         correct = verify_password(found.password_hash, password)
     upgraded = (
         hash_password(password) if correct and found and needs_rehash(found.password_hash) else None
     )
     with unit_of_work() as session:
-        user = UserRepository(session).get(user_id) if user_id else None
+        user = UserRepository(session).get(found.id) if found is not None else None
         if user is None:
             audit.record(session, "signin.failed", reason="unknown")
             return None
         if not correct:
             audit.record(session, "signin.failed", subject=user, reason="password")
             return None
+        if not user.is_active:
+            audit.record(session, "signin.failed", subject=user, reason="disabled")
+            return SignInResult(user, needs_second_factor=False, disabled=True)
         if upgraded:
             user.password_hash = upgraded  # the parameters changed: upgrade the stored hash
         if not user.has_two_factor:
@@ -328,19 +332,69 @@ def withdraw_marketing(user_id: int) -> None:
             audit.record(session, "marketing.opted_out", actor=user)
 
 
-def change_role(actor_id: int, user_id: int, role: Role) -> None:
+def change_role(
+    actor_id: int, user_id: int, role: Role, keep_session: int | None = None
+) -> User | None:
+    """An owner gives an account another role; its sessions end (but `keep_session`, the
+    owner's own when they change their own role). None if the role was that already.
+
+    The shop always keeps an owner: the last one cannot be demoted, not even by themselves.
+    """
     with unit_of_work() as session:
-        users = UserRepository(session)
-        actor, user = users.get(actor_id), users.get(user_id)
-        if actor is None or actor.role is not Role.OWNER or user is None:
-            raise AccountError("not_allowed")
-        old = user.role
-        user.role = role
-        user.session_version += 1
-        user_sessions.end_all(session, user.id)
+        actor, user = _owner_and_account(session, actor_id, user_id)
+        if user.role is role:
+            return None
+        before = _set_role(session, user, role, keep_session)
         audit.record(
-            session, "role.changed", actor=actor, subject=user, old=old.value, new=role.value
+            session,
+            "staff.role_changed",
+            actor=actor,
+            subject=user,
+            before=before.value,
+            after=role.value,
         )
+        return user
+
+
+def remove_staff(actor_id: int, user_id: int, keep_session: int | None = None) -> User | None:
+    """An owner takes someone off the team: back to a customer account, every session
+    ended. None if the account was not on the team."""
+    with unit_of_work() as session:
+        actor, user = _owner_and_account(session, actor_id, user_id)
+        if not user.is_staff:
+            return None
+        before = _set_role(session, user, Role.CUSTOMER, keep_session)
+        audit.record(
+            session,
+            "staff.removed",
+            actor=actor,
+            subject=user,
+            before=before.value,
+            after="customer",
+        )
+        return user
+
+
+def _owner_and_account(session: Session, actor_id: int, user_id: int) -> tuple[User, User]:
+    users = UserRepository(session)
+    actor, user = users.get(actor_id), users.get(user_id)
+    if actor is None or actor.role is not Role.OWNER:
+        raise AccountError("not_allowed")
+    if user is None:
+        raise LookupError(user_id)
+    return actor, user
+
+
+def _set_role(session: Session, user: User, role: Role, keep_session: int | None) -> Role:
+    """Set the role, refusing to leave the shop without an owner; the previous role."""
+    before = user.role
+    users = UserRepository(session)
+    if before is Role.OWNER and user.is_active and users.count_owners() <= 1:
+        raise AccountError("last_owner")
+    user.role = role
+    user.session_version += 1
+    user_sessions.end_all(session, user.id, keep=keep_session)
+    return before
 
 
 def create_owner(email: str, password: str, name: str = "") -> User:

@@ -61,6 +61,15 @@ EVENTS = frozenset(
         "product.bulk_deactivated",
         "product.bulk_moved",
         "product.bulk_repriced",
+        "customer.note_added",
+        "customer.disabled",
+        "customer.enabled",
+        "customer.verification_resent",
+        "staff.invited",
+        "staff.invitation_revoked",
+        "staff.invitation_accepted",
+        "staff.role_changed",
+        "staff.removed",
     }
 )
 

@@ -7,9 +7,19 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, EmailField, Field, SelectField, StringField, TextAreaField
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
+from kiosk.i18n import LANGUAGE_NAMES
 from kiosk.money import Money
 from kiosk.shipping import services as shipping
 from kiosk.shipping.services import TRACKING_NUMBER
@@ -111,3 +121,34 @@ class StatusForm(PageForm):
         if self.tracking.data:
             details["tracking"] = self.tracking.data
         return details
+
+
+class CustomerNoteForm(Form):
+    note = TextAreaField(
+        _l("Note"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please write the note.")), Length(max=1000)],
+    )
+
+
+TEAM_ROLES = {"staff": _l("Staff member"), "owner": _l("Owner")}
+PICK_ROLE = AnyOf(list(TEAM_ROLES), message=_l("Please choose staff member or owner."))
+
+
+class InviteForm(Form):
+    email = EmailField(
+        _l("Email address"),
+        filters=[strip],
+        validators=[InputRequired(), Email(), Length(max=254)],
+    )
+    # Offered as <select>s (TEAM_ROLES, LANGUAGE_NAMES); anything else is refused here.
+    role = StringField(_l("Role"), validators=[PICK_ROLE], default="staff")
+    locale = StringField(
+        _l("Language of the invitation"),
+        validators=[AnyOf(list(LANGUAGE_NAMES), message=_l("Please choose a language."))],
+        default="de",
+    )
+
+
+class RoleForm(Form):
+    role = StringField(_l("Role"), validators=[PICK_ROLE])

@@ -33,7 +33,7 @@ from kiosk.inventory.models import StockAlert
 from kiosk.inventory.repository import StockAlertRepository, StockRepository
 from kiosk.mail.services import queue_mail
 from kiosk.orm import utcnow
-from kiosk.uow import unit_of_work
+from kiosk.uow import read_session, unit_of_work
 from kiosk.urls import external_url
 
 CONFIRM_MAX_AGE = 72 * 3600  # like the newsletter opt-in
@@ -215,3 +215,8 @@ def confirm_alert(token: str) -> Confirmed:
         if in_stock:
             alert.notified_at = alert.confirmed_at
         return Confirmed(product.name, product.slug, in_stock)
+
+
+def alerts_of_user(user_id: int) -> list[StockAlert]:
+    """What an account asked to be told about, for staff's customer page."""
+    return StockAlertRepository(read_session()).of_user(user_id)

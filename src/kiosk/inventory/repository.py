@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from kiosk.catalog.models import Product
 from kiosk.inventory.models import (
@@ -177,6 +177,17 @@ class StockAlertRepository:
     def add(self, alert: StockAlert) -> StockAlert:
         self.session.add(alert)
         return alert
+
+    def of_user(self, user_id: int) -> list[StockAlert]:
+        """An account's requests with their products, the newest first."""
+        return list(
+            self.session.scalars(
+                select(StockAlert)
+                .where(StockAlert.user_id == user_id)
+                .options(selectinload(StockAlert.product))
+                .order_by(StockAlert.created_at.desc(), StockAlert.id.desc())
+            )
+        )
 
     def due(self, product_id: int) -> list[StockAlert]:
         """Confirmed requests for this product not mailed yet, oldest first."""

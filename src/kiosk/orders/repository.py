@@ -90,6 +90,15 @@ class OrderRepository:
         query = select(Order).where(Order.user_id == user_id).order_by(Order.placed_at.desc())
         return list(self.session.scalars(query))
 
+    def count_by_customer(self, user_ids: Sequence[int]) -> dict[int, int]:
+        """How many orders each of these customers placed (absent: none)."""
+        rows = self.session.execute(
+            select(Order.user_id, func.count())
+            .where(Order.user_id.in_(user_ids))
+            .group_by(Order.user_id)
+        )
+        return {user_id: count for user_id, count in rows if user_id is not None}
+
     def has_paid_order(self, user_id: int) -> bool:
         """Whether the customer has paid for an order before."""
         paid = self.session.scalar(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,11 @@ def by_number_and_email(number: str, email: str) -> Order | None:
 def of_customer(user_id: int) -> list[Order]:
     """A customer's orders, newest first (their account's order list)."""
     return OrderRepository(read_session()).of_customer(user_id)
+
+
+def count_by_customer(user_ids: Sequence[int]) -> dict[int, int]:
+    """How many orders each customer placed, for staff's customer list (absent: none)."""
+    return OrderRepository(read_session()).count_by_customer(user_ids) if user_ids else {}
 
 
 def has_paid_order(user_id: int) -> bool:

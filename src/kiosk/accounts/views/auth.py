@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from kiosk.accounts import services as accounts
-from kiosk.accounts import two_factor, user_sessions
+from kiosk.accounts import team, two_factor, user_sessions
 from kiosk.accounts.forms import (
+    AcceptInvitationForm,
     ForgotPasswordForm,
     NewPasswordForm,
     RegisterForm,
@@ -20,8 +30,10 @@ from kiosk.accounts.forms import (
     SignInForm,
 )
 from kiosk.accounts.links import link_problem
-from kiosk.accounts.login import end_session, start_session
+from kiosk.accounts.login import end_session, refresh_session, start_session
 from kiosk.accounts.models import User, normalise_email
+from kiosk.accounts.services import AccountError
+from kiosk.accounts.team import InvitationError, InvitationProblem
 from kiosk.accounts.tokens import TokenError
 from kiosk.cart import services as cart
 from kiosk.cart.owner import CART_KEY
@@ -64,6 +76,13 @@ def signin() -> ResponseReturnValue:
         result = accounts.authenticate(form.email.data, form.password.data)
         if result is None:
             form.password.errors.append(_("The email address or password is not right."))
+        elif result.disabled:
+            form.email.errors.append(
+                _(
+                    "Sign-in to this account is disabled by the shop. "
+                    "Please contact us if you think this is a mistake."
+                )
+            )
         elif result.needs_second_factor:
             session[PENDING_2FA] = {
                 "user_id": result.user.id,
@@ -186,3 +205,80 @@ def reset_password(token: str) -> ResponseReturnValue:
         )
         return redirect(url_for("account.overview"), code=303)
     return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200
+
+
+def _invitation_problem(error: InvitationError) -> ResponseReturnValue:
+    messages = {
+        InvitationProblem.EXPIRED: _(
+            "This invitation has expired. Please ask the shop owner to invite you again."
+        ),
+        InvitationProblem.USED: _(
+            "This invitation has been accepted already. Please sign in with your account."
+        ),
+        InvitationProblem.WITHDRAWN: _("The shop owner has withdrawn this invitation."),
+        InvitationProblem.INVALID: _(
+            "This invitation link is not valid. Please copy the whole link from the mail."
+        ),
+    }
+    page = render_template("auth/invitation_problem.html", message=messages[error.problem])
+    return page, 410 if error.problem is not InvitationProblem.INVALID else 400
+
+
+def _welcome(user: User) -> ResponseReturnValue:
+    """The invitee is on the team: on to two-factor set-up first, where the back office
+    would send them anyway."""
+    if current_app.config["KIOSK_STAFF_REQUIRE_2FA"] and not user.has_two_factor:
+        flash(
+            _(
+                "Welcome to the team. Please set up two-factor sign-in now; "
+                "the back office opens once it is on."
+            ),
+            "success",
+        )
+        return redirect(url_for("account.security", _anchor="two-factor-title"), code=303)
+    flash(_("Welcome to the team."), "success")
+    return redirect(url_for("staff.orders_list"), code=303)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(rate("reset"), methods=["POST"])
+def invitation(token: str) -> ResponseReturnValue:
+    """The link from an owner's invitation: create the account, or accept with the one
+    that has the invited address."""
+    try:
+        invited, has_account = team.invitation_for(token)
+    except InvitationError as error:
+        return _invitation_problem(error)
+    signed_in_as = current_user.email if current_user.is_authenticated else None
+    form: AcceptInvitationForm | EmptyForm
+    if signed_in_as == invited.email:
+        form = EmptyForm()
+        if form.validate_on_submit():
+            try:
+                user = team.accept_as(token, current_user.id, current_user.session_id)
+            except InvitationError as error:
+                return _invitation_problem(error)
+            refresh_session(user)
+            return _welcome(user)
+    elif not has_account and signed_in_as is None:
+        form = AcceptInvitationForm(personal=(invited.email,))
+        if form.validate_on_submit():
+            try:
+                user = team.accept_with_new_account(token, form.name.data, form.password.data)
+            except InvitationError as error:
+                return _invitation_problem(error)
+            except AccountError:
+                return redirect(url_for("auth.invitation", token=token), code=303)
+            _sign_in(user, remember=False)
+            return _welcome(user)
+    else:
+        form = EmptyForm()
+    page = render_template(
+        "auth/invitation.html",
+        invitation=invited,
+        has_account=has_account,
+        signed_in_as=signed_in_as,
+        form=form,
+        token=token,
+    )
+    return page, 422 if form.errors else 200

@@ -27,6 +27,6 @@ def _permissions() -> dict[str, object]:
 
 
 # The areas register their routes on `bp` when imported.
-from kiosk.backoffice.views import mail, orders, products  # noqa: E402
+from kiosk.backoffice.views import customers, mail, orders, products, staff  # noqa: E402
 
-__all__ = ["bp", "mail", "orders", "products"]
+__all__ = ["bp", "customers", "mail", "orders", "products", "staff"]
