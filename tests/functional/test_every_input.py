@@ -67,11 +67,12 @@ SKIPPED = {
 # and only by the roles listed (signing out the customer would leave no customer).
 LAST = {"/checkout/place", "/cart/lines/<int:line_id>/remove", "/signout"}
 ONLY = {"/signout": {"guest"}}
-# POST routes whose form no role of the seeded shop is shown; both are a button with only
+# POST routes whose form no role of the seeded shop is shown; each is a button with only
 # the CSRF token (EmptyForm), so the fuzzer still sends them query values and JSON.
 FORMLESS = {
     "/account/unverified",  # "send the link again", shown to unverified accounts only
     "/checkout/coupon/remove",  # shown once a coupon is applied
+    "/staff/categories/<int:category_id>/activate",  # shown once a category is hidden
 }
 # Query parameters of listing and list pages, fuzzed on every GET besides those found in GET forms.
 QUERY_NAMES = (
@@ -297,6 +298,8 @@ def seed_shop(app: Flask) -> Shop:
     with app.app_context():
         kaffee = make_category("Kaffee", slug="kaffee")
         make_category("Espresso", slug="espresso", parent=kaffee)
+        kaffee_id = kaffee.id
+        make_category("Tee", slug="tee")  # a sibling: the tree shows its up and down buttons
         mug = make_product(
             name="Becher", slug="becher", category=kaffee, images=2, stock_on_hand=1000
         ).id
@@ -371,6 +374,8 @@ def seed_shop(app: Flask) -> Shop:
             "address_id": str(address_id),
             "message_id": str(failed_id),
             "session_id": str(other_device),
+            "category_id": str(kaffee_id),
+            "product_id": str(mug),
             "static.filename": "css/kiosk.css",
             "core.media.filename": "bild.webp",
         }
