@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
 
-from kiosk.catalog.models import ProductImage
+from kiosk.catalog.models import Category, ProductImage
 from kiosk.catalog.pictures import make_missing_variants
 from kiosk.extensions import db
 from kiosk.orders.models import Order
@@ -144,4 +144,10 @@ def tour(app: Flask) -> dict[str, str]:
     pages["staff orders"] = _get(staff, "/staff/orders")
     pages["staff order"] = _get(staff, f"/staff/orders/{number}")
     pages["staff mail"] = _get(staff, "/staff/mail")
+    with app.app_context():
+        category_id = db.session.scalar(select(Category.id).where(Category.slug == "kueche"))
+    pages["staff categories"] = _get(staff, "/staff/categories")
+    pages["staff category"] = _get(staff, f"/staff/categories/{category_id}")
+    pages["staff product stock"] = _get(staff, f"/staff/products/{mug}/stock")
+    pages["staff low stock"] = _get(staff, "/staff/stock")
     return pages
