@@ -78,6 +78,9 @@ def test_the_tree_shows_each_category_indented_with_counts_and_state(
     assert "1 product" in tea[: tea.index("</a>") + 80]
     assert page.count('<ul class="category-tree">') == 3  # top, below Getränke, below Tee
     assert "shown in the shop" in page
+    assert staff.get("/staff/categories/999999").status_code == 404
+    assert post(staff, "/staff/categories/999999/rename", name="X", slug="x").status_code == 404
+    assert post(staff, "/staff/categories/999999/deactivate").status_code == 404
 
 
 def test_staff_create_a_subcategory_and_the_shop_shows_it_at_once(
@@ -157,11 +160,7 @@ def test_moving_a_category_under_itself_or_below_is_refused(
         assert "cannot sit below itself" in response.text
     assert category(app, tree["drinks"]).parent_id is None  # type: ignore[union-attr]
     assert events(app, "category.moved") == []
-
-
-def test_the_move_choices_leave_out_the_category_and_its_descendants(
-    staff: FlaskClient, tree: dict[str, int]
-) -> None:
+    # The form offers none of them.
     page = staff.get(f"/staff/categories/{tree['drinks']}").text
     move = page[page.index('id="move-parent"') : page.index("</select>", page.index("move-parent"))]
     assert f'value="{tree["coffee"]}"' in move
@@ -236,6 +235,10 @@ def test_a_category_with_products_or_subcategories_is_not_deleted_without_moving
         assert response.status_code == 422
         assert "Choose where they go" in response.text
         assert category(app, tree[name]) is not None
+    # Nor into a category of its own subtree, which would go with it.
+    response = post(staff, f"/staff/categories/{tree['tea']}/delete", move_to=str(tree["green"]))
+    assert response.status_code == 422
+    assert category(app, tree["tea"]) is not None
     assert events(app, "category.deleted") == []
 
 
@@ -258,17 +261,3 @@ def test_move_the_products_and_subcategories_and_delete_in_one_step(
         "products_moved": 1,
         "subcategories_moved": [tree["green"]],
     }
-
-
-def test_contents_cannot_move_into_the_category_being_deleted(
-    app: Flask, staff: FlaskClient, tree: dict[str, int]
-) -> None:
-    response = post(staff, f"/staff/categories/{tree['tea']}/delete", move_to=str(tree["green"]))
-    assert response.status_code == 422
-    assert category(app, tree["tea"]) is not None
-
-
-def test_unknown_categories_are_not_found(staff: FlaskClient, tree: dict[str, int]) -> None:
-    assert staff.get("/staff/categories/999999").status_code == 404
-    assert post(staff, "/staff/categories/999999/rename", name="X", slug="x").status_code == 404
-    assert post(staff, "/staff/categories/999999/deactivate").status_code == 404
