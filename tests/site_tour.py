@@ -18,7 +18,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from kiosk.accounts.models import User
-from kiosk.catalog.models import ProductImage
+from kiosk.catalog.models import Category, ProductImage
 from kiosk.catalog.pictures import make_missing_variants
 from kiosk.extensions import db
 from kiosk.orders.models import Order
@@ -156,4 +156,11 @@ def tour(app: Flask) -> dict[str, str]:
         customer_id = db.session.scalar(select(User.id).where(User.email == CUSTOMER))
     pages["staff customers"] = _get(staff, "/staff/customers")
     pages["staff customer"] = _get(staff, f"/staff/customers/{customer_id}")
+
+    with app.app_context():
+        category_id = db.session.scalar(select(Category.id).where(Category.slug == "kueche"))
+    pages["staff categories"] = _get(staff, "/staff/categories")
+    pages["staff category"] = _get(staff, f"/staff/categories/{category_id}")
+    pages["staff product stock"] = _get(staff, f"/staff/products/{mug}/stock")
+    pages["staff low stock"] = _get(staff, "/staff/stock")
     return pages

@@ -40,7 +40,7 @@ from kiosk.extensions import db
 from kiosk.uow import unit_of_work
 from tests.browser.support import body_luminance, demo_products, gallery_product
 from tests.conftest import new_client
-from tests.factories import PASSWORD, make_product, make_user
+from tests.factories import PASSWORD, make_category, make_product, make_user
 from tests.mailbox import link_in, outbox
 from tests.shopping import sign_in
 
@@ -520,6 +520,7 @@ def as_staff(tour: Tour, order_number: str) -> None:
     tour.goto("/staff/mail")
     tour.check("staff: mail outbox")
     as_staff_with_products(tour)
+    as_staff_keeping_the_catalog(tour)
 
 
 def as_staff_with_products(tour: Tour) -> None:
@@ -592,6 +593,33 @@ def as_owner(tour: Tour) -> None:
     tour.check("invitation")
     tour.goto(link + "x", status=400)
     tour.check("invitation that does not work")
+
+
+def as_staff_keeping_the_catalog(tour: Tour) -> None:
+    """The category tree and one category (with a refused change), a product's stock
+    (with a refused adjustment and its ledger) and the low-stock list."""
+    page = tour.page
+    with tour.app.app_context():
+        category_id = make_category(f"Axe {uuid.uuid4().hex[:8]}").id
+        product_id = make_product(stock_on_hand=3, reorder_level=5, is_active=False).id
+        db.session.remove()
+    tour.goto("/staff/categories")
+    tour.check("staff: categories")
+    tour.goto(f"/staff/categories/{category_id}")
+    tour.check("staff: category")
+    page.get_by_label("Address (slug)").fill("Not a slug")
+    page.get_by_role("button", name="Save name and address").click()
+    error_summary(page)
+    tour.check("staff: category with an error")
+    tour.goto(f"/staff/products/{product_id}/stock")
+    tour.check("staff: product stock")
+    page.get_by_label("Reason").select_option("damage")
+    page.get_by_label("Quantity").fill("4")
+    page.get_by_role("button", name="Save adjustment").click()
+    error_summary(page)
+    tour.check("staff: product stock with an error")
+    tour.goto("/staff/stock")
+    tour.check("staff: low stock")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

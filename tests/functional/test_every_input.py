@@ -84,6 +84,7 @@ FORMLESS = {
     "/staff/team/<int:user_id>/role",
     "/staff/team/<int:user_id>/remove",
     "/staff/team/invitations/<int:invitation_id>/revoke",
+    "/staff/categories/<int:category_id>/activate",  # shown once a category is hidden
 }
 # Query parameters of listing and list pages, fuzzed on every GET besides those found in GET forms.
 QUERY_NAMES = (
@@ -309,6 +310,8 @@ def seed_shop(app: Flask) -> Shop:
     with app.app_context():
         kaffee = make_category("Kaffee", slug="kaffee")
         make_category("Espresso", slug="espresso", parent=kaffee)
+        kaffee_id = kaffee.id
+        make_category("Tee", slug="tee")  # a sibling: the tree shows its up and down buttons
         mug = make_product(
             name="Becher", slug="becher", category=kaffee, images=2, stock_on_hand=1000
         ).id
@@ -395,6 +398,7 @@ def seed_shop(app: Flask) -> Shop:
             "message_id": str(failed_id),
             "product_id": str(sample),
             "session_id": str(other_device),
+            "category_id": str(kaffee_id),
             "static.filename": "css/kiosk.css",
             "core.media.filename": "bild.webp",
         }

@@ -6,6 +6,7 @@ when the change it describes does. Nothing here updates or deletes events.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flask import has_request_context, request
@@ -21,6 +22,14 @@ class Person(Protocol):
 
     @property
     def id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Account:
+    """A person known by their account id only: what a use case that was handed the
+    signed-in staff member's id records as the actor."""
+
+    id: int
 
 
 # Every event the shop records, so a typo cannot create a new kind silently.
@@ -70,6 +79,14 @@ EVENTS = frozenset(
         "staff.invitation_accepted",
         "staff.role_changed",
         "staff.removed",
+        "category.created",
+        "category.updated",
+        "category.moved",
+        "category.reordered",
+        "category.deactivated",
+        "category.activated",
+        "category.deleted",
+        "stock.adjusted",
     }
 )
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, Field, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -23,7 +24,14 @@ from kiosk.i18n import LANGUAGE_NAMES
 from kiosk.money import Money
 from kiosk.shipping import services as shipping
 from kiosk.shipping.services import TRACKING_NUMBER
-from kiosk.validation import Form, InputProblem, OutOfRange, parse_amount, strip
+from kiosk.validation import (
+    Form,
+    InputProblem,
+    IntegerField,
+    OutOfRange,
+    parse_amount,
+    strip,
+)
 
 
 class PageForm(Form):
@@ -152,3 +160,86 @@ class InviteForm(Form):
 
 class RoleForm(Form):
     role = StringField(_l("Role"), validators=[PICK_ROLE])
+
+
+# Categories ------------------------------------------------------------------------
+
+NAME_CATEGORY = _l("Please name the category.")
+TOP_LEVEL = ""  # the value of "no parent" in the category choices
+
+
+class CategoryForm(PageForm):
+    """A new category: name, address (from the name when left empty) and its parent."""
+
+    id_prefix = "new-category"
+    name = StringField(
+        _l("Name"), filters=[strip], validators=[DataRequired(NAME_CATEGORY), Length(max=120)]
+    )
+    slug = StringField(_l("Address (slug)"), filters=[strip], validators=[Length(max=120)])
+    parent = SelectField(_l("Parent category"), validate_choice=True)
+
+    def parent_id(self) -> int | None:
+        return int(self.parent.data) if self.parent.data else None
+
+
+class RenameCategoryForm(PageForm):
+    id_prefix = "rename"
+    name = StringField(
+        _l("Name"), filters=[strip], validators=[DataRequired(NAME_CATEGORY), Length(max=120)]
+    )
+    slug = StringField(
+        _l("Address (slug)"),
+        filters=[strip],
+        validators=[DataRequired(_l("Please give the category an address.")), Length(max=120)],
+    )
+
+
+class MoveCategoryForm(PageForm):
+    id_prefix = "move"
+    parent = SelectField(_l("New parent category"), validate_choice=True)
+
+    def parent_id(self) -> int | None:
+        return int(self.parent.data) if self.parent.data else None
+
+
+class DeleteCategoryForm(PageForm):
+    id_prefix = "delete"
+    move_to = SelectField(_l("Move its products and subcategories to"), validate_choice=True)
+
+    def target_id(self) -> int | None:
+        return int(self.move_to.data) if self.move_to.data else None
+
+
+class ReorderCategoryForm(PageForm):
+    """An up or down button of the tree; `position` is where the category was shown."""
+
+    direction = SelectField(
+        choices=[SelectChoice("up"), SelectChoice("down")], validate_choice=True
+    )
+    position = IntegerField(validators=[InputRequired()], minimum=0, maximum=100_000)
+
+
+# Stock -----------------------------------------------------------------------------
+
+MAX_STOCK = 1_000_000
+
+
+class StockAdjustForm(PageForm):
+    id_prefix = "stock"
+    reason = SelectField(_l("Reason"), validate_choice=True)
+    quantity = IntegerField(
+        _l("Quantity"),
+        validators=[InputRequired(_l("Please enter a whole number, such as 3."))],
+        minimum=0,
+        maximum=MAX_STOCK,
+    )
+    note = StringField(_l("Note (optional)"), filters=[strip], validators=[Length(max=200)])
+    seen = IntegerField(validators=[Optional()], minimum=0)
+
+    def __init__(self, reasons: list[SelectChoice], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.reason.choices = reasons
+
+    def validate_quantity(self, field: Field) -> None:
+        if field.data == 0 and self.reason.data != "count":
+            raise ValidationError(_l("Please enter how many, at least 1."))

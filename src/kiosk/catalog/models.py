@@ -64,6 +64,9 @@ class Category(Base):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     sort_order: Mapped[int] = mapped_column(default=0)
+    # A deactivated category and everything below it leave the shop's navigation and
+    # their pages; their products stay on sale under "All products" and in search.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default="1")
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Category]] = relationship(

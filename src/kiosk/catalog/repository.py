@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select, update
 from sqlalchemy.orm import Session, defer, joinedload, selectinload, with_expression
 
 from kiosk.catalog.models import Category, Product, ProductImage
@@ -128,6 +128,29 @@ class CategoryRepository:
 
     def get(self, category_id: int) -> Category | None:
         return self.session.get(Category, category_id)
+
+    def product_counts(self) -> dict[int, int]:
+        """How many products (active or not) sit directly in each category."""
+        rows = self.session.execute(
+            select(Product.category_id, func.count(Product.id))
+            .where(Product.category_id.is_not(None))
+            .group_by(Product.category_id)
+        )
+        return {int(category_id or 0): int(count) for category_id, count in rows}
+
+    def move_products(self, from_id: int, to_id: int) -> int:
+        """Put every product of one category into another; returns how many moved."""
+        result = self.session.execute(
+            update(Product)
+            .where(Product.category_id == from_id)
+            .values(category_id=to_id)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def delete(self, category: Category) -> None:
+        self.session.delete(category)
+        forget_category_tree()
 
 
 class ProductRepository:

@@ -212,9 +212,26 @@ def category_tree() -> CategoryTree:
     if cached is not None and time.monotonic() - cached[0] < TREE_SECONDS:
         tree: CategoryTree = cached[1]
         return tree
-    tree = CategoryTree([CategoryNode.of(c) for c in CategoryRepository(read_session()).all()])
+    shown = shop_categories(CategoryRepository(read_session()).all())
+    tree = CategoryTree([CategoryNode.of(c) for c in shown])
     current_app.extensions[TREE_KEY] = (time.monotonic(), tree)
     return tree
+
+
+def shop_categories(categories: Sequence[Category]) -> list[Category]:
+    """The categories shoppers see: a deactivated one hides itself and all below it."""
+    by_id = {c.id: c for c in categories}
+
+    def shown(category: Category | None) -> bool:
+        seen: set[int] = set()
+        while category is not None and category.id not in seen:
+            if not category.is_active:
+                return False
+            seen.add(category.id)
+            category = by_id.get(category.parent_id) if category.parent_id else None
+        return True
+
+    return [c for c in categories if shown(c)]
 
 
 def list_products(

@@ -326,7 +326,7 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
         access_key = secrets.token_urlsafe(24)
         order = _new_order(session, request, priced, access_key)
         if method.offline:  # the goods are the buyer's now; unpaid orders are cancelled later
-            taken = inventory.sell(session, request.holder, "order")
+            taken = inventory.sell(session, request.holder, f"order {order.number}")
         else:  # held for the order until the card payment succeeds or expires
             taken = inventory.hand_over(
                 session, request.holder, lifecycle.order_holder(order.id), method.hold_until()

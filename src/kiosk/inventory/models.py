@@ -25,6 +25,8 @@ class MovementKind(enum.StrEnum):
     RESTOCK = "restock"
     RETURN = "return"
     ADJUSTMENT = "adjustment"
+    COUNT = "count"  # staff counted the shelf and set the number
+    DAMAGE = "damage"  # broken, spoiled or lost goods written off
     # change stock reserved
     RESERVATION = "reservation"
     RELEASE = "release"
@@ -36,6 +38,8 @@ class MovementKind(enum.StrEnum):
             MovementKind.RESTOCK,
             MovementKind.RETURN,
             MovementKind.ADJUSTMENT,
+            MovementKind.COUNT,
+            MovementKind.DAMAGE,
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from kiosk.accounts.models import User
 from kiosk.catalog.models import Product
 from kiosk.inventory.models import (
     InventoryMovement,
@@ -98,6 +99,57 @@ class StockRepository:
         ).one_or_none()
         return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
+    def lock_counters(self, product_id: int) -> tuple[int, int] | None:
+        """On hand and reserved, with the row locked until the transaction ends (on SQLite
+        the unit of work holds the write lock already)."""
+        row = self.session.execute(
+            select(Product.stock_on_hand, Product.stock_reserved)
+            .where(Product.id == product_id)
+            .with_for_update()
+        ).one_or_none()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def stock_card(self, product_id: int) -> Any:
+        """What the staff stock page shows of a product, read as columns."""
+        return self.session.execute(
+            select(
+                Product.id,
+                Product.name,
+                Product.sku,
+                Product.is_active,
+                Product.stock_on_hand,
+                Product.stock_reserved,
+                Product.reorder_level,
+            ).where(Product.id == product_id)
+        ).one_or_none()
+
+    def _running_low(self) -> Any:
+        available = Product.stock_on_hand - Product.stock_reserved
+        return Product.is_active.is_(True), available <= Product.reorder_level
+
+    def count_running_low(self) -> int:
+        query = select(func.count(Product.id)).where(*self._running_low())
+        return int(self.session.scalar(query) or 0)
+
+    def running_low(self, limit: int, offset: int) -> Sequence[Any]:
+        """Active products whose available stock is at or below their reorder level
+        (sold out included), the emptiest first."""
+        available = Product.stock_on_hand - Product.stock_reserved
+        return self.session.execute(
+            select(
+                Product.id,
+                Product.name,
+                Product.sku,
+                Product.stock_on_hand,
+                Product.stock_reserved,
+                Product.reorder_level,
+            )
+            .where(*self._running_low())
+            .order_by(available, Product.name, Product.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+
     # Reservations -------------------------------------------------------------------
 
     def add_reservation(self, reservation: StockReservation) -> StockReservation:
@@ -158,6 +210,42 @@ class StockRepository:
             .group_by(InventoryMovement.kind)
         ).all()
         return [(MovementKind(kind), int(total)) for kind, total in rows]
+
+    def count_movements(self, product_id: int, kinds: Sequence[MovementKind]) -> int:
+        query = select(func.count(InventoryMovement.id)).where(
+            InventoryMovement.product_id == product_id, InventoryMovement.kind.in_(kinds)
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def movements(
+        self, product_id: int, kinds: Sequence[MovementKind], limit: int, offset: int
+    ) -> Sequence[Any]:
+        """Movements of these kinds, newest first, with the staff member who made each."""
+        return self.session.execute(
+            select(
+                InventoryMovement.id,
+                InventoryMovement.created_at,
+                InventoryMovement.kind,
+                InventoryMovement.quantity,
+                InventoryMovement.reason,
+                User.name,
+                User.email,
+            )
+            .outerjoin(User, User.id == InventoryMovement.actor_id)
+            .where(InventoryMovement.product_id == product_id, InventoryMovement.kind.in_(kinds))
+            .order_by(InventoryMovement.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+
+    def change_since(self, product_id: int, kinds: Sequence[MovementKind], after_id: int) -> int:
+        """The sum of the movements of these kinds newer than movement `after_id`."""
+        query = select(func.coalesce(func.sum(InventoryMovement.quantity), 0)).where(
+            InventoryMovement.product_id == product_id,
+            InventoryMovement.kind.in_(kinds),
+            InventoryMovement.id > after_id,
+        )
+        return int(self.session.scalar(query) or 0)
 
 
 class StockAlertRepository:

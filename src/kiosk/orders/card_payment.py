@@ -216,11 +216,11 @@ def _paid(session: Session, payment: Payment, order: Order, intent: str | None) 
         return "paid after cancellation"
     holder = lifecycle.order_holder(order.id)
     wanted = {line.product_id: line.quantity for line in order.lines if line.product_id}
-    if inventory.sell(session, holder, "order paid") != wanted:
+    if inventory.sell(session, holder, f"order {order.number} paid") != wanted:
         try:  # the hold lapsed before the money came: take the stock if it is still there
             inventory.release(session, holder, "hold lapsed")
             inventory.reserve(session, holder, wanted, 1)
-            inventory.sell(session, holder, "order paid")
+            inventory.sell(session, holder, f"order {order.number} paid")
         except inventory.OutOfStock:
             order.needs_review = True
             lifecycle.record(session, order, "paid_without_stock")

@@ -27,6 +27,6 @@ def _permissions() -> dict[str, object]:
 
 
 # The areas register their routes on `bp` when imported.
-from kiosk.backoffice.views import customers, mail, orders, products, staff  # noqa: E402
+from kiosk.backoffice.views import categories, customers, mail, orders, products, staff, stock  # noqa: E402
 
-__all__ = ["bp", "customers", "mail", "orders", "products", "staff"]
+__all__ = ["bp", "categories", "customers", "mail", "orders", "products", "staff", "stock"]
