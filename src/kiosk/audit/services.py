@@ -51,6 +51,10 @@ EVENTS = frozenset(
         "payment.refunded",
         "payment.repaired",
         "order.status_changed",
+        "order.bulk_shipped",
+        "order.returned",
+        "order.invoice_cancelled",
+        "order.reminder_sent",
     }
 )
 

@@ -98,6 +98,19 @@ class StockRepository:
         ).one_or_none()
         return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
+    def low_stock_count(self) -> int:
+        """Active products with a reorder level whose available stock is at or below it."""
+        return int(
+            self.session.scalar(
+                select(func.count(Product.id)).where(
+                    Product.is_active.is_(True),
+                    Product.reorder_level > 0,
+                    Product.stock_on_hand - Product.stock_reserved <= Product.reorder_level,
+                )
+            )
+            or 0
+        )
+
     # Reservations -------------------------------------------------------------------
 
     def add_reservation(self, reservation: StockReservation) -> StockReservation:
