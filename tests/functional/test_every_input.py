@@ -67,11 +67,13 @@ SKIPPED = {
 # and only by the roles listed (signing out the customer would leave no customer).
 LAST = {"/checkout/place", "/cart/lines/<int:line_id>/remove", "/signout"}
 ONLY = {"/signout": {"guest"}}
-# POST routes whose form no role of the seeded shop is shown; both are a button with only
-# the CSRF token (EmptyForm), so the fuzzer still sends them query values and JSON.
+# POST routes whose form no role of the seeded shop is shown (most are a button with only
+# the CSRF token, EmptyForm), so the fuzzer still sends them query values and JSON.
 FORMLESS = {
     "/account/unverified",  # "send the link again", shown to unverified accounts only
     "/checkout/coupon/remove",  # shown once a coupon is applied
+    "/staff/orders/<number>/remind",  # shown for an overdue payment only
+    "/staff/orders/<number>/cancel-invoice",  # shown for an unpaid, invoiced invoice order
 }
 # Query parameters of listing and list pages, fuzzed on every GET besides those found in GET forms.
 QUERY_NAMES = (
@@ -381,6 +383,10 @@ def seed_shop(app: Flask) -> Shop:
     number = by_role["customer"].number
     token = csrf_token(staff, f"/staff/orders/{number}")
     staff.post(f"/staff/orders/{number}/mark-paid", data={"csrf_token": token, "note": ""})
+    # ... and shipped, so its page shows the return form.
+    token = csrf_token(staff, f"/staff/orders/{number}")
+    shipped = {"csrf_token": token, "to": "shipped", "carrier": "dhl", "tracking": "00340434"}
+    staff.post(f"/staff/orders/{number}/status", data=shipped)
     for role, client in clients.items():
         _ready_to_place(client, mug, "gast@example.org" if role == "guest" else None)
     # The guest starts a sign-in with staff's password, so /signin/code has its form.
@@ -403,7 +409,10 @@ def seed_shop(app: Flask) -> Shop:
     pages = {  # a sold-out product (back-in-stock form), an unpaid order (mark paid)
         "guest": ["/p/muehle"],
         "customer": ["/p/muehle"],
-        "staff": [f"/staff/orders/{by_role['guest'].number}"],
+        "staff": [
+            f"/staff/orders/{by_role['guest'].number}",
+            f"/staff/orders/ship?order={by_role['guest'].number}",  # the ship form's rows
+        ],
     }
     return Shop(app, clients, values, pages)
 
