@@ -144,4 +144,6 @@ def tour(app: Flask) -> dict[str, str]:
     pages["staff orders"] = _get(staff, "/staff/orders")
     pages["staff order"] = _get(staff, f"/staff/orders/{number}")
     pages["staff mail"] = _get(staff, "/staff/mail")
+    pages["staff overview"] = _get(staff, "/staff/")
+    pages["staff ship orders"] = _get(staff, f"/staff/orders/ship?order={number}")
     return pages
