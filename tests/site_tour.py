@@ -163,4 +163,7 @@ def tour(app: Flask) -> dict[str, str]:
     pages["staff category"] = _get(staff, f"/staff/categories/{category_id}")
     pages["staff product stock"] = _get(staff, f"/staff/products/{mug}/stock")
     pages["staff low stock"] = _get(staff, "/staff/stock")
+
+    pages["staff overview"] = _get(staff, "/staff/")
+    pages["staff ship orders"] = _get(staff, f"/staff/orders/ship?order={number}")
     return pages

@@ -176,6 +176,8 @@ def load_settings(
         "KIOSK_UNPAID_REMIND_DAYS": _int(env, "KIOSK_UNPAID_REMIND_DAYS", 5),
         "KIOSK_UNPAID_CANCEL_DAYS": _int(env, "KIOSK_UNPAID_CANCEL_DAYS", 14),
         "KIOSK_AUTO_DELIVER_DAYS": _int(env, "KIOSK_AUTO_DELIVER_DAYS", 0),
+        # Staff's payment reminders for overdue orders: at most one in this many days.
+        "KIOSK_REMINDER_INTERVAL_DAYS": _int(env, "KIOSK_REMINDER_INTERVAL_DAYS", 7),
         # Payment methods offered at checkout, in this order (offline ones need no account).
         "KIOSK_PAYMENT_METHODS": _payment_methods(
             env.get("KIOSK_PAYMENT_METHODS", "bank_transfer,invoice,cash_on_delivery")

@@ -54,6 +54,7 @@ NOT_VISITED = {
     "/staff/products.csv": "a CSV download",
     "/orders/<number>/documents/<document_number>.pdf": "a PDF download",
     "/staff/orders/<number>/documents/<document_number>.pdf": "a PDF download",
+    "/staff/orders/<number>/packing-slip.pdf": "a PDF download",
     "/orders/<number>/pay": "redirects to Stripe's own page (tests/browser/test_card_payment.py)",
 }
 
@@ -513,10 +514,17 @@ def as_staff(tour: Tour, order_number: str) -> None:
     page.get_by_role("button", name="Confirm").click()
     heading(page, "Your account")
 
+    tour.goto("/staff/")
+    tour.check("staff: overview")
     tour.goto("/staff/orders")
     tour.check("staff: orders")
     tour.goto(f"/staff/orders/{order_number}")
     tour.check("staff: order")
+    tour.goto(f"/staff/orders/ship?order={order_number}")
+    tour.check("staff: ship orders")
+    page.get_by_role("button", name="Check the file").click()
+    error_summary(page)
+    tour.check("staff: ship orders, the CSV check without a file")
     tour.goto("/staff/mail")
     tour.check("staff: mail outbox")
     as_staff_with_products(tour)

@@ -50,6 +50,8 @@ def test_staff_record_the_payment_and_ship_a_bank_transfer_order(
     staff = new_context(java_script_enabled=js).new_page()
     _staff_sign_in(staff, live_app)
     staff.get_by_role("banner").get_by_role("link", name="Staff").click()
+    expect(staff.get_by_role("heading", level=1)).to_have_text("Overview")
+    staff.get_by_role("navigation", name="Staff").get_by_role("link", name="Orders").click()
     expect(staff.get_by_role("heading", level=1)).to_have_text("Orders")
     staff.get_by_label("Number, name or email").fill(order.number)
     staff.get_by_role("button", name="Show").click()

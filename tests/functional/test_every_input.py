@@ -85,6 +85,8 @@ FORMLESS = {
     "/staff/team/<int:user_id>/remove",
     "/staff/team/invitations/<int:invitation_id>/revoke",
     "/staff/categories/<int:category_id>/activate",  # shown once a category is hidden
+    "/staff/orders/<number>/remind",  # shown for an overdue payment only
+    "/staff/orders/<number>/cancel-invoice",  # shown for an unpaid, invoiced invoice order
 }
 # Query parameters of listing and list pages, fuzzed on every GET besides those found in GET forms.
 QUERY_NAMES = (
@@ -409,6 +411,10 @@ def seed_shop(app: Flask) -> Shop:
     number = by_role["customer"].number
     token = csrf_token(staff, f"/staff/orders/{number}")
     staff.post(f"/staff/orders/{number}/mark-paid", data={"csrf_token": token, "note": ""})
+    # ... and shipped, so its page shows the return form.
+    token = csrf_token(staff, f"/staff/orders/{number}")
+    shipped = {"csrf_token": token, "to": "shipped", "carrier": "dhl", "tracking": "00340434"}
+    staff.post(f"/staff/orders/{number}/status", data=shipped)
     for role, client in clients.items():
         _ready_to_place(client, mug, "gast@example.org" if role == "guest" else None)
     # The guest starts a sign-in with staff's password, so /signin/code has its form.
@@ -435,6 +441,7 @@ def seed_shop(app: Flask) -> Shop:
             f"/staff/orders/{by_role['guest'].number}",
             f"/staff/products/prices?product={sample}&change_by=percent&direction=up&amount=5",
             f"/staff/customers/{locked}",
+            f"/staff/orders/ship?order={by_role['guest'].number}",  # the ship form's rows
         ],
     }
     return Shop(app, clients, values, pages)

@@ -40,6 +40,9 @@ EXPECTED = {
 PAID_AFTER_DELIVERY = {
     (S.AWAITING_PAYMENT, S.PROCESSING): {"staff"},
     (S.AWAITING_PAYMENT, S.SHIPPED): {"staff"},
+    # unpaid, the parcel refused or the invoice cancelled: goods back, invoice credited
+    (S.SHIPPED, S.CANCELLED): {"staff"},
+    (S.DELIVERED, S.CANCELLED): {"staff"},
 }
 EVERY_STEP = [
     (source, target, actor)

@@ -87,6 +87,10 @@ EVENTS = frozenset(
         "category.activated",
         "category.deleted",
         "stock.adjusted",
+        "order.bulk_shipped",
+        "order.returned",
+        "order.invoice_cancelled",
+        "order.reminder_sent",
     }
 )
 

@@ -232,3 +232,9 @@ def ledger_totals(product_id: int) -> tuple[int, int]:
     on_hand = sum(total for kind, total in rows if kind.changes_on_hand)
     reserved = sum(total for kind, total in rows if not kind.changes_on_hand)
     return int(on_hand), int(reserved)
+
+
+def low_stock_count() -> int:
+    """How many active products are at or below their reorder level: the overview's
+    figure, counted as the low-stock list counts them."""
+    return StockRepository(read_session()).count_running_low()

@@ -6,8 +6,10 @@ hundred milliseconds, so it happens after the transaction that issued the docume
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from flask_babel import format_date
@@ -81,13 +83,9 @@ def render(
     PDF/A validator runs here (veraPDF is not available to the suite).
     """
     issued_on = local_today(document.issued_at)
-    pdf = FPDF(format="A4", enforce_compliance="PDFA_3B")
-    pdf.set_title(document.number)
-    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_auto_page_break(True, margin=20)
-    pdf.add_page()
-    _parties(pdf, order)
+    pdf = new_document(document.number, compliance="PDFA_3B")
+    seller_block(pdf)
+    address_block(pdf, order.billing_address or order.shipping_address)
     _heading(pdf, order, document, issued_on, refers_to, reason)
     if document.kind is DocumentKind.INVOICE:
         _items(pdf, order)
@@ -103,8 +101,20 @@ def render(
     return einvoice.factur_x_pdf(bytes(pdf.output()), xml, order.locale)
 
 
-def _parties(pdf: FPDF, order: InvoicedOrder) -> None:
-    """The seller at the top right, with its VAT ID; the buyer's address on the left."""
+def new_document(title: str, compliance: str | None = None) -> FPDF:
+    """An A4 page with the embedded DejaVu font (umlauts and € print), for every document
+    the shop prints (invoices, credit notes, packing slips)."""
+    pdf = FPDF(format="A4", enforce_compliance=compliance)
+    pdf.set_title(title)
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.add_page()
+    return pdf
+
+
+def seller_block(pdf: FPDF) -> None:
+    """The seller at the top right, with its VAT ID."""
     config = current_app.config
     pdf.set_font("DejaVu", size=9)
     seller = [config["KIOSK_SHOP_NAME"], *config["KIOSK_SELLER_ADDRESS"].split("|")]
@@ -117,20 +127,21 @@ def _parties(pdf: FPDF, order: InvoicedOrder) -> None:
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    buyer = order.billing_address or order.shipping_address
-    buyer_lines = [
-        buyer.get("company", ""),
-        buyer["name"],
-        buyer["street"],
-        buyer.get("extra", ""),
-        f"{buyer['postal_code']} {buyer['city']}",
-        buyer["country"],
+
+
+def address_block(pdf: FPDF, address: Mapping[str, Any]) -> None:
+    """An address on the left, where a window envelope shows it."""
+    lines = [
+        address.get("company", ""),
+        address["name"],
+        address["street"],
+        address.get("extra", ""),
+        f"{address['postal_code']} {address['city']}",
+        address["country"],
     ]
     pdf.ln(6)
     pdf.set_font("DejaVu", size=10)
-    pdf.multi_cell(
-        90, 5, "\n".join(line for line in buyer_lines if line), new_x="LMARGIN", new_y="NEXT"
-    )
+    pdf.multi_cell(90, 5, "\n".join(line for line in lines if line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
 
 

@@ -118,6 +118,23 @@ def issue_credit_note(
     return _issue(session, order, DocumentKind.CREDIT_NOTE, amount, vat, invoice, reason)
 
 
+def credited_cents(order: InvoicedOrder) -> int:
+    """What the order's credit notes take back in all."""
+    return sum(d.amount_cents for d in order.invoices if d.kind is DocumentKind.CREDIT_NOTE)
+
+
+def cancel_invoice(session: Session, order: InvoicedOrder, reason: str) -> Invoice | None:
+    """The credit note that cancels what is left of the invoice (Stornorechnung); None
+    when there is no invoice or it is credited in full already (so it never happens twice)."""
+    invoice = invoice_of(order)
+    if invoice is None:
+        return None
+    left = invoice.amount_cents - credited_cents(order)
+    if left <= 0:
+        return None
+    return issue_credit_note(session, order, Money(left, invoice.currency), reason)
+
+
 def pending(order_id: int | None = None) -> list[tuple[int, int]]:
     """Documents issued without their PDF yet (of one order, or all): (document id, order
     id), oldest first."""

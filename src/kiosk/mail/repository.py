@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.mail.models import MailStatus, OutboxMessage
@@ -53,3 +53,10 @@ class OutboxRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+    def failed_count(self) -> int:
+        """Messages given up on, waiting for staff to send them again."""
+        query = select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.status == MailStatus.FAILED
+        )
+        return int(self.session.scalar(query) or 0)

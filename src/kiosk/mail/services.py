@@ -158,6 +158,11 @@ def outbox_overview(limit: int = 100) -> list[OutboxMessage]:
     return OutboxRepository(read_session()).unsent(limit)
 
 
+def failed_count() -> int:
+    """How many messages failed for good and wait for staff (the overview)."""
+    return OutboxRepository(read_session()).failed_count()
+
+
 def give_another_chance(session: Session, message_id: int) -> bool:
     """A failed message gets a fresh set of attempts; False if it had not failed."""
     message = OutboxRepository(session).get(message_id)

@@ -64,3 +64,30 @@ LABELS: dict[str, Callable[[str], str]] = {
 def label(group: str, code: str) -> str:
     """`label("order_status", "paid")`: the word for a stored code of the group."""
     return LABELS[group](code)
+
+
+class Refused(ValueError):
+    """Staff asked for something the order does not allow; `message()` says why."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code, self.params = code, params
+
+    def message(self) -> str:
+        return _refusals()[self.code] % self.params
+
+
+def _refusals() -> dict[str, str]:
+    return {
+        "not_shipped": _("Only goods that were shipped can come back; this order is %(state)s."),
+        "nothing_chosen": _("Please enter how many of which item came back."),
+        "unknown_line": _("That item is not part of this order."),
+        "too_many": _(
+            "At most %(left)d of “%(item)s” can come back (shipped less returned before)."
+        ),
+        "not_invoice": _("Only an unpaid order paid on invoice has an invoice to cancel."),
+        "no_invoice": _("This order has no invoice yet: cancel the order instead."),
+        "paid": _("Money was paid for this order: refund it instead."),
+        "not_overdue": _("The payment of this order is not overdue."),
+        "too_soon": _("A reminder went out on %(sent)s; the next one can be sent from %(next)s."),
+    }

@@ -73,9 +73,13 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Actor]] = {
 
 # Orders paid after delivery (on invoice, cash on delivery) go out before their money
 # comes: for them only, staff may also take these steps while payment is awaited.
+# An unpaid one whose goods came back (a parcel refused, an invoice cancelled) may be
+# cancelled after shipping: its invoice gets a credit note and its goods go back on hand.
 PAY_LATER_TRANSITIONS: dict[tuple[OrderStatus, OrderStatus], frozenset[Actor]] = {
     (S.AWAITING_PAYMENT, S.PROCESSING): frozenset({T}),
     (S.AWAITING_PAYMENT, S.SHIPPED): frozenset({T}),
+    (S.SHIPPED, S.CANCELLED): frozenset({T}),
+    (S.DELIVERED, S.CANCELLED): frozenset({T}),
 }
 
 REFUSALS = {
@@ -175,15 +179,40 @@ def change(
     order.status = to
     record(session, order, "status", user, reason, actor, previous=current.value,
            state=to.value, **data)  # fmt: skip
-    _side_effects(session, order, current, to, data)
+    _side_effects(session, order, current, to, reason, data)
 
 
-def _goods(order: Order) -> dict[int, int]:
-    return {line.product_id: line.quantity for line in order.lines if line.product_id}
+def returned_quantities(session: Session, order: Order) -> dict[int, int]:
+    """How many of each line (by line id) came back in returns staff recorded."""
+    returned: dict[int, int] = {}
+    for lines in OrderRepository(session).return_lines(order.id):
+        for line_id, quantity in lines.items():
+            returned[int(line_id)] = returned.get(int(line_id), 0) + int(quantity)
+    return returned
+
+
+def _goods(session: Session, order: Order) -> dict[int, int]:
+    """The order's goods still with the buyer: what was bought less what came back."""
+    returned = returned_quantities(session, order)
+    goods: dict[int, int] = {}
+    for line in order.lines:
+        left = line.quantity - returned.get(line.id, 0)
+        if line.product_id and left > 0:
+            goods[line.product_id] = goods.get(line.product_id, 0) + left
+    return goods
+
+
+def paid_anything(order: Order) -> bool:
+    return any(p.status is PaymentStatus.PAID for p in order.payments)
 
 
 def _side_effects(
-    session: Session, order: Order, current: OrderStatus, to: OrderStatus, data: dict[str, Any]
+    session: Session,
+    order: Order,
+    current: OrderStatus,
+    to: OrderStatus,
+    reason: str,
+    data: dict[str, Any],
 ) -> None:
     invoice_on = current_app.config["KIOSK_INVOICE_ON"]
     if to is OrderStatus.PAID:
@@ -195,8 +224,12 @@ def _side_effects(
         # Stock held for a card payment goes back; stock already sold comes back on hand.
         inventory.release(session, order_holder(order.id), f"order {order.number} cancelled")
         if sold_for(order):
-            inventory.take_back(session, _goods(order), f"order {order.number} cancelled")
-        if current is not OrderStatus.AWAITING_PAYMENT:
+            inventory.take_back(session, _goods(session, order), f"order {order.number} cancelled")
+        if not paid_anything(order):
+            # An invoice issued for money never paid is cancelled by a credit note
+            # (Stornorechnung, §14 UStG: an issued invoice is corrected, never deleted).
+            invoicing.cancel_invoice(session, order, reason or "order cancelled")
+        elif current is not OrderStatus.AWAITING_PAYMENT:
             # The refund starts here: a card payment goes back once this unit of work
             # is done (`transition`); money paid offline must be sent back by staff.
             record(session, order, "refund_due", reason="cancelled after payment")
@@ -205,7 +238,7 @@ def _side_effects(
                            order_url=external_url("staff.order", number=order.number))  # fmt: skip
         queue_mail(session, order.email, "order_cancelled", order.locale, order=order)
     elif to is OrderStatus.RETURNED:
-        inventory.take_back(session, _goods(order), f"order {order.number} returned")
+        inventory.take_back(session, _goods(session, order), f"order {order.number} returned")
     elif to is OrderStatus.SHIPPED:
         if invoice_on == "shipped" or pays_after_delivery(order):
             invoicing.issue_invoice(session, order)  # for a later payment: what to pay

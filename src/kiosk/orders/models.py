@@ -178,3 +178,13 @@ class OrderFilter:
     placed_from: date | None = None
     placed_to: date | None = None  # inclusive
     text: str = ""  # order number, name or email
+    # A work queue of the overview (QUEUES); the service fills in what it needs to know.
+    queue: str = ""
+    due_before: datetime | None = None  # "overdue": payment due days ended before this
+    prepaid_methods: tuple[str, ...] = ()  # paid before shipping (bank transfer)
+    pay_later_methods: tuple[str, ...] = ()  # shipped before the money (invoice, cash)
+    invoice_methods: tuple[str, ...] = ()  # due some days after the invoice
+
+
+# The overview's work queues, each a filter of the staff order list.
+QUEUES = ("to_ship", "overdue", "returns")

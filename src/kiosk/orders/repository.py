@@ -9,9 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from kiosk.invoicing.models import DocumentKind, Invoice
 from kiosk.orders.models import Order, OrderEvent, OrderFilter, OrderLine, OrderStatus
 from kiosk.payments.models import Payment, PaymentStatus
 
@@ -21,8 +22,56 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, zone)
 
 
+# States in which an order's business is over: nothing is due, nothing goes out.
+CLOSED = (OrderStatus.CANCELLED, OrderStatus.REFUNDED, OrderStatus.RETURNED)
+
+
+def _overdue(filters: OrderFilter) -> ColumnElement[bool]:
+    """Money still pending after its due days: a transfer counted from the order, an
+    invoice from the day it was issued."""
+    cutoff = filters.due_before
+    pending = select(Payment.order_id).where(Payment.status == PaymentStatus.PENDING)
+    invoiced = select(Invoice.order_id).where(
+        Invoice.kind == DocumentKind.INVOICE, Invoice.issued_at <= cutoff
+    )
+    return and_(
+        Order.id.in_(pending),
+        Order.status.not_in(CLOSED),
+        or_(
+            and_(
+                Order.payment_method.in_(filters.prepaid_methods),
+                Order.status == OrderStatus.AWAITING_PAYMENT,
+                Order.placed_at <= cutoff,
+            ),
+            and_(Order.payment_method.in_(filters.invoice_methods), Order.id.in_(invoiced)),
+        ),
+    )
+
+
+def _queue(filters: OrderFilter) -> ColumnElement[bool] | None:
+    """The condition of one of the overview's work queues."""
+    if filters.queue == "to_ship":
+        waiting = (OrderStatus.PAID, OrderStatus.PROCESSING)
+        return or_(
+            Order.status.in_(waiting),
+            and_(
+                Order.payment_method.in_(filters.pay_later_methods),
+                Order.status == OrderStatus.AWAITING_PAYMENT,
+            ),
+        )
+    if filters.queue == "overdue" and filters.due_before is not None:
+        return _overdue(filters)
+    if filters.queue == "returns":
+        withdrawn = select(OrderEvent.order_id).where(OrderEvent.kind == "withdrawal_received")
+        handled = select(OrderEvent.order_id).where(OrderEvent.kind == "goods_returned")
+        return and_(Order.id.in_(withdrawn), Order.id.not_in(handled), Order.status.not_in(CLOSED))
+    return None
+
+
 def _filtered(filters: OrderFilter) -> Select[Order]:
     query = select(Order)
+    if (queue := _queue(filters)) is not None:
+        query = query.where(queue)
     if filters.status:
         query = query.where(Order.status == filters.status)
     if filters.payment_method:
@@ -54,6 +103,14 @@ class OrderRepository:
     def add_event(self, event: OrderEvent) -> OrderEvent:
         self.session.add(event)
         return event
+
+    def return_lines(self, order_id: int) -> list[dict[str, int]]:
+        """The lines (line id: quantity) of each return staff recorded for an order; read
+        from the database, so a return added in this transaction counts too."""
+        query = select(OrderEvent.data).where(
+            OrderEvent.order_id == order_id, OrderEvent.kind == "goods_returned"
+        )
+        return [dict(data.get("lines", {})) for data in self.session.scalars(query)]
 
     def get(self, order_id: int) -> Order | None:
         return self.session.get(Order, order_id)
@@ -124,6 +181,11 @@ class OrderRepository:
             .offset((page - 1) * per_page)
         )
         return list(rows), total
+
+    def count(self, filters: OrderFilter) -> int:
+        """How many orders the filters find (the overview's figures)."""
+        query = _filtered(filters).with_only_columns(func.count(Order.id))
+        return int(self.session.scalar(query) or 0)
 
     def filtered(self, filters: OrderFilter) -> Iterable[Order]:
         """Every filtered order, newest first."""

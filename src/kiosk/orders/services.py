@@ -6,12 +6,20 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from kiosk.orders.models import Order, OrderFilter
 from kiosk.orders.repository import OrderRepository
+from kiosk.orm import utcnow
+from kiosk.payments import providers
 from kiosk.uow import read_session
+
+# Paid on an invoice: due KIOSK_PREPAYMENT_DAYS after the invoice (what the invoice says).
+INVOICE_METHODS = ("invoice",)
 
 # No 0/O, 1/I/L: an order number is read out on the phone and typed into bank transfers.
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -83,9 +91,34 @@ def product_is_ordered(session: Session, product_id: int) -> bool:
     return OrderRepository(session).names_product(product_id)
 
 
+def with_queue_rules(filters: OrderFilter) -> OrderFilter:
+    """The filters with what a work queue needs: the payment methods by kind, and the
+    moment before which a payment's due days ended."""
+    if not filters.queue:
+        return filters
+    methods = providers.registry()
+    days = current_app.config["KIOSK_PREPAYMENT_DAYS"]
+    return replace(
+        filters,
+        due_before=utcnow() - timedelta(days=days),
+        prepaid_methods=tuple(
+            code
+            for code in methods
+            if methods[code].offline and not methods[code].pays_after_delivery
+        ),
+        pay_later_methods=tuple(code for code in methods if methods[code].pays_after_delivery),
+        invoice_methods=INVOICE_METHODS,
+    )
+
+
 def search(filters: OrderFilter, page: int, per_page: int) -> tuple[list[Order], int]:
     """One page of the filtered orders, newest first, and how many there are in all."""
-    return OrderRepository(read_session()).search(filters, page, per_page)
+    return OrderRepository(read_session()).search(with_queue_rules(filters), page, per_page)
+
+
+def count(filters: OrderFilter) -> int:
+    """How many orders the filters (or a work queue) find."""
+    return OrderRepository(read_session()).count(with_queue_rules(filters))
 
 
 def spreadsheet_text(value: str) -> str:
@@ -101,7 +134,7 @@ def export_rows(filters: OrderFilter) -> Iterator[list[str]]:
     """The filtered orders as CSV rows (header first), for staff's spreadsheet."""
     yield ["number", "placed_at", "status", "payment_method", "email", "name", "country",
            "items", "discount", "shipping", "fee", "total", "currency"]  # fmt: skip
-    for order in OrderRepository(read_session()).filtered(filters):
+    for order in OrderRepository(read_session()).filtered(with_queue_rules(filters)):
         address = order.shipping_address
         amounts = (
             order.items_cents,

@@ -133,13 +133,19 @@ def refund(
         actor = accounts.find_user(session, actor_id) if actor_id is not None else None
         who = Actor.STAFF if actor else Actor.SYSTEM
         payment = _paid_payment(order)
+        refunded_before = sum(p.refunded_cents for p in order.payments)
         if not payments.add_refund(session, payment, before, amount):
             if provider.offline:
                 raise PaymentProblem("too_much")  # another refund came first: look again
             return order  # the provider's webhook recorded this refund first
         lifecycle.record(session, order, "refund", actor, reason.strip(), who,
                          amount_cents=amount.cents, provider=payment.provider)  # fmt: skip
-        invoicing.issue_credit_note(session, order, amount, reason.strip())
+        # A credit note covers what no credit note covers yet: goods returned were
+        # credited when staff recorded the return, so refunding them issues no second one.
+        uncredited = refunded_before + amount.cents - invoicing.credited_cents(order)
+        if uncredited > 0:
+            credit = Money(min(uncredited, amount.cents), amount.currency)
+            invoicing.issue_credit_note(session, order, credit, reason.strip())
         if goods_returned and order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
             lifecycle.change(session, order, OrderStatus.RETURNED, who, actor, reason)
         if payment.refunded_cents == payment.amount_cents:  # the refund moves the order

@@ -27,6 +27,27 @@ def _permissions() -> dict[str, object]:
 
 
 # The areas register their routes on `bp` when imported.
-from kiosk.backoffice.views import categories, customers, mail, orders, products, staff, stock  # noqa: E402
+from kiosk.backoffice.views import (  # noqa: E402
+    categories,
+    customers,
+    mail,
+    order_operations,
+    orders,
+    overview,
+    products,
+    staff,
+    stock,
+)
 
-__all__ = ["bp", "categories", "customers", "mail", "orders", "products", "staff", "stock"]
+__all__ = [
+    "bp",
+    "categories",
+    "customers",
+    "mail",
+    "order_operations",
+    "orders",
+    "overview",
+    "products",
+    "staff",
+    "stock",
+]

@@ -33,11 +33,11 @@ from kiosk.backoffice.forms import (
 from kiosk.backoffice.views import bp
 from kiosk.hypermedia import render_page
 from kiosk.invoicing.downloads import document_download
-from kiosk.orders import lifecycle, settlement
+from kiosk.orders import lifecycle, returns, settlement
 from kiosk.orders import services as orders
 from kiosk.orders.labels import label
 from kiosk.orders.lifecycle import Actor, TransitionRefused, refusal_message
-from kiosk.orders.models import OrderFilter, OrderStatus
+from kiosk.orders.models import QUEUES, Order, OrderFilter, OrderStatus
 from kiosk.payments import providers
 from kiosk.payments import services as payments
 from kiosk.payments.providers import PaymentProblem
@@ -92,11 +92,19 @@ def _order_page(
         status_forms=status_forms,
         can_mark_paid=settlement.can_mark_received(order),
         paid_form=paid_form or MarkPaidForm(formdata=None),
-        refund_form=refund_form or RefundForm(formdata=None),
+        refund_form=refund_form or _offered_refund(order),
         note_form=note_form or NoteForm(formdata=None),
         failed=[form for form in (paid_form, refund_form, note_form, status_form) if form],
     )
     return page, status
+
+
+def _offered_refund(order: Order) -> RefundForm:
+    """The refund form, filled in with what a return credited and nobody paid back yet."""
+    credited = returns.unrefunded_credit(order)
+    if not credited.cents:
+        return RefundForm(formdata=None)
+    return RefundForm(formdata=None, data={"amount": credited.plain(), "reason": _("Return")})
 
 
 @bp.get("/orders/<number>")
@@ -196,6 +204,7 @@ def _order_filter() -> tuple[OrderFilter, list[str]]:
             problems.append(_("%(value)s is not a date like 2026-11-23.", value=raw))
     status = request.args.get("status", "")
     method = request.args.get("payment", "")
+    queue = request.args.get("queue", "")
     return (
         OrderFilter(
             status=status if status in {s.value for s in OrderStatus} else "",
@@ -203,6 +212,7 @@ def _order_filter() -> tuple[OrderFilter, list[str]]:
             placed_from=dates["from"],
             placed_to=dates["to"],
             text=search_text(request.args.get("q", ""), 100),
+            queue=queue if queue in QUEUES else "",
         ),
         problems,
     )
@@ -229,6 +239,7 @@ def orders_list() -> ResponseReturnValue:
         problems=problems,
         methods=list(providers.registry()),
         states=[s.value for s in OrderStatus],
+        queues=QUEUES,
     )
 
 
