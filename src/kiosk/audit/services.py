@@ -51,6 +51,8 @@ EVENTS = frozenset(
         "payment.refunded",
         "payment.repaired",
         "order.status_changed",
+        "import.checked",
+        "import.applied",
     }
 )
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Field, FileField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from kiosk.money import Money
@@ -111,3 +112,18 @@ class StatusForm(PageForm):
         if self.tracking.data:
             details["tracking"] = self.tracking.data
         return details
+
+
+class ImportForm(Form):
+    """A CSV file to import. The file comes from `request.files` (the shop's forms read
+    text fields only); the view checks it and puts its problems on `file`."""
+
+    kind = SelectField(
+        _l("The file holds"),
+        choices=[
+            SelectChoice("products", _l("Products")),
+            SelectChoice("categories", _l("Categories")),
+        ],
+        default="products",
+    )
+    file = FileField(_l("CSV file"))
