@@ -382,26 +382,35 @@ def would_change(product: Product, row: ProductRow) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Written:
+    row: int
+    product: Product
+    stock: int
+    created: bool
+
+
 def write_products(
     session: Session,
     parsed: list[ProductRow],
     described: dict[str, pictures.Picture],
     report: ImportReport,
-) -> list[tuple[int, Product, int]]:
+) -> list[Written]:
     """Create or update the products of checked rows in the caller's transaction (the
-    stock is not the catalog's: the caller sets it). Returns each row's number, product
-    and stock; raises ImportRejected for a category or slug the shop does not allow."""
+    stock is not the catalog's: the caller sets it). Returns each row's number, product,
+    stock and whether it is new; raises ImportRejected for a category or slug the shop
+    does not allow."""
     problems = shop_problems(session, parsed)
     if problems:
         raise ImportRejected(problems)
     categories = {c.slug: c for c in CategoryRepository(session).all()}
     products = ProductRepository(session)
     existing = products.by_skus(row.sku for row in parsed)
-    written = []
+    staged = []
     for row in parsed:
         product = existing.get(row.sku)
         if product is None:
-            product = Product()
+            product = Product(images=[])
             report.created += 1
         else:
             report.updated += 1
@@ -409,11 +418,13 @@ def write_products(
             setattr(product, attribute, new_value)
         product.currency = current_app.config["KIOSK_CURRENCY"]
         product.category = categories.get(row.category_slug)
-        products.save(product)
-        session.flush()
+        staged.append((row, products.save(product), row.sku not in existing))
+    session.flush()  # once for all rows: new products are inserted together
+    written = []
+    for row, product, created in staged:
         if [(i.filename, i.alt) for i in product.images] != row.images:
             products.replace_images(product, row.images)
-        written.append((row.row, product, row.stock))
+        written.append(Written(row.row, product, row.stock, created))
     products.describe_images(described)
     return written
 

@@ -30,10 +30,11 @@ from kiosk.catalog.product_csv import (
     would_change,
     write_products,
 )
-from kiosk.inventory.services import StockBelowReserved, set_stock
+from kiosk.inventory.services import StockBelowReserved, set_opening_stock, set_stock
 from kiosk.uow import unit_of_work
 
 BELOW_RESERVED = "is below what open checkouts hold"
+IMPORT_REASON = "CSV import"
 
 
 def import_products(source: IO[str]) -> ImportReport:
@@ -58,11 +59,14 @@ def write_batch(
     """Write checked rows and their stock in the caller's transaction; ImportRejected
     (the caller rolls back) when the shop refuses any of them."""
     problems = []
-    for number, product, stock in write_products(session, parsed, described, report):
+    written = write_products(session, parsed, described, report)
+    opening = {w.product.id: w.stock for w in written if w.created}
+    for changed in (w for w in written if not w.created):
         try:
-            set_stock(session, product.id, stock, "CSV import")
+            set_stock(session, changed.product.id, changed.stock, IMPORT_REASON)
         except StockBelowReserved:
-            problems.append(Problem(number, "stock", BELOW_RESERVED))
+            problems.append(Problem(changed.row, "stock", BELOW_RESERVED))
+    set_opening_stock(session, opening, IMPORT_REASON)
     if problems:
         raise ImportRejected(problems)
 
