@@ -38,6 +38,8 @@ from werkzeug.test import TestResponse
 
 from kiosk.accounts import services as accounts
 from kiosk.accounts.models import Address, Role, User, UserSession
+from kiosk.backoffice import imports
+from kiosk.backoffice.models import ImportKind
 from kiosk.cart.models import Cart, CartLine
 from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
@@ -321,6 +323,9 @@ def seed_shop(app: Flask) -> Shop:
             )
             session.add(failed)
         failed_id = failed.id
+        staff_id = db.session.scalar(select(User.id).where(User.email == "staff@example.org"))
+        assert staff_id is not None
+        job_id = imports.upload(staff_id, ImportKind.PRODUCTS, "leer.csv", b"sku,name\n")
 
     guest, customer = new_client(app), new_client(app)
     sign_in(customer, "kunde@example.org", PASSWORD)
@@ -370,6 +375,7 @@ def seed_shop(app: Flask) -> Shop:
             "key": access,
             "address_id": str(address_id),
             "message_id": str(failed_id),
+            "job_id": str(job_id),
             "session_id": str(other_device),
             "static.filename": "css/kiosk.css",
             "core.media.filename": "bild.webp",
