@@ -41,6 +41,7 @@ from kiosk.accounts.models import Address, Role, User, UserSession
 from kiosk.backoffice import imports
 from kiosk.backoffice.models import ImportKind
 from kiosk.cart.models import Cart, CartLine
+from kiosk.catalog.product_csv import PRODUCT_COLUMNS
 from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
 from kiosk.mail.models import MailStatus, OutboxMessage
@@ -325,7 +326,10 @@ def seed_shop(app: Flask) -> Shop:
         failed_id = failed.id
         staff_id = db.session.scalar(select(User.id).where(User.email == "staff@example.org"))
         assert staff_id is not None
-        job_id = imports.upload(staff_id, ImportKind.PRODUCTS, "leer.csv", b"sku,name\n")
+        # A checked import without problems (a header, no rows), so its Apply button shows.
+        header = ",".join(PRODUCT_COLUMNS).encode() + b"\n"
+        job_id = imports.upload(staff_id, ImportKind.PRODUCTS, "leer.csv", header)
+        imports.work(job_id)
 
     guest, customer = new_client(app), new_client(app)
     sign_in(customer, "kunde@example.org", PASSWORD)

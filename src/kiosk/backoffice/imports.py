@@ -54,6 +54,7 @@ from kiosk.catalog.product_csv import (
     ProductChecker,
     ProductRow,
     UnreadableFile,
+    check_products,
     decode,
     prepare_pictures,
     read_rows,
@@ -304,14 +305,9 @@ class _Runner:
         rows, problems = self._rows(text)
         if self.kind == ImportKind.CATEGORIES:
             return self._apply_categories(rows, problems)
-        checker = ProductChecker()
-        parsed: list[ProductRow] = []
-        for number, values in enumerate(rows, start=2):
-            row, row_problems = checker.check(number, values)
-            problems += row_problems
-            parsed.append(row)
-        if problems:  # the media folder changed since the check
-            return self._fail(problems)
+        parsed, row_problems = check_products(rows)
+        if problems or row_problems:  # the media folder changed since the check
+            return self._fail(problems + row_problems)
         report = ImportReport()
         for first in range(self.rows_done, len(parsed), self.batch):
             chunk = parsed[first : first + self.batch]

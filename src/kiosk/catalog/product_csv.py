@@ -336,17 +336,24 @@ class ProductChecker:
         return row, reader.problems
 
 
-def read_products(source: IO[str]) -> list[ProductRow]:
-    """The file's rows, checked; ImportRejected names every problem (nothing is written)."""
-    rows, problems = read_rows(source, PRODUCT_COLUMNS)
+def check_products(rows: list[dict[str, str]]) -> tuple[list[ProductRow], list[Problem]]:
+    """Every row of a file typed, and the problems of all of them."""
     checker = ProductChecker()
     parsed: list[ProductRow] = []
+    problems: list[Problem] = []
     for number, values in enumerate(rows, start=2):
         row, row_problems = checker.check(number, values)
         problems += row_problems
         parsed.append(row)
-    if problems:
-        raise ImportRejected(problems)
+    return parsed, problems
+
+
+def read_products(source: IO[str]) -> list[ProductRow]:
+    """The file's rows, checked; ImportRejected names every problem (nothing is written)."""
+    rows, problems = read_rows(source, PRODUCT_COLUMNS)
+    parsed, row_problems = check_products(rows)
+    if problems or row_problems:
+        raise ImportRejected(problems + row_problems)
     return parsed
 
 
