@@ -31,7 +31,15 @@ from kiosk.catalog.models import Category, Product, UnitMeasure
 from kiosk.catalog.repository import CategoryRepository, ProductRepository, forget_category_tree
 from kiosk.money import Money
 from kiosk.uow import read_session, unit_of_work
-from kiosk.validation import INT_MAX, InputProblem, OutOfRange, has_control, parse_amount, parse_int
+from kiosk.validation import (
+    INT_MAX,
+    InputProblem,
+    OutOfRange,
+    has_control,
+    parse_amount,
+    parse_int,
+    without_control,
+)
 
 PRODUCT_COLUMNS = (
     "sku",
@@ -124,7 +132,7 @@ def decode(data: bytes) -> DecodedFile:
             ) from None
     # A text file may hold a stray control character (refused at its cell); a file that is
     # one part in twenty control characters is binary that happens to decode.
-    controls = sum(1 for char in decoded.text if char not in "\t\r\n" and has_control(char))
+    controls = len(decoded.text) - len(without_control(decoded.text, multiline=True))
     if controls * 20 > len(decoded.text):
         raise UnreadableFile(NOT_TEXT)
     return decoded
