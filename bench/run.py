@@ -10,7 +10,10 @@
    PostgreSQL, and whether stock was oversold.
 6. Race (checkout.py): 200 shoppers for 100 units through 3 gthread workers, on
    SQLite and PostgreSQL: orders, units sold, oversold units, 5xx and other
-   refusals. `--only pages`, `--only checkout` or `--only race` runs one part.
+   refusals.
+7. Imports (imports.py): 10,000 products uploaded, checked and applied through the
+   back office's pages, on SQLite and PostgreSQL. `--only pages`, `--only checkout`,
+   `--only race` or `--only imports` runs one part.
 
 The exit code is 0 whether or not the targets are met (this is a benchmark, not
 a test); it is 1 when the harness itself failed, the checkout oversold or the
@@ -35,6 +38,7 @@ from pathlib import Path
 
 import checkout
 import dataset
+import imports
 import loadgen
 import server
 from loadgen import LoadResult, LoadSettings
@@ -42,7 +46,7 @@ from loadgen import LoadResult, LoadSettings
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
 HELLO = "hello world"
-PARTS = ("pages", "checkout", "race")
+PARTS = ("pages", "checkout", "race", "imports")
 
 
 @dataclass(frozen=True)
@@ -189,11 +193,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "race" in parts:
             print()
             status = max(status, checkout.report_race(checkout.run_race()))
+        if "imports" in parts:
+            print()
+            status = max(status, imports.report(imports.run()))
     except (
         dataset.DatasetError,
         server.ServerError,
         loadgen.LoadError,
         checkout.CheckoutBenchError,
+        imports.ImportBenchError,
     ) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1

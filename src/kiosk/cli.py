@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from kiosk.accounts import services as accounts
+from kiosk.backoffice import imports
 from kiosk.catalog import pictures, product_csv
 from kiosk.coupons import services as coupons
 from kiosk.coupons.models import CouponKind
@@ -87,6 +88,20 @@ def import_products_command(file: Path) -> None:
 def import_categories_command(file: Path) -> None:
     """Create or update categories from a CSV file (all or nothing)."""
     _import(file, product_csv.import_categories)
+
+
+@kiosk_cli.command("work-imports")
+@click.option("--batch-rows", type=click.IntRange(min=1), help="Rows per transaction.")
+def work_imports_command(batch_rows: int | None) -> None:
+    """Run the back office's import jobs that wait or lost their runner (one pass).
+
+    The web process runs them itself in a thread; this is for a process that was killed
+    (the job goes on from its last committed batch) and for KIOSK_IMPORT_IN_BACKGROUND=0.
+    """
+    ran = imports.work_stalled(batch_rows)
+    for job_id, status in ran:
+        click.echo(f"Import job {job_id}: {status.value if status else 'held by another runner'}.")
+    click.echo(f"Import jobs run: {len(ran)}.")
 
 
 @kiosk_cli.command("export-products")

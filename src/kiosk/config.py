@@ -203,6 +203,14 @@ def load_settings(
         "BABEL_DEFAULT_TIMEZONE": env.get("KIOSK_TIMEZONE", "Europe/Berlin"),
         "KIOSK_LOCALES": ("de", "en"),
         "MAX_CONTENT_LENGTH": _int(env, "KIOSK_MAX_UPLOAD_MB", 16) * 1024 * 1024,
+        # CSV imports in the back office: the largest file, rows per transaction, and
+        # whether the web process runs import jobs in a thread (off: only
+        # `flask kiosk work-imports` runs them; tests run them on purpose).
+        "KIOSK_IMPORT_MAX_MB": _int(env, "KIOSK_IMPORT_MAX_MB", 10),
+        "KIOSK_IMPORT_BATCH_ROWS": _int(env, "KIOSK_IMPORT_BATCH_ROWS", 500),
+        "KIOSK_IMPORT_IN_BACKGROUND": _flag(
+            env.get("KIOSK_IMPORT_IN_BACKGROUND"), kiosk_env != "testing"
+        ),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,

@@ -35,6 +35,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from kiosk.accounts.models import Role, User
+from kiosk.backoffice import imports
+from kiosk.backoffice.models import ImportKind
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
 from kiosk.uow import unit_of_work
@@ -529,6 +531,7 @@ def as_staff(tour: Tour, order_number: str) -> None:
     tour.check("staff: mail outbox")
     as_staff_with_products(tour)
     as_staff_keeping_the_catalog(tour)
+    staff_imports(tour)
 
 
 def as_staff_with_products(tour: Tour) -> None:
@@ -628,6 +631,41 @@ def as_staff_keeping_the_catalog(tour: Tour) -> None:
     tour.check("staff: product stock with an error")
     tour.goto("/staff/stock")
     tour.check("staff: low stock")
+
+
+def staff_imports(tour: Tour) -> None:
+    """The import page, its form with an error, a job waiting to run, a job's problems."""
+    page = tour.page
+    tour.goto("/staff/imports")
+    tour.check("staff: imports")
+    page.get_by_role("button", name="Upload and check").click()
+    error_summary(page)
+    tour.check("staff: imports with an error")
+    with tour.app.app_context():
+        staff_id = db.session.scalar(select(User.id).where(User.role == Role.STAFF))
+        assert staff_id is not None
+        waiting = imports.upload(staff_id, ImportKind.PRODUCTS, "waiting.csv", b"sku\n")
+        db.session.remove()
+    tour.goto(f"/staff/imports/{waiting}")
+    expect(page.locator("#import-progress")).to_be_visible()
+    tour.check("staff: import waiting to run")
+
+    tour.app.config["KIOSK_IMPORT_IN_BACKGROUND"] = True
+    try:
+        tour.goto("/staff/imports")
+        page.get_by_label("CSV file").set_input_files(
+            files=[{"name": "broken.csv", "mimeType": "text/csv", "buffer": b"sku,name\n"}]
+        )
+        page.get_by_role("button", name="Upload and check").click()
+        problems = page.get_by_role("heading", name="Problems")
+        for _ in range(30):
+            if tour.js or problems.is_visible():
+                break
+            page.get_by_role("link", name="Show the progress now").click()
+        expect(problems).to_be_visible(timeout=15_000)
+        tour.check("staff: import with problems")
+    finally:
+        tour.app.config["KIOSK_IMPORT_IN_BACKGROUND"] = False
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

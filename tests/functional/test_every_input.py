@@ -39,7 +39,10 @@ from werkzeug.test import TestResponse
 from kiosk.accounts import services as accounts
 from kiosk.accounts import team
 from kiosk.accounts.models import Address, Role, StaffInvitation, User, UserSession
+from kiosk.backoffice import imports
+from kiosk.backoffice.models import ImportKind
 from kiosk.cart.models import Cart, CartLine
+from kiosk.catalog.product_csv import PRODUCT_COLUMNS
 from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
 from kiosk.mail.models import MailStatus, OutboxMessage
@@ -344,6 +347,12 @@ def seed_shop(app: Flask) -> Shop:
             )
             session.add(failed)
         failed_id = failed.id
+        staff_id = db.session.scalar(select(User.id).where(User.email == "staff@example.org"))
+        assert staff_id is not None
+        # A checked import without problems (a header, no rows), so its Apply button shows.
+        header = ",".join(PRODUCT_COLUMNS).encode() + b"\n"
+        job_id = imports.upload(staff_id, ImportKind.PRODUCTS, "leer.csv", header)
+        imports.work(job_id)
 
     guest, customer = new_client(app), new_client(app)
     sign_in(customer, "kunde@example.org", PASSWORD)
@@ -399,6 +408,7 @@ def seed_shop(app: Flask) -> Shop:
             "address_id": str(address_id),
             "message_id": str(failed_id),
             "product_id": str(sample),
+            "job_id": str(job_id),
             "session_id": str(other_device),
             "category_id": str(kaffee_id),
             "static.filename": "css/kiosk.css",

@@ -91,6 +91,8 @@ EVENTS = frozenset(
         "order.returned",
         "order.invoice_cancelled",
         "order.reminder_sent",
+        "import.checked",
+        "import.applied",
     }
 )
 

@@ -7,7 +7,15 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, Field, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    FileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     AnyOf,
@@ -243,3 +251,18 @@ class StockAdjustForm(PageForm):
     def validate_quantity(self, field: Field) -> None:
         if field.data == 0 and self.reason.data != "count":
             raise ValidationError(_l("Please enter how many, at least 1."))
+
+
+class ImportForm(Form):
+    """A CSV file to import. The file comes from `request.files` (the shop's forms read
+    text fields only); the view checks it and puts its problems on `file`."""
+
+    kind = SelectField(
+        _l("The file holds"),
+        choices=[
+            SelectChoice("products", _l("Products")),
+            SelectChoice("categories", _l("Categories")),
+        ],
+        default="products",
+    )
+    file = FileField(_l("CSV file"))

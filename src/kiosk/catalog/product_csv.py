@@ -31,7 +31,15 @@ from kiosk.catalog.models import Category, Product, UnitMeasure
 from kiosk.catalog.repository import CategoryRepository, ProductRepository, forget_category_tree
 from kiosk.money import Money
 from kiosk.uow import read_session, unit_of_work
-from kiosk.validation import INT_MAX, InputProblem, OutOfRange, has_control, parse_amount, parse_int
+from kiosk.validation import (
+    INT_MAX,
+    InputProblem,
+    OutOfRange,
+    has_control,
+    parse_amount,
+    parse_int,
+    without_control,
+)
 
 PRODUCT_COLUMNS = (
     "sku",
@@ -124,7 +132,7 @@ def decode(data: bytes) -> DecodedFile:
             ) from None
     # A text file may hold a stray control character (refused at its cell); a file that is
     # one part in twenty control characters is binary that happens to decode.
-    controls = sum(1 for char in decoded.text if char not in "\t\r\n" and has_control(char))
+    controls = len(decoded.text) - len(without_control(decoded.text, multiline=True))
     if controls * 20 > len(decoded.text):
         raise UnreadableFile(NOT_TEXT)
     return decoded
@@ -213,9 +221,10 @@ class _RowReader:
         return False
 
 
-def _read_rows(
+def read_rows(
     source: IO[str], columns: Iterable[str]
 ) -> tuple[list[dict[str, str]], list[Problem]]:
+    """The file's rows as text, and the problems of its header and shape (nothing typed yet)."""
     reader = csv.DictReader(source)
     try:
         header = reader.fieldnames or []
@@ -254,10 +263,15 @@ def _parse_images(reader: _RowReader, media_dir: Path) -> list[tuple[str, str]]:
 
 @dataclass
 class ProductRow:
+    row: int  # its line in the file (the header is line 1), for the problems it may have
     values: dict[str, object]
     category_slug: str
     images: list[tuple[str, str]]
     stock: int
+
+    @property
+    def sku(self) -> str:
+        return str(self.values["sku"])
 
 
 def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Path) -> ProductRow:
@@ -301,6 +315,7 @@ def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Pa
         "description": reader.text("description", 20_000),
     }
     return ProductRow(
+        reader.row,
         values,
         reader.text("category", 120),
         _parse_images(reader, media_dir),
@@ -308,26 +323,86 @@ def _check_product(reader: _RowReader, vat_classes: Iterable[str], media_dir: Pa
     )
 
 
-def read_products(source: IO[str]) -> list[ProductRow]:
-    """The file's rows, checked; ImportRejected names every problem (nothing is written)."""
-    media_dir = Path(current_app.config["KIOSK_MEDIA_DIR"])
-    vat_classes = current_app.config["KIOSK_VAT_RATES"].keys()
-    rows, problems = _read_rows(source, PRODUCT_COLUMNS)
-    parsed: list[ProductRow] = []
-    seen: dict[str, dict[str, int]] = {"sku": {}, "slug": {}}
-    for number, values in enumerate(rows, start=2):
+class ProductChecker:
+    """Checks product rows one by one, in file order, as `read_products` does for a whole
+    file: the browser import checks a large file batch by batch with the same rules."""
+
+    def __init__(self) -> None:
+        self.media_dir = Path(current_app.config["KIOSK_MEDIA_DIR"])
+        self.vat_classes = current_app.config["KIOSK_VAT_RATES"].keys()
+        self.seen: dict[str, dict[str, int]] = {"sku": {}, "slug": {}}
+
+    def check(self, number: int, values: dict[str, str]) -> tuple[ProductRow, list[Problem]]:
+        """Row `number` typed, with its problems (a SKU or slug used twice in the file too)."""
         reader = _RowReader(number, values)
-        row = _check_product(reader, vat_classes, media_dir)
+        row = _check_product(reader, self.vat_classes, self.media_dir)
         for key in ("sku", "slug"):
             value = str(row.values[key])
-            if value and value in seen[key]:
-                reader.fail(key, f"{value!r} is also used in row {seen[key][value]}")
-            seen[key].setdefault(value, number)
-        problems += reader.problems
+            if value and value in self.seen[key]:
+                reader.fail(key, f"{value!r} is also used in row {self.seen[key][value]}")
+            self.seen[key].setdefault(value, number)
+        return row, reader.problems
+
+
+def check_products(rows: list[dict[str, str]]) -> tuple[list[ProductRow], list[Problem]]:
+    """Every row of a file typed, and the problems of all of them."""
+    checker = ProductChecker()
+    parsed: list[ProductRow] = []
+    problems: list[Problem] = []
+    for number, values in enumerate(rows, start=2):
+        row, row_problems = checker.check(number, values)
+        problems += row_problems
         parsed.append(row)
-    if problems:
-        raise ImportRejected(problems)
+    return parsed, problems
+
+
+def read_products(source: IO[str]) -> list[ProductRow]:
+    """The file's rows, checked; ImportRejected names every problem (nothing is written)."""
+    rows, problems = read_rows(source, PRODUCT_COLUMNS)
+    parsed, row_problems = check_products(rows)
+    if problems or row_problems:
+        raise ImportRejected(problems + row_problems)
     return parsed
+
+
+def shop_problems(session: Session, parsed: list[ProductRow]) -> list[Problem]:
+    """What the shop itself refuses of checked rows: a category it does not have, a slug
+    another product owns. Read only, so a dry run can ask too."""
+    categories = {c.slug for c in CategoryRepository(session).all()}
+    taken = ProductRepository(session).slug_owners()
+    problems: list[Problem] = []
+    for row in parsed:
+        slug = str(row.values["slug"])
+        if row.category_slug and row.category_slug not in categories:
+            problems.append(Problem(row.row, "category", f"no category {row.category_slug!r}"))
+        if taken.get(slug, row.sku) != row.sku:
+            problems.append(Problem(row.row, "slug", f"{slug!r} belongs to product {taken[slug]}"))
+    return problems
+
+
+def existing_products(session: Session, parsed: list[ProductRow]) -> dict[str, Product]:
+    """The shop's products that rows name by SKU."""
+    return ProductRepository(session).by_skus(row.sku for row in parsed)
+
+
+def would_change(product: Product, row: ProductRow) -> bool:
+    """Whether writing `row` would change `product` (its stock included)."""
+    category_slug = product.category.slug if product.category else ""
+    return (
+        any(getattr(product, name) != value for name, value in row.values.items())
+        or category_slug != row.category_slug
+        or [(i.filename, i.alt) for i in product.images] != row.images
+        or product.stock_on_hand != row.stock
+        or product.currency != current_app.config["KIOSK_CURRENCY"]
+    )
+
+
+@dataclass(frozen=True)
+class Written:
+    row: int
+    product: Product
+    stock: int
+    created: bool
 
 
 def write_products(
@@ -335,29 +410,22 @@ def write_products(
     parsed: list[ProductRow],
     described: dict[str, pictures.Picture],
     report: ImportReport,
-) -> list[tuple[int, Product, int]]:
+) -> list[Written]:
     """Create or update the products of checked rows in the caller's transaction (the
-    stock is not the catalog's: the caller sets it). Returns each row's number, product
-    and stock; raises ImportRejected for a category or slug the shop does not allow."""
-    problems: list[Problem] = []
-    categories = {c.slug: c for c in CategoryRepository(session).all()}
-    products = ProductRepository(session)
-    existing = products.by_skus(str(r.values["sku"]) for r in parsed)
-    taken = products.slug_owners()
-    for number, row in enumerate(parsed, start=2):
-        sku, slug = str(row.values["sku"]), str(row.values["slug"])
-        if row.category_slug and row.category_slug not in categories:
-            problems.append(Problem(number, "category", f"no category {row.category_slug!r}"))
-        if taken.get(slug, sku) != sku:
-            problems.append(Problem(number, "slug", f"{slug!r} belongs to product {taken[slug]}"))
+    stock is not the catalog's: the caller sets it). Returns each row's number, product,
+    stock and whether it is new; raises ImportRejected for a category or slug the shop
+    does not allow."""
+    problems = shop_problems(session, parsed)
     if problems:
         raise ImportRejected(problems)
-    written = []
-    for number, row in enumerate(parsed, start=2):
-        sku = str(row.values["sku"])
-        product = existing.get(sku)
+    categories = {c.slug: c for c in CategoryRepository(session).all()}
+    products = ProductRepository(session)
+    existing = products.by_skus(row.sku for row in parsed)
+    staged = []
+    for row in parsed:
+        product = existing.get(row.sku)
         if product is None:
-            product = Product()
+            product = Product(images=[])
             report.created += 1
         else:
             report.updated += 1
@@ -365,11 +433,13 @@ def write_products(
             setattr(product, attribute, new_value)
         product.currency = current_app.config["KIOSK_CURRENCY"]
         product.category = categories.get(row.category_slug)
-        products.save(product)
-        session.flush()
+        staged.append((row, products.save(product), row.sku not in existing))
+    session.flush()  # once for all rows: new products are inserted together
+    written = []
+    for row, product, created in staged:
         if [(i.filename, i.alt) for i in product.images] != row.images:
             products.replace_images(product, row.images)
-        written.append((number, product, row.stock))
+        written.append(Written(row.row, product, row.stock, created))
     products.describe_images(described)
     return written
 
@@ -379,8 +449,8 @@ def prepare_pictures(parsed: list[ProductRow]) -> dict[str, pictures.Picture]:
     (they take a while); a file that is no picture is a problem of its row."""
     described, report = pictures.prepare_all(name for row in parsed for name, _ in row.images)
     problems = [
-        Problem(number, "images", f"{name!r} is not a picture that can be read")
-        for number, row in enumerate(parsed, start=2)
+        Problem(row.row, "images", f"{name!r} is not a picture that can be read")
+        for row in parsed
         for name, _ in row.images
         if name in report.unreadable or name in report.missing
     ]
@@ -433,38 +503,49 @@ def _would_cycle(known: dict[str, Category], slug: str, parent_slug: str) -> boo
 
 def import_categories(source: IO[str]) -> ImportReport:
     """Create or update categories by slug; parents must come before their children."""
-    rows, problems = _read_rows(source, CATEGORY_COLUMNS)
-    report = ImportReport()
+    rows, problems = read_rows(source, CATEGORY_COLUMNS)
     with unit_of_work() as session:
-        repo = CategoryRepository(session)
-        known = {c.slug: c for c in repo.all()}
-        for number, values in enumerate(rows, start=2):
-            reader = _RowReader(number, values)
-            slug = reader.text("slug", 120, required=True)
-            if slug and not SLUG_PATTERN.match(slug):
-                reader.fail("slug", "may only hold lower-case letters, digits and single hyphens")
-            name = reader.text("name", 120, required=True)
-            parent_slug = reader.text("parent", 120)
-            if parent_slug and parent_slug not in known:
-                reader.fail("parent", f"no category {parent_slug!r} above this row")
-            elif parent_slug and _would_cycle(known, slug, parent_slug):
-                reader.fail("parent", "a category cannot sit below itself")
-            sort_order = reader.whole("sort_order", default=0)
-            problems += reader.problems
-            if reader.problems:
-                continue
-            category = known.get(slug)
-            if category is None:
-                category = repo.add(Category(slug=slug))
-                known[slug] = category
-                report.created += 1
-            else:
-                report.updated += 1
-            category.name = name
-            category.description = reader.text("description", 2000)
-            category.sort_order = sort_order or 0
-            category.parent = known.get(parent_slug) if parent_slug else None
-        forget_category_tree()
+        report, row_problems = write_categories(session, rows)
+        problems += row_problems
         if problems:
             raise ImportRejected(problems)
     return report
+
+
+def write_categories(
+    session: Session, rows: list[dict[str, str]]
+) -> tuple[ImportReport, list[Problem]]:
+    """Create or update the categories of `rows` in the caller's transaction, and name the
+    problems of each row; the caller rolls back when there are any (a dry run always does)."""
+    problems: list[Problem] = []
+    report = ImportReport()
+    repo = CategoryRepository(session)
+    known = {c.slug: c for c in repo.all()}
+    for number, values in enumerate(rows, start=2):
+        reader = _RowReader(number, values)
+        slug = reader.text("slug", 120, required=True)
+        if slug and not SLUG_PATTERN.match(slug):
+            reader.fail("slug", "may only hold lower-case letters, digits and single hyphens")
+        name = reader.text("name", 120, required=True)
+        parent_slug = reader.text("parent", 120)
+        if parent_slug and parent_slug not in known:
+            reader.fail("parent", f"no category {parent_slug!r} above this row")
+        elif parent_slug and _would_cycle(known, slug, parent_slug):
+            reader.fail("parent", "a category cannot sit below itself")
+        sort_order = reader.whole("sort_order", default=0)
+        problems += reader.problems
+        if reader.problems:
+            continue
+        category = known.get(slug)
+        if category is None:
+            category = repo.add(Category(slug=slug))
+            known[slug] = category
+            report.created += 1
+        else:
+            report.updated += 1
+        category.name = name
+        category.description = reader.text("description", 2000)
+        category.sort_order = sort_order or 0
+        category.parent = known.get(parent_slug) if parent_slug else None
+    forget_category_tree()
+    return report, problems

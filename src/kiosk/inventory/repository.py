@@ -4,7 +4,7 @@ back-in-stock requests. Nothing here reads a counter and writes it back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -84,6 +84,14 @@ class StockRepository:
                 .execution_options(synchronize_session=False)
             )
         )
+
+    def set_new_on_hand(self, levels: Mapping[int, int]) -> None:
+        """Set on hand of products created in this transaction, in one statement."""
+        if levels:
+            self.session.execute(
+                update(Product),
+                [{"id": product, "stock_on_hand": level} for product, level in levels.items()],
+            )
 
     def level(self, product_id: int) -> tuple[str, str, str, int, int] | None:
         """Name, SKU, slug, available and reorder level, read as columns: the UPDATEs above

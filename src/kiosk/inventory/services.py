@@ -226,6 +226,20 @@ def set_stock(
     return level - current
 
 
+def set_opening_stock(session: Session, levels: Mapping[int, int], reason: str) -> None:
+    """The first stock of products created in the caller's transaction (a CSV import),
+    by product id.
+
+    Nobody can hold them or wait for them yet, so only the counters and the ledger move,
+    all in one go: the checks and alerts of `set_stock` would be a handful of queries per
+    product for nothing, and an import creates thousands.
+    """
+    stocked = {product_id: level for product_id, level in levels.items() if level}
+    StockRepository(session).set_new_on_hand(stocked)
+    for product_id, level in stocked.items():
+        _move(session, product_id, MovementKind.ADJUSTMENT, level, reason)
+
+
 def ledger_totals(product_id: int) -> tuple[int, int]:
     """Stock on hand and reserved as the ledger adds them up (what staff see)."""
     rows = StockRepository(read_session()).ledger_totals(product_id)

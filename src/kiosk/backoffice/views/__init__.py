@@ -30,6 +30,7 @@ def _permissions() -> dict[str, object]:
 from kiosk.backoffice.views import (  # noqa: E402
     categories,
     customers,
+    imports,
     mail,
     order_operations,
     orders,
@@ -43,6 +44,7 @@ __all__ = [
     "bp",
     "categories",
     "customers",
+    "imports",
     "mail",
     "order_operations",
     "orders",
