@@ -51,6 +51,13 @@ EVENTS = frozenset(
         "payment.refunded",
         "payment.repaired",
         "order.status_changed",
+        "settings.seller_changed",
+        "settings.shipping_changed",
+        "settings.shop_changed",
+        "coupon.created",
+        "coupon.updated",
+        "coupon.deactivated",
+        "coupon.activated",
     }
 )
 

@@ -1,0 +1,243 @@
+"""Forms of the owner's settings and of coupons: each checks what the shop would refuse later
+(a VAT ID's format, an IBAN's check digits, a coupon's value), at its field, keeping the input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, Field, StringField, TextAreaField
+from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, ValidationError
+
+from kiosk.coupons import services as coupons
+from kiosk.coupons.models import Coupon, CouponKind
+from kiosk.invoicing import seller as sellers
+from kiosk.money import Money, parse_decimal_percent
+from kiosk.validation import Form, InputProblem, IntegerField, OutOfRange, parse_amount, strip
+
+NAME_NEEDED = _l("Please enter the seller's name, as invoices print it.")
+ADDRESS_NEEDED = _l("Please enter the seller's postal address.")
+HOLDER_NEEDED = _l("Please enter the account holder.")
+IBAN_NEEDED = _l("Please enter the IBAN that buyers transfer to.")
+EMAIL_NEEDED = _l("Please enter the email address buyers can write to.")
+
+
+class SellerForm(Form):
+    """The seller's details for invoices; a save becomes a new version."""
+
+    name = StringField(
+        _l("Seller name"), filters=[strip], validators=[InputRequired(NAME_NEEDED), Length(max=200)]
+    )
+    address = TextAreaField(
+        _l("Address"),
+        filters=[strip],
+        validators=[InputRequired(ADDRESS_NEEDED), Length(max=500)],
+    )
+    vat_id = StringField(_l("VAT ID"), filters=[strip], validators=[Length(max=30)])
+    tax_number = StringField(_l("Tax number"), filters=[strip], validators=[Length(max=40)])
+    account_holder = StringField(
+        _l("Account holder"),
+        filters=[strip],
+        validators=[InputRequired(HOLDER_NEEDED), Length(max=200)],
+    )
+    iban = StringField(
+        "IBAN", filters=[strip], validators=[InputRequired(IBAN_NEEDED), Length(max=42)]
+    )
+    bic = StringField("BIC", filters=[strip], validators=[Length(max=14)])
+    bank_name = StringField(_l("Bank"), filters=[strip], validators=[Length(max=200)])
+    email = EmailField(
+        _l("Contact email"),
+        filters=[strip],
+        validators=[InputRequired(EMAIL_NEEDED), Email(EMAIL_NEEDED), Length(max=254)],
+    )
+    invoice_footer = TextAreaField(
+        _l("Invoice footer"), filters=[strip], validators=[Length(max=1000)]
+    )
+
+    def validate_vat_id(self, field: Field) -> None:
+        vat_id = sellers.compact(field.data or "")
+        if not vat_id and not sellers.compact(self.tax_number.data or ""):
+            # §14 Abs. 4 Nr. 2 UStG: an invoice names the VAT ID or the tax number.
+            raise ValidationError(_l("Please enter the VAT ID or the tax number."))
+        if vat_id and not sellers.vat_id_ok(vat_id):
+            raise ValidationError(
+                _l(
+                    "This is not a VAT ID of an EU country: a country code and its digits, "
+                    "such as DE123456789."
+                )
+            )
+
+    def validate_iban(self, field: Field) -> None:
+        if not sellers.iban_ok(sellers.compact(field.data or "")):
+            raise ValidationError(
+                _l("This IBAN is not valid; please check it, such as DE89 3704 0044 0532 0130 00.")
+            )
+
+    def validate_bic(self, field: Field) -> None:
+        bic = sellers.compact(field.data or "")
+        if bic and not sellers.bic_ok(bic):
+            raise ValidationError(_l("A BIC has 8 or 11 letters and digits, such as COBADEFFXXX."))
+
+    def seller(self) -> sellers.Seller:
+        """The details as stored: codes compact and upper case, lines without padding."""
+        address = "\n".join(
+            line.strip() for line in (self.address.data or "").splitlines() if line.strip()
+        )
+        return sellers.Seller(
+            name=self.name.data or "",
+            address=address,
+            vat_id=sellers.compact(self.vat_id.data or ""),
+            tax_number=self.tax_number.data or "",
+            account_holder=self.account_holder.data or "",
+            iban=sellers.compact(self.iban.data or ""),
+            bic=sellers.compact(self.bic.data or ""),
+            bank_name=self.bank_name.data or "",
+            email=self.email.data or "",
+            invoice_footer=(self.invoice_footer.data or "").replace("\r\n", "\n"),
+        )
+
+
+CODE_FORMAT = _l("A code has 1 to 40 letters, digits and hyphens, such as WINTER-10.")
+PERCENT_FORMAT = _l("Please enter a percentage between 0.01 and 99.99, such as 10 or 12.5.")
+AMOUNT_FORMAT = _l("Please enter an amount of more than 0, such as 5 or 7.50.")
+MOMENT_FORMAT = _l("Please enter a date and time such as 2026-12-24 18:00.")
+
+
+def _local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A date or date and time in the shop's time zone (as the CLI reads it), as UTC."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationError(MOMENT_FORMAT) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_local_zone())
+    return moment.astimezone(UTC)
+
+
+def _local_input(moment: datetime | None) -> str:
+    """A stored moment as the value of a `datetime-local` field in the shop's time zone."""
+    return moment.astimezone(_local_zone()).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+class CouponForm(Form):
+    """A coupon's terms, checked as `flask kiosk create-coupon` checks them."""
+
+    code = StringField(
+        _l("Code"), filters=[strip], validators=[InputRequired(CODE_FORMAT), Length(max=60)]
+    )
+    # A select in the page; a plain field here (WTForms deprecates tuples as choices).
+    kind_choices: ClassVar[list[tuple[str, Any]]] = [
+        (CouponKind.PERCENT.value, _l("Percentage off the items")),
+        (CouponKind.FIXED.value, _l("Fixed amount off the items")),
+    ]
+    kind = StringField(
+        _l("Kind of discount"),
+        default=CouponKind.PERCENT.value,
+        validators=[AnyOf([value for value, _label in kind_choices], _l("Please choose one."))],
+    )
+    value = StringField(
+        _l("Discount"),
+        filters=[strip],
+        validators=[InputRequired(_l("Please enter the discount.")), Length(max=20)],
+    )
+    min_order = StringField(
+        _l("Minimum value of the items"), filters=[strip], default="0", validators=[Length(max=20)]
+    )
+    valid_from = StringField(_l("Valid from"), filters=[strip], validators=[Length(max=30)])
+    valid_until = StringField(
+        _l("Valid until (not included)"), filters=[strip], validators=[Length(max=30)]
+    )
+    max_uses = IntegerField(_l("Uses in total"), [Optional()], minimum=1)
+    max_uses_per_customer = IntegerField(_l("Uses per customer"), [Optional()], minimum=1)
+
+    def validate_code(self, field: Field) -> None:
+        code = coupons.normalise(field.data or "")
+        if not code or len(code) > 40 or not code.replace("-", "").isalnum():
+            raise ValidationError(CODE_FORMAT)
+
+    def validate_value(self, field: Field) -> None:
+        if self.kind.data != CouponKind.PERCENT.value:
+            if self._amount(field.data).cents <= 0:
+                raise ValidationError(AMOUNT_FORMAT)
+            return
+        try:
+            basis_points = parse_decimal_percent(field.data or "")
+        except (ValueError, ArithmeticError) as exc:  # ArithmeticError: "NaN", "1E+999999"
+            raise ValidationError(PERCENT_FORMAT) from exc
+        if basis_points <= 0:
+            raise ValidationError(PERCENT_FORMAT)
+
+    def validate_min_order(self, field: Field) -> None:
+        self._amount(field.data or "0")
+
+    def validate_valid_from(self, field: Field) -> None:
+        _moment(field.data)
+
+    def validate_valid_until(self, field: Field) -> None:
+        until = _moment(field.data)
+        try:
+            start = _moment(self.valid_from.data)
+        except ValidationError:
+            return  # said at its own field
+        if start and until and until <= start:
+            raise ValidationError(_l("The end of validity must come after its start."))
+
+    def _amount(self, text: str | None) -> Money:
+        try:
+            return parse_amount(text, current_app.config["KIOSK_CURRENCY"])
+        except OutOfRange as exc:
+            raise ValidationError(str(exc)) from exc
+        except InputProblem as exc:
+            raise ValidationError(AMOUNT_FORMAT) from exc
+
+    def coupon(self) -> coupons.NewCoupon:
+        """The terms as the coupons domain takes them (call after `validate`)."""
+        kind = CouponKind(self.kind.data)
+        value = (
+            parse_decimal_percent(self.value.data or "")
+            if kind is CouponKind.PERCENT
+            else self._amount(self.value.data).cents
+        )
+        return coupons.NewCoupon(
+            code=self.code.data or "",
+            kind=kind,
+            value=value,
+            currency=current_app.config["KIOSK_CURRENCY"],
+            min_order_cents=self._amount(self.min_order.data or "0").cents,
+            valid_from=_moment(self.valid_from.data),
+            valid_until=_moment(self.valid_until.data),
+            max_uses=self.max_uses.data,
+            max_uses_per_customer=self.max_uses_per_customer.data,
+        )
+
+    @classmethod
+    def of(cls, coupon: Coupon) -> CouponForm:
+        """The form filled with a stored coupon's terms, for editing."""
+        value = (
+            f"{Decimal(coupon.value) / 100:.2f}"
+            if coupon.kind is CouponKind.PERCENT
+            else Money(coupon.value, coupon.currency).plain()
+        )
+        return cls(
+            formdata=None,
+            data={
+                "code": coupon.code,
+                "kind": coupon.kind.value,
+                "value": value,
+                "min_order": Money(coupon.min_order_cents, coupon.currency).plain(),
+                "valid_from": _local_input(coupon.valid_from),
+                "valid_until": _local_input(coupon.valid_until),
+                "max_uses": coupon.max_uses,
+                "max_uses_per_customer": coupon.max_uses_per_customer,
+            },
+        )

@@ -1,0 +1,107 @@
+"""The owner's settings and the coupons as staff change them: each change in one transaction
+with its audit record (actor, before and after), and nothing stored when nothing changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from kiosk.accounts import services as accounts
+from kiosk.audit import services as audit
+from kiosk.coupons import services as coupons
+from kiosk.invoicing import seller as sellers
+from kiosk.uow import read_session, unit_of_work
+
+
+@dataclass(frozen=True)
+class SellerHistoryEntry:
+    """One version of the seller's details for the history table."""
+
+    id: int
+    created_at: datetime
+    author: str  # the account's email; empty for the version from the environment
+    changes: dict[str, tuple[str, str]]
+
+
+def seller_details() -> sellers.Seller:
+    return sellers.current(read_session())
+
+
+def seller_history() -> list[SellerHistoryEntry]:
+    """Every version, newest first, with who saved it and what it changed."""
+    session = read_session()
+    emails: dict[int, str] = {}
+    entries = []
+    for version in sellers.history(session):
+        author = ""
+        if version.author_id is not None:
+            if version.author_id not in emails:
+                user = accounts.find_user(session, version.author_id)
+                emails[version.author_id] = user.email if user else ""
+            author = emails[version.author_id]
+        entries.append(SellerHistoryEntry(version.id, version.created_at, author, version.changes))
+    return entries
+
+
+def change_seller(staff_id: int, details: sellers.Seller) -> bool:
+    """Store the details as a new version; False if they equal the newest (nothing stored)."""
+    with unit_of_work() as session:
+        changes = sellers.save(session, details, staff_id)
+        if not changes:
+            return False
+        audit.record(
+            session,
+            "settings.seller_changed",
+            actor=accounts.find_user(session, staff_id),
+            before={name: old for name, (old, _new) in changes.items()},
+            after={name: new for name, (_old, new) in changes.items()},
+        )
+        return True
+
+
+def create_coupon(staff_id: int, new: coupons.NewCoupon) -> int:
+    """Add a coupon; its id (CodeTaken, ValueError as the coupons domain says)."""
+    with unit_of_work() as session:
+        coupon = coupons.add(session, new)
+        audit.record(
+            session,
+            "coupon.created",
+            actor=accounts.find_user(session, staff_id),
+            coupon=coupon.id,
+            after=coupons.describe(coupon),
+        )
+        return coupon.id
+
+
+def change_coupon(staff_id: int, coupon_id: int, new: coupons.NewCoupon) -> None:
+    """Change a coupon's terms (LookupError, CodeTaken, TooFewUses, ValueError)."""
+    with unit_of_work() as session:
+        coupon, before = coupons.change(session, coupon_id, new)
+        after = coupons.describe(coupon)
+        if after == before:
+            return
+        audit.record(
+            session,
+            "coupon.updated",
+            actor=accounts.find_user(session, staff_id),
+            coupon=coupon.id,
+            before=before,
+            after=after,
+        )
+
+
+def switch_coupon(staff_id: int, coupon_id: int, active: bool) -> bool:
+    """Activate or deactivate a coupon; False when it already was (LookupError: none)."""
+    with unit_of_work() as session:
+        coupon = coupons.set_active(session, coupon_id, active)
+        if coupon is None:
+            return False
+        audit.record(
+            session,
+            "coupon.activated" if active else "coupon.deactivated",
+            actor=accounts.find_user(session, staff_id),
+            coupon=coupon.id,
+            before={"is_active": not active},
+            after={"is_active": active},
+        )
+        return True

@@ -1,0 +1,219 @@
+"""The owner's settings: seller details for invoices, kept as versions that issued invoices
+keep, checked by format (VAT ID, IBAN, BIC), audited, and closed to staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from kiosk.accounts.models import Role
+from kiosk.audit.models import AuditEvent
+from kiosk.extensions import db
+from kiosk.invoicing import seller as sellers
+from kiosk.invoicing import services as invoicing
+from kiosk.invoicing.models import SellerProfileVersion
+from kiosk.orders import documents, settlement
+from kiosk.orders.models import Order
+from kiosk.uow import unit_of_work
+from tests.conftest import csrf_token, new_client
+from tests.factories import PASSWORD, make_product, make_user
+from tests.integration.test_invoices import factur_x, needs_pdftotext, pdf_text, text
+from tests.shopping import buy, sign_in, staff_member
+
+SELLER_URL = "/staff/settings/seller"
+SELLER = {
+    "name": "Papeterie Lindner",
+    "address": "Greta Lindner\r\nHauptstraße 5\r\n04109 Leipzig\r\nGermany",
+    "vat_id": "DE 123 456 789",
+    "tax_number": "231/123/45678",
+    "account_holder": "Greta Lindner",
+    "iban": "DE89 3704 0044 0532 0130 00",
+    "bic": "COBADEFFXXX",
+    "bank_name": "Commerzbank",
+    "email": "post@papeterie.example",
+    "invoice_footer": "Amtsgericht Leipzig HRA 1234",
+}
+
+
+def owner(app: Flask) -> FlaskClient:
+    return staff_member(app, Role.OWNER)
+
+
+def save_seller(client: FlaskClient, **changes: str) -> Any:
+    data = {**SELLER, **changes, "csrf_token": csrf_token(client, SELLER_URL)}
+    return client.post(SELLER_URL, data=data)
+
+
+def versions(app: Flask) -> list[SellerProfileVersion]:
+    with app.app_context():
+        query = select(SellerProfileVersion).order_by(SellerProfileVersion.id)
+        return list(db.session.scalars(query))
+
+
+def test_staff_who_are_not_the_owner_get_403_on_the_settings(app: Flask) -> None:
+    staff = staff_member(app)
+    assert staff.get(SELLER_URL).status_code == 403
+    assert (
+        staff.post(SELLER_URL, data={**SELLER, "csrf_token": csrf_token(staff)}).status_code == 403
+    )
+    assert versions(app) == []
+
+
+def test_the_form_starts_with_the_environments_values(app: Flask) -> None:
+    page = owner(app).get(SELLER_URL)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "[Placeholder] Shop owner name\n" in body  # one address line per line
+    assert "[Placeholder] DE000000000" in body
+    assert "Nothing is stored yet" in body
+
+
+@pytest.mark.parametrize(
+    ("vat_id", "accepted"),
+    [
+        ("DE123456789", True),
+        ("de 123 456 789", True),
+        ("ATU12345678", True),
+        ("FR40303265045", True),
+        ("NL123456789B01", True),
+        ("ESX1234567X", True),
+        ("IE6388047V", True),
+        ("DE12345678", False),  # one digit short
+        ("DE1234567890", False),
+        ("US123456789", False),  # not an EU country
+        ("ATU1234567", False),
+        ("NL123456789", False),
+    ],
+)
+def test_a_vat_id_has_its_countrys_format(vat_id: str, accepted: bool) -> None:
+    assert sellers.vat_id_ok(sellers.compact(vat_id)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("iban", "accepted"),
+    [
+        ("DE89 3704 0044 0532 0130 00", True),
+        ("de89370400440532013000", True),
+        ("AT61 1904 3002 3457 3201", True),
+        ("GB82 WEST 1234 5698 7654 32", True),
+        ("DE89 3704 0044 0532 0130 01", False),  # check digits do not match
+        ("DE89 3704 0044 0532 0130", False),  # too short for Germany
+        ("DE00 0000 0000 0000 0000 00", False),
+        ("XX", False),
+    ],
+)
+def test_an_iban_passes_its_mod_97_check(iban: str, accepted: bool) -> None:
+    assert sellers.iban_ok(sellers.compact(iban)) is accepted
+
+
+def test_a_wrong_vat_id_iban_and_bic_come_back_at_their_fields_with_the_input(
+    app: Flask,
+) -> None:
+    client = owner(app)
+    response = save_seller(client, vat_id="DE12345", iban="DE89 3704 0044 0532 0130 01", bic="COBA")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This is not a VAT ID of an EU country" in body
+    assert "This IBAN is not valid" in body
+    assert "A BIC has 8 or 11 letters and digits" in body
+    assert 'value="DE12345"' in body and "Papeterie Lindner" in body  # input kept
+    assert 'aria-invalid="true"' in body
+    assert versions(app) == []
+
+
+def test_an_invoice_needs_the_vat_id_or_the_tax_number(app: Flask) -> None:
+    client = owner(app)
+    response = save_seller(client, vat_id="", tax_number="")
+    assert response.status_code == 422
+    assert "Please enter the VAT ID or the tax number." in response.get_data(as_text=True)
+    assert save_seller(client, vat_id="").status_code == 303  # a tax number alone will do
+
+
+def test_every_save_adds_a_version_and_the_history_says_who_and_what(app: Flask) -> None:
+    client = owner(app)
+    response = save_seller(client)
+    assert response.status_code == 303 and response.headers["Location"] == SELLER_URL
+    assert save_seller(client).status_code == 303  # the same again: nothing new
+    assert save_seller(client, iban="AT61 1904 3002 3457 3201").status_code == 303
+    first, second, third = versions(app)
+    assert first.created_by_id is None and first.name == "Kiosk"  # the environment's values
+    assert (second.iban, second.vat_id, second.address) == (
+        "DE89370400440532013000",
+        "DE123456789",
+        "Greta Lindner\nHauptstraße 5\n04109 Leipzig\nGermany",
+    )
+    assert third.iban == "AT611904300234573201" and third.name == second.name
+    page = client.get(SELLER_URL).get_data(as_text=True)
+    assert 'value="AT611904300234573201"' in page
+    assert "owner@example.org" in page and "Environment (first version)" in page
+    assert "<del>DE89370400440532013000</del> → <ins>AT611904300234573201</ins>" in page
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "settings.seller_changed")
+        ).all()
+        assert [event.details["after"] for event in events][-1] == {"iban": "AT611904300234573201"}
+        assert events[-1].details["before"] == {"iban": "DE89370400440532013000"}
+        assert events[-1].actor_id is not None
+
+
+def _issued_without_pdf(app: Flask, number: str) -> None:
+    """The invoice issued, its PDF not rendered yet (as after a crash right after issuing)."""
+    with app.app_context(), unit_of_work() as session:
+        order = session.scalars(select(Order).where(Order.number == number)).one()
+        invoicing.issue_invoice(session, order)
+
+
+def _invoice_pdf(app: Flask, number: str) -> bytes:
+    with app.app_context():
+        query = select(Order).options(selectinload(Order.invoices)).where(Order.number == number)
+        (document,) = db.session.scalars(query).one().invoices
+        return document.pdf
+
+
+@needs_pdftotext
+def test_an_issued_invoice_keeps_the_seller_it_was_issued_with(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        product = make_product(stock_on_hand=10).id
+        staff_id = make_user("staff@example.org", role=Role.STAFF).id
+    buy(client, product)
+    buy(new_client(app), product)
+    with app.app_context():
+        first, second = db.session.scalars(select(Order.number).order_by(Order.id)).all()
+    _issued_without_pdf(app, first)
+
+    assert save_seller(owner(app)).status_code == 303  # new details after issuing
+    with app.app_context():
+        documents.complete_pending()
+        settlement.mark_received(second, staff_id)
+    before, after = _invoice_pdf(app, first), _invoice_pdf(app, second)
+
+    old_text, old_xml = pdf_text(before), factur_x(before)
+    assert "[Placeholder] Shop owner name" in old_text and "Papeterie Lindner" not in old_text
+    assert text(old_xml, "//ram:SellerTradeParty/ram:Name") == "Kiosk"
+    iban = "//ram:PayeePartyCreditorFinancialAccount/ram:IBANID"
+    assert text(old_xml, iban) == app.config["KIOSK_BANK_IBAN"].replace(" ", "")
+    new_text, new_xml = pdf_text(after), factur_x(after)
+    for expected in ("Papeterie Lindner", "Hauptstraße 5", "VAT ID: DE123456789",
+                     "Tax number: 231/123/45678", "Amtsgericht Leipzig HRA 1234"):  # fmt: skip
+        assert expected in new_text, expected
+    assert text(new_xml, "//ram:SellerTradeParty/ram:Name") == "Papeterie Lindner"
+    assert text(new_xml, iban) == "DE89370400440532013000"
+    assert text(new_xml, "//ram:SellerTradeParty/ram:PostalTradeAddress/ram:CityName") == (
+        "Leipzig"
+    )
+
+    save_seller(owner_again(app), name="Lindner & Söhne")  # a later change: nothing re-rendered
+    assert _invoice_pdf(app, first) == before and _invoice_pdf(app, second) == after
+
+
+def owner_again(app: Flask) -> FlaskClient:
+    client = new_client(app)
+    sign_in(client, "owner@example.org", PASSWORD)
+    return client
