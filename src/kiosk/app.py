@@ -163,6 +163,7 @@ def register_template_helpers(app: Flask) -> None:
     from kiosk.cart.owner import cart_count
     from kiosk.catalog.cards import product_card
     from kiosk.catalog.pictures import picture_sources
+    from kiosk.invoicing.seller import seller_now
     from kiosk.orders.labels import label, order_event_name, order_status_name
     from kiosk.payments.labels import payment_method_name, payment_status_name
     from kiosk.shipping.services import country_options, shipment
@@ -180,6 +181,7 @@ def register_template_helpers(app: Flask) -> None:
         country_options=country_options,
         shipment=shipment,
         password_min_length=MIN_LENGTH,
+        seller=seller_now,
     )
 
 

@@ -36,6 +36,9 @@ from werkzeug.routing import RequestRedirect
 
 from kiosk.accounts.models import Role
 from kiosk.catalog.models import Product
+from kiosk.coupons.models import CouponKind
+from kiosk.coupons.services import NewCoupon
+from kiosk.coupons.services import create as create_coupon
 from kiosk.extensions import db
 from kiosk.uow import unit_of_work
 from tests.browser.support import body_luminance, demo_products, gallery_product
@@ -497,11 +500,14 @@ def as_customer(tour: Tour, shop: Shop) -> None:
 
 
 def as_staff(tour: Tour, order_number: str) -> None:
-    """Sign in with a code (a wrong one first), then the order list, an order, the outbox."""
+    """Sign in with a code (a wrong one first), then the order list, an order, the outbox,
+    coupons and the settings (as the owner, who may open every staff page)."""
     page, email = tour.page, f"staff-{uuid.uuid4().hex[:8]}@example.org"
     secret = pyotp.random_base32()
     with tour.app.app_context():
-        make_user(email=email, role=Role.STAFF, two_factor_secret=secret)
+        make_user(email=email, role=Role.OWNER, two_factor_secret=secret)
+        code = f"A11Y-{uuid.uuid4().hex[:6]}"
+        coupon_id = create_coupon(NewCoupon(code, CouponKind.PERCENT, 500)).id
         db.session.remove()
     tour.page.context.clear_cookies()
     tour.goto("/signin")
@@ -525,6 +531,20 @@ def as_staff(tour: Tour, order_number: str) -> None:
     tour.check("staff: order")
     tour.goto("/staff/mail")
     tour.check("staff: mail outbox")
+    tour.goto("/staff/coupons")
+    tour.check("staff: coupons")
+    tour.goto("/staff/coupons/new")
+    page.get_by_label("Discount", exact=True).fill("200")
+    page.get_by_role("button", name="Create coupon").click()
+    error_summary(page)
+    tour.check("staff: new coupon with errors")
+    tour.goto(f"/staff/coupons/{coupon_id}")
+    tour.check("staff: coupon")
+    tour.goto("/staff/settings/seller")
+    page.get_by_label("IBAN").fill("DE00 1234")
+    page.get_by_role("button", name="Save as a new version").click()
+    error_summary(page)
+    tour.check("staff: seller details with errors")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

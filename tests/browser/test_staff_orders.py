@@ -27,11 +27,12 @@ from tests.mailbox import CapturingSMTP
 mug = test_checkout.mug  # the fixture: a product of the test's own, deactivated afterwards
 
 
-def _staff_sign_in(page: Page, live_app: Flask) -> None:
-    """A new staff member signs in with password and code, as in test_staff.py."""
-    email, secret = f"staff-{uuid.uuid4().hex[:8]}@example.org", pyotp.random_base32()
+def _staff_sign_in(page: Page, live_app: Flask, role: Role = Role.STAFF) -> str:
+    """A new staff member (or owner) signs in with password and code, as in test_staff.py;
+    returns the email address."""
+    email, secret = f"{role.value}-{uuid.uuid4().hex[:8]}@example.org", pyotp.random_base32()
     with live_app.app_context():
-        make_user(email=email, role=Role.STAFF, two_factor_secret=secret)
+        make_user(email=email, role=role, two_factor_secret=secret)
         db.session.remove()
     page.goto("/signin")
     page.get_by_label("Email").fill(email)
@@ -40,6 +41,7 @@ def _staff_sign_in(page: Page, live_app: Flask) -> None:
     page.get_by_label(re.compile("Code from your authenticator app")).fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    return email
 
 
 def _status(page: Page) -> Locator:

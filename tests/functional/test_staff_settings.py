@@ -23,6 +23,7 @@ from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.integration.test_invoices import factur_x, needs_pdftotext, pdf_text, text
+from tests.mailbox import outbox
 from tests.shopping import buy, sign_in, staff_member
 
 SELLER_URL = "/staff/settings/seller"
@@ -217,3 +218,15 @@ def owner_again(app: Flask) -> FlaskClient:
     client = new_client(app)
     sign_in(client, "owner@example.org", PASSWORD)
     return client
+
+
+def test_buyers_are_told_the_bank_account_saved_last(app: Flask, client: FlaskClient) -> None:
+    assert save_seller(owner(app)).status_code == 303
+    with app.app_context():
+        product = make_product(stock_on_hand=5).id
+    placed = buy(client, product)  # bank transfer: the page and the mail say where to pay
+    assert "DE89370400440532013000" in client.get(placed.headers["Location"]).text
+    with app.app_context():
+        (mail,) = [m for m in outbox("erika@example.org") if m.template == "order_received"]
+    assert "IBAN: DE89370400440532013000" in mail.text_body
+    assert "Greta Lindner · Hauptstraße 5 · 04109 Leipzig · Germany" in mail.text_body

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.invoicing.models import Invoice, SellerProfileVersion
 from kiosk.invoicing.repository import SellerRepository
+from kiosk.uow import read_session
 
 # The VAT identification number's format per member state (the country prefix included);
 # "EL" is Greece, "XI" Northern Ireland under the Windsor Framework.
@@ -161,6 +162,11 @@ def current(session: Session) -> Seller:
     """The seller's details now (the environment's while nothing is stored); never writes."""
     latest = SellerRepository(session).latest()
     return _of(latest) if latest is not None else from_environment()
+
+
+def seller_now() -> Seller:
+    """The seller's details for pages and mails (bank details, the mail footer)."""
+    return current(read_session())
 
 
 def current_version_id(session: Session) -> int:
