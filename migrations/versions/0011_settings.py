@@ -1,4 +1,4 @@
-"""settings in the database: versioned seller details that invoices refer to
+"""settings in the database: versioned seller details that invoices refer to; shipping methods
 
 Revision ID: 0011_settings
 Revises: 0010
@@ -6,7 +6,9 @@ Create Date: 2026-12-03 19:00:00.000000
 
 The first seller version is not written here: it comes from the running shop's
 environment (KIOSK_SELLER_*, KIOSK_BANK_*), which a migration does not see; the
-first invoice issued or the first save in the back office stores it.
+first invoice issued or the first save in the back office stores it. Likewise the
+shipping methods: the table stays empty (the shipping file is the list) until the
+owner's first save copies the file into it.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -42,8 +44,29 @@ def upgrade():
         batch_op.add_column(sa.Column('seller_version_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_invoice_seller_version_id_seller_profile_version'), 'seller_profile_version', ['seller_version_id'], ['id'], ondelete='RESTRICT')
 
+    op.create_table('shipping_method',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('names', sa.JSON(), nullable=False),
+    sa.Column('delivery', sa.JSON(), nullable=False),
+    sa.Column('countries', sa.JSON(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('price_cents', sa.Integer(), nullable=False),
+    sa.Column('tiers', sa.JSON(), nullable=False),
+    sa.Column('free_above_cents', sa.Integer(), nullable=True),
+    sa.Column('carrier', sa.String(length=40), nullable=True),
+    sa.Column('updated_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('flat', 'weight')", name=op.f('ck_shipping_method_known_kind')),
+    sa.CheckConstraint('price_cents >= 0', name=op.f('ck_shipping_method_price_not_negative')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipping_method')),
+    sa.UniqueConstraint('code', name=op.f('uq_shipping_method_code'))
+    )
+
 
 def downgrade():
+    op.drop_table('shipping_method')
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_invoice_seller_version_id_seller_profile_version'), type_='foreignkey')
         batch_op.drop_column('seller_version_id')

@@ -545,6 +545,10 @@ def as_staff(tour: Tour, order_number: str) -> None:
     page.get_by_role("button", name="Save as a new version").click()
     error_summary(page)
     tour.check("staff: seller details with errors")
+    tour.goto("/staff/settings/shipping")
+    tour.check("staff: shipping methods")
+    tour.goto("/staff/settings/shipping/dhl-de")
+    tour.check("staff: shipping method")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

@@ -19,12 +19,23 @@ from kiosk.invoicing import services as invoicing
 from kiosk.invoicing.models import SellerProfileVersion
 from kiosk.orders import documents, settlement
 from kiosk.orders.models import Order
+from kiosk.shipping import services as shipping
+from kiosk.shipping.models import ShippingMethodRow
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_product, make_user
 from tests.integration.test_invoices import factur_x, needs_pdftotext, pdf_text, text
 from tests.mailbox import outbox
-from tests.shopping import buy, sign_in, staff_member
+from tests.shopping import (
+    add_to_cart,
+    buy,
+    choose_payment,
+    choose_shipping,
+    give_address,
+    place,
+    sign_in,
+    staff_member,
+)
 
 SELLER_URL = "/staff/settings/seller"
 SELLER = {
@@ -230,3 +241,100 @@ def test_buyers_are_told_the_bank_account_saved_last(app: Flask, client: FlaskCl
         (mail,) = [m for m in outbox("erika@example.org") if m.template == "order_received"]
     assert "IBAN: DE89370400440532013000" in mail.text_body
     assert "Greta Lindner · Hauptstraße 5 · 04109 Leipzig · Germany" in mail.text_body
+
+
+SHIPPING_URL = "/staff/settings/shipping"
+DHL_DE = {
+    "name_de": "DHL Paket Plus",
+    "name_en": "DHL parcel plus",
+    "delivery_de": "2–4 Werktage",
+    "delivery_en": "2–4 working days",
+    "countries": "DE, AT",
+    "price": "5.90",
+    "free_above": "",
+    "carrier": "dhl",
+    "position": "10",
+    "active": "y",
+}
+
+
+def save_method(client: FlaskClient, code: str, **changes: str) -> Any:
+    data = {**DHL_DE, **changes, "csrf_token": csrf_token(client, SHIPPING_URL)}
+    return client.post(f"{SHIPPING_URL}/{code}", data={k: v for k, v in data.items() if v != "-"})
+
+
+def stored_methods(app: Flask) -> dict[str, ShippingMethodRow]:
+    with app.app_context():
+        return {row.code: row for row in db.session.scalars(select(ShippingMethodRow))}
+
+
+def test_the_shipping_file_is_the_list_until_the_first_save_copies_it(app: Flask) -> None:
+    client = owner(app)
+    listing = client.get(SHIPPING_URL).get_data(as_text=True)
+    assert "dhl-de" in listing and "express-de" in listing and "by weight" in listing
+    assert stored_methods(app) == {}
+    form = client.get(f"{SHIPPING_URL}/dhl-eu").get_data(as_text=True)
+    assert 'value="DHL Paket EU"' in form and 'value="150.00"' in form
+    assert save_method(client, "dhl-de").status_code == 303
+    stored = stored_methods(app)
+    assert sorted(stored) == ["dhl-de", "dhl-eu", "express-de"]  # the whole file, once
+    assert (stored["dhl-de"].price_cents, stored["dhl-de"].free_above_cents) == (590, None)
+    assert stored["dhl-de"].countries == ["AT", "DE"]
+    assert (stored["dhl-eu"].kind, stored["dhl-eu"].tiers[0]) == ("weight", [2000, 1290])
+    assert stored["express-de"].price_cents == 1290  # as the file says
+    with app.app_context():
+        (event,) = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "settings.shipping_changed")
+        ).all()
+    assert event.details["method"] == "dhl-de"
+    assert (event.details["before"]["price_cents"], event.details["after"]["price_cents"]) == (
+        490,
+        590,
+    )
+
+
+def test_wrong_shipping_terms_come_back_at_their_fields(app: Flask) -> None:
+    client = owner(app)
+    response = save_method(client, "dhl-de", countries="DE, US", price="abc", carrier="post")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Please list EU country codes" in body
+    assert "Please enter an amount such as 4.90" in body
+    assert 'value="DE, US"' in body
+    assert stored_methods(app) == {}
+    assert save_method(client, "no-such-method").status_code == 404
+    assert staff_member(app).get(SHIPPING_URL).status_code == 403
+
+
+def test_checkout_offers_the_edited_methods_and_old_orders_keep_theirs(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        product = make_product(price_cents=1000, stock_on_hand=5).id
+    buy(client, product)  # with DHL parcel at 4.90, before any change
+    shop_owner = owner(app)
+    assert save_method(shop_owner, "dhl-de").status_code == 303
+    assert save_method(shop_owner, "express-de", name_de="Express", active="-").status_code == 303
+
+    shopper = new_client(app)
+    add_to_cart(shopper, product)
+    give_address(shopper)
+    page = shopper.get("/checkout/shipping").get_data(as_text=True)
+    assert "DHL parcel plus" in page and "€5.90" in page and "2–4 working days" in page
+    assert "DHL Express" not in page and "express-de" not in page  # switched off
+    assert choose_shipping(shopper, "express-de").status_code == 422
+    choose_shipping(shopper, "dhl-de")
+    choose_payment(shopper)
+    assert place(shopper).status_code == 303
+    with app.app_context():
+        first, second = db.session.scalars(select(Order).order_by(Order.id)).all()
+        assert (first.shipping_cents, second.shipping_cents) == (490, 590)
+
+    save_method(shop_owner, "dhl-de", active="-")  # switched off: old orders still find it
+    staff = staff_member(app)
+    order_page = staff.get(f"/staff/orders/{first.number}")
+    assert order_page.status_code == 200
+    with app.app_context():
+        kept = shipping.method("dhl-de")
+        assert kept is not None and (kept.active, kept.carrier) == (False, "dhl")
+        assert [m.code for m in shipping.methods()] == ["dhl-eu"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -10,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, Field, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, Field, StringField, TextAreaField
 from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, ValidationError
 
 from kiosk.coupons import services as coupons
 from kiosk.coupons.models import Coupon, CouponKind
 from kiosk.invoicing import seller as sellers
 from kiosk.money import Money, parse_decimal_percent
+from kiosk.shipping import services as shipping
 from kiosk.validation import Form, InputProblem, IntegerField, OutOfRange, parse_amount, strip
 
 NAME_NEEDED = _l("Please enter the seller's name, as invoices print it.")
@@ -241,3 +243,129 @@ class CouponForm(Form):
                 "max_uses_per_customer": coupon.max_uses_per_customer,
             },
         )
+
+
+COUNTRIES_FORMAT = _l(
+    'Please list EU country codes separated by commas, such as "DE, AT", or write "EU".'
+)
+
+
+class ShippingMethodForm(Form):
+    """A shipping method's terms; its code and kind stay as the shipping file made them."""
+
+    name_de = StringField(
+        _l("Name (German)"),
+        filters=[strip],
+        validators=[InputRequired(_l("Please enter the name shoppers see.")), Length(max=100)],
+    )
+    name_en = StringField(_l("Name (English)"), filters=[strip], validators=[Length(max=100)])
+    delivery_de = StringField(
+        _l("Delivery time (German)"), filters=[strip], validators=[Length(max=100)]
+    )
+    delivery_en = StringField(
+        _l("Delivery time (English)"), filters=[strip], validators=[Length(max=100)]
+    )
+    countries = StringField(
+        _l("Countries"),
+        filters=[strip],
+        validators=[InputRequired(COUNTRIES_FORMAT), Length(max=200)],
+    )
+    price = StringField(_l("Price"), filters=[strip], validators=[Length(max=20)])
+    free_above = StringField(
+        _l("Free from an order value of"), filters=[strip], validators=[Length(max=20)]
+    )
+    carrier = StringField(_l("Carrier"), filters=[strip], validators=[Length(max=40)])
+    active = BooleanField(_l("Offered at checkout"))
+    position = IntegerField(_l("Position in the list"), [Optional()], minimum=0, maximum=100_000)
+
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.carrier_choices = [("", _l("None"))] + [
+            (found.code, found.name) for found in shipping.carriers().values()
+        ]
+
+    def validate_countries(self, field: Field) -> None:
+        self.country_set()
+
+    def validate_price(self, field: Field) -> None:
+        if self.kind == "flat":
+            if not field.data:
+                raise ValidationError(_l("Please enter the price, such as 4.90."))
+            _amount_at_field(field.data)
+
+    def validate_free_above(self, field: Field) -> None:
+        if field.data:
+            _amount_at_field(field.data)
+
+    def validate_carrier(self, field: Field) -> None:
+        if field.data and field.data not in dict(self.carrier_choices):
+            raise ValidationError(_l("Please choose one."))
+
+    def country_set(self) -> frozenset[str]:
+        text = (self.countries.data or "").upper()
+        if text.strip() == "EU":
+            return frozenset(shipping.EU_COUNTRIES)
+        codes = frozenset(code for code in re.split(r"[\s,;]+", text) if code)
+        if not codes or not codes <= frozenset(shipping.EU_COUNTRIES):
+            raise ValidationError(COUNTRIES_FORMAT)
+        return codes
+
+    def terms(self, position: int) -> shipping.MethodTerms:
+        """The terms as the shipping domain takes them (call after `validate`)."""
+        names = {"de": self.name_de.data or ""}
+        if self.name_en.data:
+            names["en"] = self.name_en.data
+        delivery = {
+            language: text
+            for language, text in (("de", self.delivery_de.data), ("en", self.delivery_en.data))
+            if text
+        }
+        return shipping.MethodTerms(
+            names=names,
+            delivery=delivery,
+            countries=self.country_set(),
+            price_cents=_amount_at_field(self.price.data).cents if self.kind == "flat" else 0,
+            free_above_cents=_amount_at_field(self.free_above.data).cents
+            if self.free_above.data
+            else None,
+            carrier=self.carrier.data or None,
+            active=bool(self.active.data),
+            position=position if self.position.data is None else self.position.data,
+        )
+
+    @classmethod
+    def of(cls, method: shipping.ShippingMethod, position: int) -> ShippingMethodForm:
+        """The form filled with a method's terms."""
+        currency = current_app.config["KIOSK_CURRENCY"]
+        countries = sorted(method.countries)
+        return cls(
+            method.kind,
+            formdata=None,
+            data={
+                "name_de": method.names.get("de", ""),
+                "name_en": method.names.get("en", ""),
+                "delivery_de": method.delivery.get("de", ""),
+                "delivery_en": method.delivery.get("en", ""),
+                "countries": ", ".join(countries),
+                "price": Money(method.price_cents, currency).plain(),
+                "free_above": Money(method.free_above_cents, currency).plain()
+                if method.free_above_cents is not None
+                else "",
+                "carrier": method.carrier or "",
+                "active": method.active,
+                "position": position,
+            },
+        )
+
+
+def _amount_at_field(text: str | None) -> Money:
+    try:
+        return parse_amount(text, current_app.config["KIOSK_CURRENCY"])
+    except OutOfRange as exc:
+        raise ValidationError(str(exc)) from exc
+    except InputProblem as exc:
+        raise ValidationError(AMOUNT_FORMAT_OR_ZERO) from exc
+
+
+AMOUNT_FORMAT_OR_ZERO = _l("Please enter an amount such as 4.90 (0 for free).")

@@ -10,6 +10,7 @@ from kiosk.accounts import services as accounts
 from kiosk.audit import services as audit
 from kiosk.coupons import services as coupons
 from kiosk.invoicing import seller as sellers
+from kiosk.shipping import services as shipping
 from kiosk.uow import read_session, unit_of_work
 
 
@@ -103,5 +104,24 @@ def switch_coupon(staff_id: int, coupon_id: int, active: bool) -> bool:
             coupon=coupon.id,
             before={"is_active": not active},
             after={"is_active": active},
+        )
+        return True
+
+
+def change_shipping_method(staff_id: int, code: str, terms: shipping.MethodTerms) -> bool:
+    """Set a method's terms (the shipping file copied into the table on the first save);
+    False if nothing changed (LookupError, ShippingConfigError)."""
+    with unit_of_work() as session:
+        changed = shipping.change_method(session, code, terms)
+        if changed is None:
+            return False
+        before, after = changed
+        audit.record(
+            session,
+            "settings.shipping_changed",
+            actor=accounts.find_user(session, staff_id),
+            method=code,
+            before=before,
+            after=after,
         )
         return True

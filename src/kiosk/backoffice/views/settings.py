@@ -1,16 +1,19 @@
-"""The owner's settings: the seller's details for invoices (kept as versions)."""
+"""The owner's settings: the seller's details for invoices (kept as versions) and the
+shipping methods."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from kiosk.backoffice import shop_settings
 from kiosk.backoffice.access import Permission, require
-from kiosk.backoffice.settings_forms import SellerForm
+from kiosk.backoffice.settings_forms import SellerForm, ShippingMethodForm
 from kiosk.backoffice.views import bp
+from kiosk.money import Money
+from kiosk.shipping import services as shipping
 
 
 def _seller_page(form: SellerForm, status: int = 200) -> ResponseReturnValue:
@@ -46,3 +49,51 @@ def save_seller() -> ResponseReturnValue:
     else:
         flash(_("Nothing changed."), "info")
     return redirect(url_for("staff.seller"), code=303)
+
+
+@bp.get("/settings/shipping")
+@require(Permission.MANAGE_SETTINGS)
+def shipping_methods() -> str:
+    """Every shipping method in the order checkout shows them, switched off ones too."""
+    return render_template(
+        "staff/settings_shipping.html",
+        methods=shipping.all_methods(),
+        carriers=shipping.carriers(),
+        money_of=Money,
+    )
+
+
+def _shipping_page(code: str, form: ShippingMethodForm, status: int = 200) -> ResponseReturnValue:
+    found = shipping.method(code)
+    if found is None:
+        abort(404)
+    page = render_template("staff/settings_shipping_method.html", method=found, form=form)
+    return page, status
+
+
+@bp.get("/settings/shipping/<code>")
+@require(Permission.MANAGE_SETTINGS)
+def shipping_method(code: str) -> ResponseReturnValue:
+    """One method's terms to change."""
+    found = shipping.method(code)
+    if found is None:
+        abort(404)
+    return _shipping_page(code, ShippingMethodForm.of(found, shipping.position_of(code)))
+
+
+@bp.post("/settings/shipping/<code>")
+@require(Permission.MANAGE_SETTINGS)
+def save_shipping_method(code: str) -> ResponseReturnValue:
+    """Save the terms; orders placed before keep the method and price they were placed with."""
+    found = shipping.method(code)
+    if found is None:
+        abort(404)
+    form = ShippingMethodForm(found.kind)
+    if not form.validate():
+        return _shipping_page(code, form, 422)
+    terms = form.terms(shipping.position_of(code))
+    if shop_settings.change_shipping_method(current_user.id, code, terms):
+        flash(_("The shipping method is saved; checkout offers it so from now on."), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return redirect(url_for("staff.shipping_methods"), code=303)
