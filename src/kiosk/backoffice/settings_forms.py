@@ -103,6 +103,17 @@ class SellerForm(Form):
         )
 
 
+def _amount_at_field(text: str | None, message: Any = None) -> Money:
+    """An amount typed into a field, in the shop's currency; the problem at the field."""
+    try:
+        return parse_amount(text, current_app.config["KIOSK_CURRENCY"])
+    except OutOfRange as exc:
+        raise ValidationError(str(exc)) from exc
+    except InputProblem as exc:
+        raise ValidationError(message or AMOUNT_FORMAT_OR_ZERO) from exc
+
+
+AMOUNT_FORMAT_OR_ZERO = _l("Please enter an amount such as 4.90 (0 for free).")
 CODE_FORMAT = _l("A code has 1 to 40 letters, digits and hyphens, such as WINTER-10.")
 PERCENT_FORMAT = _l("Please enter a percentage between 0.01 and 99.99, such as 10 or 12.5.")
 AMOUNT_FORMAT = _l("Please enter an amount of more than 0, such as 5 or 7.50.")
@@ -195,12 +206,7 @@ class CouponForm(Form):
             raise ValidationError(_l("The end of validity must come after its start."))
 
     def _amount(self, text: str | None) -> Money:
-        try:
-            return parse_amount(text, current_app.config["KIOSK_CURRENCY"])
-        except OutOfRange as exc:
-            raise ValidationError(str(exc)) from exc
-        except InputProblem as exc:
-            raise ValidationError(AMOUNT_FORMAT) from exc
+        return _amount_at_field(text, AMOUNT_FORMAT)
 
     def coupon(self) -> coupons.NewCoupon:
         """The terms as the coupons domain takes them (call after `validate`)."""
@@ -357,15 +363,3 @@ class ShippingMethodForm(Form):
                 "position": position,
             },
         )
-
-
-def _amount_at_field(text: str | None) -> Money:
-    try:
-        return parse_amount(text, current_app.config["KIOSK_CURRENCY"])
-    except OutOfRange as exc:
-        raise ValidationError(str(exc)) from exc
-    except InputProblem as exc:
-        raise ValidationError(AMOUNT_FORMAT_OR_ZERO) from exc
-
-
-AMOUNT_FORMAT_OR_ZERO = _l("Please enter an amount such as 4.90 (0 for free).")

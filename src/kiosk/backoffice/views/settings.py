@@ -63,11 +63,17 @@ def shipping_methods() -> str:
     )
 
 
-def _shipping_page(code: str, form: ShippingMethodForm, status: int = 200) -> ResponseReturnValue:
+def _method_or_404(code: str) -> shipping.ShippingMethod:
     found = shipping.method(code)
     if found is None:
         abort(404)
-    page = render_template("staff/settings_shipping_method.html", method=found, form=form)
+    return found
+
+
+def _shipping_page(code: str, form: ShippingMethodForm, status: int = 200) -> ResponseReturnValue:
+    page = render_template(
+        "staff/settings_shipping_method.html", method=_method_or_404(code), form=form
+    )
     return page, status
 
 
@@ -75,9 +81,7 @@ def _shipping_page(code: str, form: ShippingMethodForm, status: int = 200) -> Re
 @require(Permission.MANAGE_SETTINGS)
 def shipping_method(code: str) -> ResponseReturnValue:
     """One method's terms to change."""
-    found = shipping.method(code)
-    if found is None:
-        abort(404)
+    found = _method_or_404(code)
     return _shipping_page(code, ShippingMethodForm.of(found, shipping.position_of(code)))
 
 
@@ -85,10 +89,7 @@ def shipping_method(code: str) -> ResponseReturnValue:
 @require(Permission.MANAGE_SETTINGS)
 def save_shipping_method(code: str) -> ResponseReturnValue:
     """Save the terms; orders placed before keep the method and price they were placed with."""
-    found = shipping.method(code)
-    if found is None:
-        abort(404)
-    form = ShippingMethodForm(found.kind)
+    form = ShippingMethodForm(_method_or_404(code).kind)
     if not form.validate():
         return _shipping_page(code, form, 422)
     terms = form.terms(shipping.position_of(code))
