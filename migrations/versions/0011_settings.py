@@ -1,4 +1,5 @@
-"""settings in the database: versioned seller details that invoices refer to; shipping methods
+"""settings in the database: versioned seller details that invoices refer to; shipping methods;
+shop name, mail sender and refund limit
 
 Revision ID: 0011_settings
 Revises: 0010
@@ -63,9 +64,18 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shipping_method')),
     sa.UniqueConstraint('code', name=op.f('uq_shipping_method_code'))
     )
+    op.create_table('shop_setting',
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('updated_at', kiosk.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_shop_setting_updated_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_shop_setting'))
+    )
 
 
 def downgrade():
+    op.drop_table('shop_setting')
     op.drop_table('shipping_method')
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_invoice_seller_version_id_seller_profile_version'), type_='foreignkey')

@@ -549,6 +549,8 @@ def as_staff(tour: Tour, order_number: str) -> None:
     tour.check("staff: shipping methods")
     tour.goto("/staff/settings/shipping/dhl-de")
     tour.check("staff: shipping method")
+    tour.goto("/staff/settings/shop")
+    tour.check("staff: shop settings")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

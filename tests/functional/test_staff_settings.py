@@ -3,6 +3,8 @@ keep, checked by format (VAT ID, IBAN, BIC), audited, and closed to staff."""
 
 from __future__ import annotations
 
+from email import message_from_bytes
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from kiosk.extensions import db
 from kiosk.invoicing import seller as sellers
 from kiosk.invoicing import services as invoicing
 from kiosk.invoicing.models import SellerProfileVersion
+from kiosk.mail.services import deliver_due
 from kiosk.orders import documents, settlement
 from kiosk.orders.models import Order
 from kiosk.shipping import services as shipping
@@ -338,3 +341,81 @@ def test_checkout_offers_the_edited_methods_and_old_orders_keep_theirs(
         kept = shipping.method("dhl-de")
         assert kept is not None and (kept.active, kept.carrier) == (False, "dhl")
         assert [m.code for m in shipping.methods()] == ["dhl-eu"]
+
+
+SHOP_URL = "/staff/settings/shop"
+
+
+def save_shop(client: FlaskClient, **values: str) -> Any:
+    data = {"shop_name": "Kiosk", "mail_from": "Kiosk <shop@example.org>", "refund_limit": ""}
+    return client.post(
+        SHOP_URL, data={**data, **values, "csrf_token": csrf_token(client, SHOP_URL)}
+    )
+
+
+def test_the_shop_name_and_mail_sender_set_here_replace_the_environments(
+    app: Flask, client: FlaskClient
+) -> None:
+    shop_owner = owner(app)
+    bad = save_shop(shop_owner, shop_name="", mail_from="Papeterie post@")
+    assert bad.status_code == 422
+    assert "Please enter the sender's email address, such as shop@example.org" in bad.text
+    assert 'value="Papeterie post@"' in bad.text
+    response = save_shop(
+        shop_owner, shop_name="Papeterie Lindner", mail_from="Papeterie <post@papeterie.example>"
+    )
+    assert response.status_code == 303
+    assert "<title>" in client.get("/products").text
+    assert "All products – Papeterie Lindner</title>" in client.get("/products").text
+    with app.app_context():
+        product = make_product(stock_on_hand=5).id
+    buy(client, product)
+    with app.app_context():
+        (mail,) = [m for m in outbox("erika@example.org") if m.template == "order_received"]
+        assert "Papeterie Lindner" in mail.text_body
+        assert deliver_due().sent >= 1
+    sent = [
+        message_from_bytes(path.read_bytes())
+        for path in Path(app.config["KIOSK_MAIL_DIR"]).glob("*.eml")
+    ]
+    assert {message["From"] for message in sent} == {"Papeterie <post@papeterie.example>"}
+    with app.app_context():
+        (event,) = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "settings.shop_changed")
+        ).all()
+    assert event.details["before"]["shop_name"] == "Kiosk"
+    assert event.details["after"] == {
+        "shop_name": "Papeterie Lindner",
+        "mail_from": "Papeterie <post@papeterie.example>",
+    }
+    assert save_shop(staff_member(app), shop_name="Mine").status_code == 403
+
+
+def test_staff_cannot_refund_above_the_owners_limit_but_the_owner_can(
+    app: Flask, client: FlaskClient
+) -> None:
+    shop_owner = owner(app)
+    assert save_shop(shop_owner, refund_limit="10").status_code == 303
+    with app.app_context():
+        product = make_product(price_cents=3000, stock_on_hand=5).id
+        staff_id = make_user("staff@example.org", role=Role.STAFF).id
+    buy(client, product)
+    with app.app_context():
+        number = db.session.scalars(select(Order.number)).one()
+        settlement.mark_received(number, staff_id)
+    staff = new_client(app)
+    sign_in(staff, "staff@example.org", PASSWORD)
+    url = f"/staff/orders/{number}"
+
+    def refund(who: FlaskClient, amount: str) -> Any:
+        data = {"amount": amount, "reason": "damaged", "csrf_token": csrf_token(who, url)}
+        return who.post(f"{url}/refund", data=data)
+
+    refused = refund(staff, "10.01")
+    assert refused.status_code == 422
+    assert "Only the owner may refund more than €10.00." in refused.text
+    assert refund(staff, "10.00").status_code == 303  # up to the limit staff may
+    assert refund(shop_owner, "15.00").status_code == 303  # the owner may go above it
+    with app.app_context():
+        order = db.session.scalars(select(Order).where(Order.number == number)).one()
+        assert sum(p.refunded_cents for p in order.payments) == 2500

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from email.utils import parseaddr
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, Field, StringField, TextAreaField
 from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, ValidationError
 
+from kiosk.backoffice.shop_settings import ShopValues
 from kiosk.coupons import services as coupons
 from kiosk.coupons.models import Coupon, CouponKind
 from kiosk.invoicing import seller as sellers
@@ -361,5 +363,61 @@ class ShippingMethodForm(Form):
                 "carrier": method.carrier or "",
                 "active": method.active,
                 "position": position,
+            },
+        )
+
+
+# No angle brackets in the text: translated texts are marked safe HTML.
+SENDER_FORMAT = _l(
+    "Please enter the sender's email address, such as shop@example.org; a name may come "
+    "first, with the address in angle brackets."
+)
+EMAIL_SHAPE = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+
+
+class ShopForm(Form):
+    """The shop's name, the sender of its mail, and the most staff may refund at once."""
+
+    shop_name = StringField(
+        _l("Shop name"),
+        filters=[strip],
+        validators=[InputRequired(_l("Please enter the shop's name.")), Length(max=100)],
+    )
+    mail_from = StringField(
+        _l("Mail sender"),
+        filters=[strip],
+        validators=[InputRequired(SENDER_FORMAT), Length(max=254)],
+    )
+    refund_limit = StringField(
+        _l("Refund limit for staff"), filters=[strip], validators=[Length(max=20)]
+    )
+
+    def validate_mail_from(self, field: Field) -> None:
+        name, address = parseaddr(field.data or "")
+        if not address or not EMAIL_SHAPE.fullmatch(address) or '"' in name:
+            raise ValidationError(SENDER_FORMAT)
+
+    def validate_refund_limit(self, field: Field) -> None:
+        if field.data:
+            _amount_at_field(field.data)
+
+    def values(self) -> ShopValues:
+        limit = self.refund_limit.data
+        return ShopValues(
+            shop_name=self.shop_name.data or "",
+            mail_from=self.mail_from.data or "",
+            refund_limit_cents=_amount_at_field(limit).cents if limit else None,
+        )
+
+    @classmethod
+    def of(cls, values: ShopValues) -> ShopForm:
+        limit = values.refund_limit_cents
+        currency = current_app.config["KIOSK_CURRENCY"]
+        return cls(
+            formdata=None,
+            data={
+                "shop_name": values.shop_name,
+                "mail_from": values.mail_from,
+                "refund_limit": Money(limit, currency).plain() if limit is not None else "",
             },
         )

@@ -3,11 +3,14 @@ with its audit record (actor, before and after), and nothing stored when nothing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+
+from flask import current_app, g, has_request_context
 
 from kiosk.accounts import services as accounts
 from kiosk.audit import services as audit
+from kiosk.backoffice.repository import ShopSettingRepository
 from kiosk.coupons import services as coupons
 from kiosk.invoicing import seller as sellers
 from kiosk.shipping import services as shipping
@@ -125,3 +128,60 @@ def change_shipping_method(staff_id: int, code: str, terms: shipping.MethodTerms
             after=after,
         )
         return True
+
+
+@dataclass(frozen=True)
+class ShopValues:
+    """What the owner sets of the shop; the environment gives the defaults."""
+
+    shop_name: str
+    mail_from: str
+    refund_limit_cents: int | None  # None: staff may refund any amount paid
+
+
+def shop_values() -> ShopValues:
+    """The shop's settings, read once per request (every page shows the shop's name); a job
+    or the mail worker, which live long, read them each time."""
+    cached: ShopValues | None = g.get("kiosk_shop_values") if has_request_context() else None
+    if cached is not None:
+        return cached
+    stored = ShopSettingRepository(read_session()).values()
+    config = current_app.config
+    limit = stored.get("refund_limit_cents", "")
+    values = ShopValues(
+        shop_name=stored.get("shop_name") or config["KIOSK_SHOP_NAME"],
+        mail_from=stored.get("mail_from") or config["KIOSK_MAIL_FROM"],
+        refund_limit_cents=int(limit) if limit else None,
+    )
+    g.kiosk_shop_values = values
+    return values
+
+
+def shop_name() -> str:
+    return shop_values().shop_name
+
+
+def mail_sender() -> str:
+    return shop_values().mail_from
+
+
+def change_shop(staff_id: int, values: ShopValues) -> bool:
+    """Store the owner's shop settings; False if nothing changed."""
+    before = asdict(shop_values())
+    after = asdict(values)
+    changed = {key: value for key, value in after.items() if before[key] != value}
+    if not changed:
+        return False
+    with unit_of_work() as session:
+        settings = ShopSettingRepository(session)
+        for key, value in changed.items():
+            settings.put(key, "" if value is None else str(value), staff_id)
+        audit.record(
+            session,
+            "settings.shop_changed",
+            actor=accounts.find_user(session, staff_id),
+            before={key: before[key] for key in changed},
+            after=changed,
+        )
+    g.pop("kiosk_shop_values", None)
+    return True

@@ -1,5 +1,5 @@
-"""The owner's settings: the seller's details for invoices (kept as versions) and the
-shipping methods."""
+"""The owner's settings: the seller's details for invoices (kept as versions), the
+shipping methods, and the shop's name, mail sender and refund limit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from kiosk.backoffice import shop_settings
 from kiosk.backoffice.access import Permission, require
-from kiosk.backoffice.settings_forms import SellerForm, ShippingMethodForm
+from kiosk.backoffice.settings_forms import SellerForm, ShippingMethodForm, ShopForm
 from kiosk.backoffice.views import bp
 from kiosk.money import Money
 from kiosk.shipping import services as shipping
@@ -98,3 +98,28 @@ def save_shipping_method(code: str) -> ResponseReturnValue:
     else:
         flash(_("Nothing changed."), "info")
     return redirect(url_for("staff.shipping_methods"), code=303)
+
+
+def _shop_page(form: ShopForm, status: int = 200) -> ResponseReturnValue:
+    return render_template("staff/settings_shop.html", form=form), status
+
+
+@bp.get("/settings/shop")
+@require(Permission.MANAGE_SETTINGS)
+def shop_settings_page() -> ResponseReturnValue:
+    """The shop's name, the sender of its mail and the refund limit for staff."""
+    return _shop_page(ShopForm.of(shop_settings.shop_values()))
+
+
+@bp.post("/settings/shop")
+@require(Permission.MANAGE_SETTINGS)
+def save_shop_settings() -> ResponseReturnValue:
+    """Save them; pages and mail use them at once."""
+    form = ShopForm()
+    if not form.validate():
+        return _shop_page(form, 422)
+    if shop_settings.change_shop(current_user.id, form.values()):
+        flash(_("The shop settings are saved."), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return redirect(url_for("staff.shop_settings_page"), code=303)
