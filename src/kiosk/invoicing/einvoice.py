@@ -405,5 +405,6 @@ def _describe_payment_means(settlement: TradeSettlement, method: str, seller: Se
     if code == "58":
         means.payee_account.iban = seller.iban.replace(" ", "")
         means.payee_account.account_name = seller.account_holder
-        means.payee_institution.bic = seller.bic
+        if seller.bic:  # optional within SEPA
+            means.payee_institution.bic = seller.bic
     settlement.payment_means.add(means)

@@ -61,7 +61,8 @@ def _payment_lines(order: InvoicedOrder, seller: Seller, due: int, prepaid: int)
         lines += [
             _("Please transfer the amount due within %(days)d days, giving the payment "
               "reference.", days=config["KIOSK_PREPAYMENT_DAYS"]),
-            f"{holder}: {seller.account_holder} · IBAN: {seller.iban} · BIC: {seller.bic}",
+            f"{holder}: {seller.account_holder} · IBAN: {seller.iban}"
+            + (f" · BIC: {seller.bic}" if seller.bic else ""),
             f"{reference}: {order.payment_reference}",
         ]  # fmt: skip
     return lines
