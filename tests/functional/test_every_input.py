@@ -3,7 +3,8 @@
 Hypothesis posts huge and negative numbers, floats such as 1e30, NUL and other
 control characters, very long strings, repeated fields, files where text is
 expected and empty or missing values, with a valid CSRF token, as a guest, a
-signed-in customer and a staff member (signed in with two-factor). URL
+signed-in customer and the owner as staff (signed in with two-factor, so every
+staff form is reached, the owner's settings too). URL
 arguments are real ids, numbers, slugs and tokens of the seeded shop, and now
 and then hostile ones. Each page's forms and field names come from its HTML, so
 a new field is fuzzed without touching this file; a new route fails the test
@@ -39,6 +40,8 @@ from werkzeug.test import TestResponse
 from kiosk.accounts import services as accounts
 from kiosk.accounts.models import Address, Role, User, UserSession
 from kiosk.cart.models import Cart, CartLine
+from kiosk.coupons import services as coupons
+from kiosk.coupons.models import CouponKind
 from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
 from kiosk.mail.models import MailStatus, OutboxMessage
@@ -304,7 +307,8 @@ def seed_shop(app: Flask) -> Shop:
         make_product(name="Tasse", slug="tasse", stock_on_hand=1_000_000)
         make_user("kunde@example.org")
         other = make_user("andere@example.org")
-        make_user("staff@example.org", role=Role.STAFF, two_factor_secret=STAFF_SECRET)
+        # The owner, who reaches every staff form (settings too).
+        make_user("staff@example.org", role=Role.OWNER, two_factor_secret=STAFF_SECRET)
         with app.test_request_context():  # the mails link to the shop
             accounts.request_email_change(other.id, PASSWORD, "neu@example.org")
             accounts.request_marketing(other.id)
@@ -321,6 +325,10 @@ def seed_shop(app: Flask) -> Shop:
             )
             session.add(failed)
         failed_id = failed.id
+        coupon_id = coupons.create(coupons.NewCoupon("FUZZ", CouponKind.PERCENT, 1000)).id
+        off = coupons.create(coupons.NewCoupon("FUZZ-OFF", CouponKind.FIXED, 500)).id
+        with unit_of_work() as session:  # a switched-off coupon shows the "switch on" form
+            coupons.set_active(session, off, False)
 
     guest, customer = new_client(app), new_client(app)
     sign_in(customer, "kunde@example.org", PASSWORD)
@@ -370,6 +378,8 @@ def seed_shop(app: Flask) -> Shop:
             "key": access,
             "address_id": str(address_id),
             "message_id": str(failed_id),
+            "coupon_id": str(coupon_id),
+            "staff.*.code": "dhl-de",  # a shipping method
             "session_id": str(other_device),
             "static.filename": "css/kiosk.css",
             "core.media.filename": "bild.webp",
