@@ -79,11 +79,13 @@ def sign_in(client: FlaskClient, email: str, password: str) -> TestResponse:
     return client.post("/signin", data={"csrf_token": token, "email": email, "password": password})
 
 
-def staff_member(app: Flask) -> FlaskClient:
-    """A browser signed in as staff (the two-factor rule switched off for the test)."""
+def staff_member(app: Flask, role: Role = Role.STAFF) -> FlaskClient:
+    """A browser signed in as staff, or as the owner with `role=Role.OWNER`, as
+    `<role>@example.org` (the two-factor rule switched off for the test)."""
     app.config["KIOSK_STAFF_REQUIRE_2FA"] = False
+    email = f"{role.value}@example.org"
     with app.app_context():
-        make_user("staff@example.org", role=Role.STAFF)
+        make_user(email, role=role)
     client = new_client(app)
-    sign_in(client, "staff@example.org", PASSWORD)
+    sign_in(client, email, PASSWORD)
     return client

@@ -160,9 +160,12 @@ def register_template_helpers(app: Flask) -> None:
     """The generic filters, then what templates may ask of each domain."""
     from kiosk import templating
     from kiosk.accounts.passwords import MIN_LENGTH
+    from kiosk.backoffice.shop_settings import mail_sender, shop_name
     from kiosk.cart.owner import cart_count
     from kiosk.catalog.cards import product_card
     from kiosk.catalog.pictures import picture_sources
+    from kiosk.invoicing.seller import seller_now
+    from kiosk.mail.services import SENDER
     from kiosk.orders.labels import label, order_event_name, order_status_name
     from kiosk.payments.labels import payment_method_name, payment_status_name
     from kiosk.shipping.services import country_options, shipment
@@ -180,7 +183,10 @@ def register_template_helpers(app: Flask) -> None:
         country_options=country_options,
         shipment=shipment,
         password_min_length=MIN_LENGTH,
+        seller=seller_now,
+        shop_name=shop_name,  # the owner's name for the shop, else KIOSK_SHOP_NAME
     )
+    app.extensions[SENDER] = mail_sender  # the owner's sender, else KIOSK_MAIL_FROM
 
 
 def register_commands(app: Flask) -> None:

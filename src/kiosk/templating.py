@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g, url_for
 from flask_babel import format_datetime, format_decimal, get_locale, get_translations
@@ -55,7 +56,7 @@ def shop_description() -> str:
     chosen: str = current_app.config["KIOSK_SHOP_DESCRIPTION"]
     return chosen or _(
         "%(shop)s: good things for every day, shipped from a small shop.",
-        shop=current_app.config["KIOSK_SHOP_NAME"],
+        shop=cast(Callable[[], str], current_app.jinja_env.globals["shop_name"])(),
     )
 
 

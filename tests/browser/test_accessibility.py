@@ -38,6 +38,9 @@ from kiosk.accounts.models import Role, User
 from kiosk.backoffice import imports
 from kiosk.backoffice.models import ImportKind
 from kiosk.catalog.models import Product
+from kiosk.coupons.models import CouponKind
+from kiosk.coupons.services import NewCoupon
+from kiosk.coupons.services import create as create_coupon
 from kiosk.extensions import db
 from kiosk.uow import unit_of_work
 from tests.browser.support import body_luminance, demo_products, gallery_product
@@ -532,6 +535,7 @@ def as_staff(tour: Tour, order_number: str) -> None:
     as_staff_with_products(tour)
     as_staff_keeping_the_catalog(tour)
     staff_imports(tour)
+    staff_coupons(tour)
 
 
 def as_staff_with_products(tour: Tour) -> None:
@@ -590,6 +594,7 @@ def as_owner(tour: Tour) -> None:
     tour.check("staff: customers")
     tour.goto(f"/staff/customers/{customer}")
     tour.check("staff: customer")
+    owner_settings(tour)
     tour.goto("/staff/team")
     invitee = f"invitee-{uuid.uuid4().hex[:8]}@example.org"
     page.get_by_label("Email address").fill(invitee)
@@ -666,6 +671,40 @@ def staff_imports(tour: Tour) -> None:
         tour.check("staff: import with problems")
     finally:
         tour.app.config["KIOSK_IMPORT_IN_BACKGROUND"] = False
+
+
+def staff_coupons(tour: Tour) -> None:
+    """The coupon list, a new coupon with errors, one coupon."""
+    page = tour.page
+    with tour.app.app_context():
+        code = f"A11Y-{uuid.uuid4().hex[:6]}"
+        coupon_id = create_coupon(NewCoupon(code, CouponKind.PERCENT, 500)).id
+        db.session.remove()
+    tour.goto("/staff/coupons")
+    tour.check("staff: coupons")
+    tour.goto("/staff/coupons/new")
+    page.get_by_label("Discount", exact=True).fill("200")
+    page.get_by_role("button", name="Create coupon").click()
+    error_summary(page)
+    tour.check("staff: new coupon with errors")
+    tour.goto(f"/staff/coupons/{coupon_id}")
+    tour.check("staff: coupon")
+
+
+def owner_settings(tour: Tour) -> None:
+    """The seller's details with errors, the shipping methods, one method, the shop settings."""
+    page = tour.page
+    tour.goto("/staff/settings/seller")
+    page.get_by_label("IBAN").fill("DE00 1234")
+    page.get_by_role("button", name="Save as a new version").click()
+    error_summary(page)
+    tour.check("staff: seller details with errors")
+    tour.goto("/staff/settings/shipping")
+    tour.check("staff: shipping methods")
+    tour.goto("/staff/settings/shipping/dhl-de")
+    tour.check("staff: shipping method")
+    tour.goto("/staff/settings/shop")
+    tour.check("staff: shop settings")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

@@ -27,9 +27,10 @@ from tests.mailbox import CapturingSMTP
 mug = test_checkout.mug  # the fixture: a product of the test's own, deactivated afterwards
 
 
-def _staff_sign_in(page: Page, live_app: Flask) -> None:
-    """A new staff member signs in with password and code, as in test_staff.py."""
-    sign_in_with_code(page, live_app, Role.STAFF)
+def _staff_sign_in(page: Page, live_app: Flask, role: Role = Role.STAFF) -> str:
+    """A new staff member (or owner) signs in with password and code, as in test_staff.py;
+    returns the email address."""
+    return sign_in_with_code(page, live_app, role)
 
 
 def _status(page: Page) -> Locator:

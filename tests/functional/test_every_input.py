@@ -3,7 +3,8 @@
 Hypothesis posts huge and negative numbers, floats such as 1e30, NUL and other
 control characters, very long strings, repeated fields, files where text is
 expected and empty or missing values, with a valid CSRF token, as a guest, a
-signed-in customer and a staff member (signed in with two-factor). URL
+signed-in customer and the owner as staff (signed in with two-factor, so every
+staff form is reached, the owner's settings too). URL
 arguments are real ids, numbers, slugs and tokens of the seeded shop, and now
 and then hostile ones. Each page's forms and field names come from its HTML, so
 a new field is fuzzed without touching this file; a new route fails the test
@@ -43,6 +44,8 @@ from kiosk.backoffice import imports
 from kiosk.backoffice.models import ImportKind
 from kiosk.cart.models import Cart, CartLine
 from kiosk.catalog.product_csv import PRODUCT_COLUMNS
+from kiosk.coupons import services as coupons
+from kiosk.coupons.models import CouponKind
 from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
 from kiosk.mail.models import MailStatus, OutboxMessage
@@ -82,11 +85,6 @@ FORMLESS = {
     "/account/unverified",  # "send the link again", shown to unverified accounts only
     "/checkout/coupon/remove",  # shown once a coupon is applied
     "/staff/products/<int:product_id>/restore",  # shown for an archived product only
-    # The team page is the owner's; the fuzzer's staff member is staff, and gets 403.
-    "/staff/team/invite",
-    "/staff/team/<int:user_id>/role",
-    "/staff/team/<int:user_id>/remove",
-    "/staff/team/invitations/<int:invitation_id>/revoke",
     "/staff/categories/<int:category_id>/activate",  # shown once a category is hidden
     "/staff/orders/<number>/remind",  # shown for an overdue payment only
     "/staff/orders/<number>/cancel-invoice",  # shown for an unpaid, invoiced invoice order
@@ -325,7 +323,8 @@ def seed_shop(app: Flask) -> Shop:
         sample = make_product(name="Muster", slug="muster", stock_on_hand=5).id  # staff edit it
         make_user("kunde@example.org")
         other = make_user("andere@example.org")
-        make_user("staff@example.org", role=Role.STAFF, two_factor_secret=STAFF_SECRET)
+        # The owner, who reaches every staff form (settings and the team too).
+        make_user("staff@example.org", role=Role.OWNER, two_factor_secret=STAFF_SECRET)
         # Staff's customer pages: one to note and disable, one to enable and verify again.
         noted = make_user("kundin@example.org").id
         locked = make_user("gesperrt@example.org", verified=False, is_active=False).id
@@ -353,6 +352,10 @@ def seed_shop(app: Flask) -> Shop:
         header = ",".join(PRODUCT_COLUMNS).encode() + b"\n"
         job_id = imports.upload(staff_id, ImportKind.PRODUCTS, "leer.csv", header)
         imports.work(job_id)
+        coupon_id = coupons.create(coupons.NewCoupon("FUZZ", CouponKind.PERCENT, 1000)).id
+        off = coupons.create(coupons.NewCoupon("FUZZ-OFF", CouponKind.FIXED, 500)).id
+        with unit_of_work() as session:  # a switched-off coupon shows the "switch on" form
+            coupons.set_active(session, off, False)
 
     guest, customer = new_client(app), new_client(app)
     sign_in(customer, "kunde@example.org", PASSWORD)
@@ -409,6 +412,8 @@ def seed_shop(app: Flask) -> Shop:
             "message_id": str(failed_id),
             "product_id": str(sample),
             "job_id": str(job_id),
+            "coupon_id": str(coupon_id),
+            "staff.*.code": "dhl-de",  # a shipping method
             "session_id": str(other_device),
             "category_id": str(kaffee_id),
             "static.filename": "css/kiosk.css",

@@ -93,6 +93,13 @@ EVENTS = frozenset(
         "order.reminder_sent",
         "import.checked",
         "import.applied",
+        "settings.seller_changed",
+        "settings.shipping_changed",
+        "settings.shop_changed",
+        "coupon.created",
+        "coupon.updated",
+        "coupon.deactivated",
+        "coupon.activated",
     }
 )
 

@@ -1,4 +1,4 @@
-"""What the back office keeps of its own: CSV import jobs.
+"""What the back office keeps of its own: CSV import jobs, and the owner's shop settings.
 
 An import job holds the uploaded file (in the database: files are a few megabytes, and a
 row needs no disk shared between web workers) and how far its check or
@@ -13,7 +13,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kiosk.orm import Base, UTCDateTime, utcnow
@@ -79,3 +79,17 @@ class ImportJob(Base):
     # A runner holds the job until then, and renews it with every batch; a job whose
     # lease ran out while running lost its runner (a killed process) and may be resumed.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ShopSetting(Base):
+    """A setting of the owner's that overrides the environment's default (shop name, mail
+    sender, refund limit): one row per setting that was ever saved."""
+
+    __tablename__ = "shop_setting"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )

@@ -1,4 +1,4 @@
-"""Queries of the back office's own tables (import jobs); never commits."""
+"""Queries of the back office's own tables (import jobs, shop settings); never commits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.backoffice.models import ImportJob, ImportStatus
+from kiosk.backoffice.models import ImportJob, ImportStatus, ShopSetting
 
 RUNNING = (ImportStatus.UPLOADED, ImportStatus.CHECKING, ImportStatus.APPLYING)
 
@@ -70,3 +70,19 @@ class ImportJobRepository:
                 .order_by(ImportJob.id)
             )
         )
+
+
+class ShopSettingRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def values(self) -> dict[str, str]:
+        return {row.key: row.value for row in self.session.scalars(select(ShopSetting))}
+
+    def put(self, key: str, value: str, author_id: int) -> None:
+        row = self.session.get(ShopSetting, key)
+        if row is None:
+            self.session.add(ShopSetting(key=key, value=value, updated_by_id=author_id))
+        else:
+            row.value, row.updated_by_id = value, author_id
+        self.session.flush()

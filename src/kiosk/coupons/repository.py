@@ -15,6 +15,12 @@ class CouponRepository:
     def by_code(self, code: str) -> Coupon | None:
         return self.session.scalar(select(Coupon).where(Coupon.code == code))
 
+    def get(self, coupon_id: int) -> Coupon | None:
+        return self.session.get(Coupon, coupon_id)
+
+    def newest_first(self) -> list[Coupon]:
+        return list(self.session.scalars(select(Coupon).order_by(Coupon.id.desc())))
+
     def add(self, coupon: Coupon) -> Coupon:
         self.session.add(coupon)
         return coupon

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
@@ -20,7 +21,7 @@ from kiosk.coupons.models import Coupon, CouponKind, CouponRedemption
 from kiosk.coupons.repository import CouponRepository
 from kiosk.money import Money, div_round_half_up
 from kiosk.orm import utcnow
-from kiosk.uow import unit_of_work
+from kiosk.uow import read_session, unit_of_work
 
 
 class CouponRefused(ValueError):
@@ -124,8 +125,12 @@ class NewCoupon:
     currency: str = "EUR"
 
 
-def create(new: NewCoupon) -> Coupon:
-    """Add a coupon (the CLI and tests use this; the back office will too)."""
+class CodeTaken(ValueError):
+    """Another coupon has this code already."""
+
+
+def _checked(new: NewCoupon) -> str:
+    """The normalised code, once the coupon's rules hold (ValueError otherwise)."""
     code = normalise(new.code)
     if not code or len(code) > 40 or not code.replace("-", "").isalnum():
         raise ValueError("a code is 1–40 letters, digits and hyphens")
@@ -135,20 +140,96 @@ def create(new: NewCoupon) -> Coupon:
         raise ValueError("a fixed discount is more than nothing")
     if new.valid_from and new.valid_until and new.valid_until <= new.valid_from:
         raise ValueError("the end of validity must follow its start")
-    with unit_of_work() as session:
-        coupons = CouponRepository(session)
-        if coupons.by_code(code) is not None:
-            raise ValueError(f"the code {code} exists already")
-        coupon = Coupon(
-            code=code,
-            kind=new.kind,
-            value=new.value,
-            currency=new.currency,
-            min_order_cents=new.min_order_cents,
-            valid_from=new.valid_from,
-            valid_until=new.valid_until,
-            max_uses=new.max_uses,
-            max_uses_per_customer=new.max_uses_per_customer,
-        )
-        coupons.add(coupon)
+    return code
+
+
+def add(session: Session, new: NewCoupon) -> Coupon:
+    """Add a coupon in the caller's transaction (CodeTaken if the code exists)."""
+    code = _checked(new)
+    coupons = CouponRepository(session)
+    if coupons.by_code(code) is not None:
+        raise CodeTaken(f"the code {code} exists already")
+    coupon = Coupon(
+        code=code,
+        kind=new.kind,
+        value=new.value,
+        currency=new.currency,
+        min_order_cents=new.min_order_cents,
+        valid_from=new.valid_from,
+        valid_until=new.valid_until,
+        max_uses=new.max_uses,
+        max_uses_per_customer=new.max_uses_per_customer,
+    )
+    coupons.add(coupon)
+    session.flush()
     return coupon
+
+
+def create(new: NewCoupon) -> Coupon:
+    """Add a coupon (the CLI and tests use this; the back office adds with an audit record)."""
+    with unit_of_work() as session:
+        return add(session, new)
+
+
+def describe(coupon: Coupon) -> dict[str, Any]:
+    """What a coupon's terms are, as the audit log keeps them before and after a change."""
+    return {
+        "code": coupon.code,
+        "kind": coupon.kind.value,
+        "value": coupon.value,
+        "currency": coupon.currency,
+        "min_order_cents": coupon.min_order_cents,
+        "valid_from": coupon.valid_from.isoformat() if coupon.valid_from else None,
+        "valid_until": coupon.valid_until.isoformat() if coupon.valid_until else None,
+        "max_uses": coupon.max_uses,
+        "max_uses_per_customer": coupon.max_uses_per_customer,
+        "is_active": coupon.is_active,
+    }
+
+
+class TooFewUses(ValueError):
+    """The new usage limit lies below the uses counted so far."""
+
+
+def change(session: Session, coupon_id: int, new: NewCoupon) -> tuple[Coupon, dict[str, Any]]:
+    """Change a coupon's terms; its uses so far stay counted. Returns the coupon and its
+    terms before (LookupError: no such coupon; CodeTaken, TooFewUses, ValueError)."""
+    coupons = CouponRepository(session)
+    coupon = coupons.get(coupon_id)
+    if coupon is None:
+        raise LookupError(coupon_id)
+    code = _checked(new)
+    other = coupons.by_code(code)
+    if other is not None and other.id != coupon.id:
+        raise CodeTaken(f"the code {code} exists already")
+    if new.max_uses is not None and new.max_uses < coupon.times_used:
+        raise TooFewUses(f"used {coupon.times_used} times already")
+    before = describe(coupon)
+    coupon.code, coupon.kind, coupon.value = code, new.kind, new.value
+    coupon.currency, coupon.min_order_cents = new.currency, new.min_order_cents
+    coupon.valid_from, coupon.valid_until = new.valid_from, new.valid_until
+    coupon.max_uses, coupon.max_uses_per_customer = new.max_uses, new.max_uses_per_customer
+    session.flush()
+    return coupon, before
+
+
+def set_active(session: Session, coupon_id: int, active: bool) -> Coupon | None:
+    """Switch a coupon on or off; None when it already was (a repeated click changes
+    nothing). LookupError: no such coupon."""
+    coupon = CouponRepository(session).get(coupon_id)
+    if coupon is None:
+        raise LookupError(coupon_id)
+    if coupon.is_active == active:
+        return None
+    coupon.is_active = active
+    session.flush()
+    return coupon
+
+
+def find(coupon_id: int) -> Coupon | None:
+    return CouponRepository(read_session()).get(coupon_id)
+
+
+def all_coupons() -> list[Coupon]:
+    """Every coupon, newest first, each with its uses so far (`times_used`)."""
+    return CouponRepository(read_session()).newest_first()

@@ -10,7 +10,7 @@ against the Factur-X 1.0.07 EN 16931 XSD that drafthorse bundles, and attached
 with the PDF/A-3 metadata Factur-X asks for. Factur-X marks the XML as the
 "Alternative" form of what the pages show, so both must say the same.
 
-The XML says what the PDF prints: seller from the shop settings, buyer from
+The XML says what the PDF prints: the seller's version the document was issued with, buyer from
 the order's billing address, the issue and delivery dates, the order's lines,
 shipping and the payment fee as charges, the coupon discount as an allowance,
 and the VAT breakdown stored with the document. It adds what a buyer's
@@ -50,10 +50,10 @@ from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.trade import TradeSettlement
 from drafthorse.models.tradelines import LineItem
 from drafthorse.pdf import attach_xml
-from flask import current_app
 from flask_babel import gettext as _
 
 from kiosk.invoicing.models import DocumentKind, Invoice, InvoicedOrder
+from kiosk.invoicing.seller import Seller
 from kiosk.money import Money
 from kiosk.payments.labels import payment_method_name
 from kiosk.pricing import VatLine, split_by_weight
@@ -123,6 +123,7 @@ def cii_xml(
     document: Invoice,
     vat: Sequence[VatLine],
     issued_on: date,
+    seller: Seller,
     corrects: InvoiceReference | None = None,
     prepaid_cents: int = 0,
 ) -> bytes:
@@ -151,7 +152,7 @@ def cii_xml(
         doc.header.notes.add(note)
 
     agreement = doc.trade.agreement
-    _describe_seller(agreement.seller)
+    _describe_seller(agreement.seller, seller)
     _describe_buyer(agreement.buyer, order)
     agreement.seller_order.issuer_assigned_id = order.number  # BT-14, the order number
     doc.trade.delivery.event.occurrence = document.delivery_date
@@ -163,7 +164,7 @@ def cii_xml(
     settlement.currency_code = currency
     if document.kind is DocumentKind.INVOICE:
         settlement.payment_reference = order.payment_reference
-        _describe_payment_means(settlement, order.payment_method)
+        _describe_payment_means(settlement, order.payment_method, seller)
     for adjustment in adjustments:
         settlement.allowance_charge.add(_allowance_charge(adjustment))
     for line in vat:
@@ -329,13 +330,16 @@ def _trade_tax(line: VatLine) -> ApplicableTradeTax:
     return tax
 
 
-def _describe_seller(seller: TradeParty) -> None:
-    """The seller as the PDF's letterhead shows it: the shop's name, address lines, VAT ID."""
-    config = current_app.config
-    seller.name = config["KIOSK_SHOP_NAME"]
-    _fill_address(seller.address, config["KIOSK_SELLER_ADDRESS"].split("|"))
-    seller.electronic_address.uri_ID = (EMAIL_SCHEME, config["KIOSK_SELLER_EMAIL"])
-    seller.tax_registrations.add(TaxRegistration(id=("VA", config["KIOSK_SELLER_VAT_ID"])))
+def _describe_seller(party: TradeParty, seller: Seller) -> None:
+    """The seller as the PDF's letterhead shows it: name, address lines, VAT ID (BT-31) and
+    tax number (BT-32)."""
+    party.name = seller.name
+    _fill_address(party.address, seller.address_lines)
+    party.electronic_address.uri_ID = (EMAIL_SCHEME, seller.email)
+    if seller.vat_id:
+        party.tax_registrations.add(TaxRegistration(id=("VA", seller.vat_id)))
+    if seller.tax_number:
+        party.tax_registrations.add(TaxRegistration(id=("FC", seller.tax_number)))
 
 
 def _fill_address(address: PostalTradeAddress, lines: list[str]) -> None:
@@ -390,17 +394,17 @@ def _describe_buyer(buyer: TradeParty, order: InvoicedOrder) -> None:
     buyer.electronic_address.uri_ID = (EMAIL_SCHEME, order.email)
 
 
-def _describe_payment_means(settlement: TradeSettlement, method: str) -> None:
+def _describe_payment_means(settlement: TradeSettlement, method: str, seller: Seller) -> None:
     """How the invoice is paid: to the shop's account (with IBAN and BIC), in cash, or by card."""
     code = PAYMENT_MEANS.get(method)
     if code is None:
         return
-    config = current_app.config
     means = PaymentMeans()
     means.type_code = code
     means.information.add(payment_method_name(method))
     if code == "58":
-        means.payee_account.iban = config["KIOSK_BANK_IBAN"].replace(" ", "")
-        means.payee_account.account_name = config["KIOSK_BANK_ACCOUNT_HOLDER"]
-        means.payee_institution.bic = config["KIOSK_BANK_BIC"]
+        means.payee_account.iban = seller.iban.replace(" ", "")
+        means.payee_account.account_name = seller.account_holder
+        if seller.bic:  # optional within SEPA
+            means.payee_institution.bic = seller.bic
     settlement.payment_means.add(means)

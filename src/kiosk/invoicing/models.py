@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kiosk.money import Money
@@ -34,6 +34,34 @@ class DocumentCounter(Base):
     last: Mapped[int] = mapped_column(default=0)
 
 
+class SellerProfileVersion(Base):
+    """The seller's details as invoices print them, one row per saved version.
+
+    Rows are only ever added: a document keeps the version it was issued with
+    (`Invoice.seller_version_id`), so a later change of address or bank account
+    cannot change what an issued invoice says (§14 Abs. 4 UStG, GoBD).
+    """
+
+    __tablename__ = "seller_profile_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(500))  # one line per line break
+    vat_id: Mapped[str] = mapped_column(String(40))
+    tax_number: Mapped[str] = mapped_column(String(40))
+    account_holder: Mapped[str] = mapped_column(String(200))
+    iban: Mapped[str] = mapped_column(String(64))  # compact, upper case (34 at most)
+    bic: Mapped[str] = mapped_column(String(40))
+    bank_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    invoice_footer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who saved it; None for the first version, taken from the environment.
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+
 class Invoice(Base):
     __tablename__ = "invoice"
     __table_args__ = (UniqueConstraint("kind", "year", "sequence"),)
@@ -54,6 +82,10 @@ class Invoice(Base):
     sequence: Mapped[int]
     number: Mapped[str] = mapped_column(String(32), unique=True)
     refers_to_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
+    # The seller's details this document prints (None: issued before they were versioned).
+    seller_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seller_profile_version.id", ondelete="RESTRICT")
+    )
     amount_cents: Mapped[int]  # gross; a credit note's amount is what it takes back
     currency: Mapped[str] = mapped_column(String(3))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

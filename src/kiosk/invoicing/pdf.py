@@ -19,6 +19,7 @@ from fpdf.fonts import FontFace
 
 from kiosk.invoicing import einvoice
 from kiosk.invoicing.models import DocumentKind, Invoice, InvoicedOrder
+from kiosk.invoicing.seller import Seller
 from kiosk.invoicing.services import local_today
 from kiosk.money import Money
 from kiosk.payments.labels import payment_method_name
@@ -41,7 +42,7 @@ def _prepaid_cents(order: InvoicedOrder, document: Invoice) -> int:
     return min(paid, document.amount_cents)
 
 
-def _payment_lines(order: InvoicedOrder, due: int, prepaid: int) -> list[str]:
+def _payment_lines(order: InvoicedOrder, seller: Seller, due: int, prepaid: int) -> list[str]:
     """How the invoice is paid: what came already, and what is left and how to pay it.
 
     (Each label is a `_()` call of its own, outside the f-strings: Babel's
@@ -62,8 +63,8 @@ def _payment_lines(order: InvoicedOrder, due: int, prepaid: int) -> list[str]:
         lines += [
             _("Please transfer the amount due within %(days)d days, giving the payment "
               "reference.", days=config["KIOSK_PREPAYMENT_DAYS"]),
-            f"{holder}: {config['KIOSK_BANK_ACCOUNT_HOLDER']} · "
-            f"IBAN: {config['KIOSK_BANK_IBAN']} · BIC: {config['KIOSK_BANK_BIC']}",
+            f"{holder}: {seller.account_holder} · IBAN: {seller.iban}"
+            + (f" · BIC: {seller.bic}" if seller.bic else ""),
             f"{reference}: {order.payment_reference}",
         ]  # fmt: skip
     return lines
@@ -75,8 +76,11 @@ def render(
     vat: list[VatLine],
     refers_to: Invoice | None,
     reason: str,
+    seller: Seller,
 ) -> bytes:
     """The PDF of one document, in the buyer's language, with its Factur-X XML inside.
+
+    `seller` is the version of the seller's details the document was issued with.
 
     Factur-X builds on PDF/A-3b: fpdf2 embeds the fonts and the sRGB output
     intent that PDF/A asks for, drafthorse writes the PDF/A-3 metadata. No
@@ -84,20 +88,21 @@ def render(
     """
     issued_on = local_today(document.issued_at)
     pdf = new_document(document.number, compliance="PDFA_3B")
-    seller_block(pdf)
+    seller_block(pdf, seller)
     address_block(pdf, order.billing_address or order.shipping_address)
     _heading(pdf, order, document, issued_on, refers_to, reason)
     if document.kind is DocumentKind.INVOICE:
         _items(pdf, order)
     _vat_table(pdf, order, document, vat)
     prepaid = _prepaid_cents(order, document)
-    _amounts(pdf, order, document, prepaid)
+    _amounts(pdf, order, document, seller, prepaid)
+    _footer(pdf, seller)
     corrects = (
         einvoice.InvoiceReference(refers_to.number, local_today(refers_to.issued_at))
         if refers_to is not None
         else None
     )
-    xml = einvoice.cii_xml(order, document, vat, issued_on, corrects, prepaid)
+    xml = einvoice.cii_xml(order, document, vat, issued_on, seller, corrects, prepaid)
     return einvoice.factur_x_pdf(bytes(pdf.output()), xml, order.locale)
 
 
@@ -113,20 +118,17 @@ def new_document(title: str, compliance: str | None = None) -> FPDF:
     return pdf
 
 
-def seller_block(pdf: FPDF) -> None:
-    """The seller at the top right, with its VAT ID."""
-    config = current_app.config
+def seller_block(pdf: FPDF, seller: Seller) -> None:
+    """The seller at the top right, with its VAT ID or tax number (§14 Abs. 4 Nr. 2 UStG)."""
     pdf.set_font("DejaVu", size=9)
-    seller = [config["KIOSK_SHOP_NAME"], *config["KIOSK_SELLER_ADDRESS"].split("|")]
-    pdf.multi_cell(0, 4.5, "\n".join(seller), align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(
-        0,
-        4.5,
-        f"{_('VAT ID')}: {config['KIOSK_SELLER_VAT_ID']}",
-        align="R",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    letterhead = [seller.name, *seller.address_lines]
+    pdf.multi_cell(0, 4.5, "\n".join(letterhead), align="R", new_x="LMARGIN", new_y="NEXT")
+    vat_id_label, tax_number_label = _("VAT ID"), _("Tax number")
+    numbers = [f"{vat_id_label}: {seller.vat_id}"] if seller.vat_id else []
+    if seller.tax_number:
+        numbers.append(f"{tax_number_label}: {seller.tax_number}")
+    for line in numbers:
+        pdf.cell(0, 4.5, line, align="R", new_x="LMARGIN", new_y="NEXT")
 
 
 def address_block(pdf: FPDF, address: Mapping[str, Any]) -> None:
@@ -234,7 +236,9 @@ def _vat_table(pdf: FPDF, order: InvoicedOrder, document: Invoice, vat: list[Vat
     pdf.ln(6)
 
 
-def _amounts(pdf: FPDF, order: InvoicedOrder, document: Invoice, prepaid: int) -> None:
+def _amounts(
+    pdf: FPDF, order: InvoicedOrder, document: Invoice, seller: Seller, prepaid: int
+) -> None:
     """The total (or the amount credited) and, on an invoice, how it is paid."""
     pdf.set_font("DejaVu", "B", 11)
     label = _("Total amount") if document.kind is DocumentKind.INVOICE else _("Amount credited")
@@ -247,5 +251,13 @@ def _amounts(pdf: FPDF, order: InvoicedOrder, document: Invoice, prepaid: int) -
     )
     pdf.set_font("DejaVu", size=10)
     if document.kind is DocumentKind.INVOICE:
-        for line in _payment_lines(order, document.amount_cents - prepaid, prepaid):
+        for line in _payment_lines(order, seller, document.amount_cents - prepaid, prepaid):
             pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def _footer(pdf: FPDF, seller: Seller) -> None:
+    """The seller's own closing text (register court, managing director …), if any."""
+    if seller.invoice_footer.strip():
+        pdf.ln(8)
+        pdf.set_font("DejaVu", size=8)
+        pdf.multi_cell(0, 4, seller.invoice_footer.strip(), new_x="LMARGIN", new_y="NEXT")

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kiosk.invoicing.models import DocumentCounter, DocumentKind, Invoice
+from kiosk.invoicing.models import DocumentCounter, DocumentKind, Invoice, SellerProfileVersion
 
 
 class InvoiceRepository:
@@ -52,3 +52,28 @@ class InvoiceRepository:
             .execution_options(synchronize_session=False)
         )
         return stored.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+
+
+class SellerRepository:
+    """The seller's versions: added, never changed."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def latest(self) -> SellerProfileVersion | None:
+        return self.session.scalar(
+            select(SellerProfileVersion).order_by(SellerProfileVersion.id.desc()).limit(1)
+        )
+
+    def get(self, version_id: int) -> SellerProfileVersion | None:
+        return self.session.get(SellerProfileVersion, version_id)
+
+    def history(self) -> list[SellerProfileVersion]:
+        """Every version, newest first."""
+        query = select(SellerProfileVersion).order_by(SellerProfileVersion.id.desc())
+        return list(self.session.scalars(query))
+
+    def add(self, version: SellerProfileVersion) -> SellerProfileVersion:
+        self.session.add(version)
+        self.session.flush()
+        return version

@@ -4,7 +4,8 @@ A document is numbered in the transaction that issues it: the year's counter
 row is advanced by one UPDATE … RETURNING, which holds the row until the
 transaction ends, so concurrent payments get consecutive numbers and a
 rolled-back issue returns its number (no gaps, no duplicates). Everything the
-document says is fixed then (the order's snapshot, number, dates, amounts).
+document says is fixed then (the order's snapshot, number, dates, amounts, and
+the version of the seller's details, `invoicing.seller`).
 
 Its PDF (fpdf2, with the embedded DejaVu font, so umlauts and € print:
 `invoicing.pdf`) takes a few hundred milliseconds, too long to hold SQLite's
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from kiosk.invoicing import seller
 from kiosk.invoicing.models import DocumentKind, Invoice, InvoicedOrder
 from kiosk.invoicing.repository import InvoiceRepository
 from kiosk.mail.services import Attachment
@@ -78,6 +80,7 @@ def _issue(
         sequence=sequence,
         number=f"{PREFIX[kind]}-{today.year}-{sequence:05d}",
         refers_to_id=refers_to.id if refers_to else None,
+        seller_version_id=seller.current_version_id(session),
         amount_cents=amount.cents,
         currency=amount.currency,
         issued_at=now,

@@ -45,6 +45,17 @@ class Attachment:
     data: bytes
 
 
+SENDER = "kiosk.mail_sender"
+
+
+def sender() -> str:
+    """The From address: what the owner set in the back office (the app hands the reader
+    in as `app.extensions["kiosk.mail_sender"]`, since mail knows no other domain), else
+    `KIOSK_MAIL_FROM`."""
+    configured = current_app.extensions.get(SENDER)
+    return str(configured()) if configured else str(current_app.config["KIOSK_MAIL_FROM"])
+
+
 def queue_mail(
     session: Session,
     to: str,
@@ -68,7 +79,7 @@ def queue_mail(
         html_body = without_control(
             render_template(f"mail/{template}.html", subject=subject, **context), multiline=True
         )
-    domain = current_app.config["KIOSK_MAIL_FROM"].rpartition("@")[2].strip(">") or "kiosk.local"
+    domain = sender().rpartition("@")[2].strip(">") or "kiosk.local"
     message = OutboxMessage(
         message_id=make_msgid(domain=domain),
         to_address=to,
@@ -128,14 +139,14 @@ def deliver_due(limit: int = 100) -> DeliveryReport:
     session = read_session()
     candidates = OutboxRepository(session).due_ids(now, limit)
     session.rollback()
-    sender = current_app.config["KIOSK_MAIL_FROM"]
+    from_address = sender()
     with open_transport() as transport:
         for message_id in candidates:
             if not _claim(message_id, now):
                 continue
             message = OutboxRepository(read_session()).get(message_id)
             assert message is not None
-            email = build_email(message, sender)
+            email = build_email(message, from_address)
             read_session().rollback()
             try:
                 transport.send(email)

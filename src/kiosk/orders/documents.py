@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import force_locale
 
-from kiosk.invoicing import pdf
+from kiosk.invoicing import pdf, seller
 from kiosk.invoicing import services as invoicing
 from kiosk.invoicing.models import DocumentKind
 from kiosk.mail.services import queue_mail
@@ -30,8 +30,9 @@ def complete_pending(order_id: int | None = None) -> int:
         assert document is not None and order is not None
         refers_to = invoicing.get(session, document.refers_to_id) if document.refers_to_id else None
         vat = vat_lines_from(document.vat_breakdown, document.currency)
+        issuer = seller.of_document(session, document)
         with force_locale(order.locale):
-            rendered = pdf.render(order, document, vat, refers_to, document.reason)
+            rendered = pdf.render(order, document, vat, refers_to, document.reason, issuer)
         session.rollback()  # end the read before writing
         with unit_of_work() as write:
             if not invoicing.store_pdf(write, document_id, rendered):

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from fpdf.fonts import FontFace
 
 from kiosk.invoicing import pdf
+from kiosk.invoicing.seller import seller_now
 from kiosk.invoicing.services import local_today
 from kiosk.orders.models import Order
 
@@ -22,7 +23,7 @@ def render(order: Order) -> bytes:
     with force_locale(order.locale):
         title = _("Packing slip %(number)s", number=order.number)
         document = pdf.new_document(title)
-        pdf.seller_block(document)
+        pdf.seller_block(document, seller_now())
         pdf.address_block(document, order.shipping_address)
         document.set_font("DejaVu", "B", 14)
         document.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")

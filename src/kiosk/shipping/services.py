@@ -1,8 +1,16 @@
-"""Shipping methods: read from a TOML file the owner edits, priced for one cart.
+"""Shipping methods: edited by the owner in the back office, priced for one cart.
 
-The file is checked when the app starts (`init_app`), so a typo stops the shop with a
-clear message instead of surfacing at checkout. See data/shipping.toml for the format.
-Everything else asks `methods()` and `carriers()` for what was read.
+The TOML file (`KIOSK_SHIPPING_FILE`) is the initial list: it is checked when the
+app starts (`init_app`), so a typo stops the shop with a clear message instead of
+surfacing at checkout (see data/shipping.toml for the format), and it is the
+shop's list as long as the `shipping_method` table is empty. The owner's first
+save copies the whole file into the table in the same transaction (not at
+migration or start: the file belongs to the running shop's configuration, and
+several workers starting at once would race to import it); from then on the
+table is the list. Carriers stay in the file.
+
+Everything else asks `methods()` (what checkout offers), `method(code)` (any
+method, switched off ones too, so older orders find theirs) and `carriers()`.
 """
 
 from __future__ import annotations
@@ -17,8 +25,12 @@ from urllib.parse import quote
 
 from flask import Flask, current_app
 from flask_babel import get_locale
+from sqlalchemy.orm import Session
 
 from kiosk.money import Money
+from kiosk.shipping.models import ShippingMethodRow
+from kiosk.shipping.repository import ShippingRepository
+from kiosk.uow import read_session
 
 EU_COUNTRIES = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
@@ -41,6 +53,7 @@ class ShippingMethod:
     tiers: tuple[tuple[int, int], ...] = ()  # (up to grams, cents), ascending
     free_above_cents: int | None = None
     carrier: str | None = None  # who usually carries it: the default when staff ship
+    active: bool = True  # offered at checkout
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or next(iter(self.names.values()))
@@ -216,10 +229,36 @@ def init_app(app: Flask, path: Path) -> None:
     app.extensions[_METHODS], app.extensions[_CARRIERS] = load(path)
 
 
-def methods() -> list[ShippingMethod]:
-    """The shop's shipping methods, as the shipping file lists them."""
+def file_methods() -> list[ShippingMethod]:
+    """The methods of the shipping file, the list until the owner first saves one."""
     found: list[ShippingMethod] = current_app.extensions[_METHODS]
     return found
+
+
+def _of(row: ShippingMethodRow) -> ShippingMethod:
+    return ShippingMethod(
+        code=row.code,
+        names=dict(row.names),
+        delivery=dict(row.delivery),
+        countries=frozenset(row.countries),
+        kind=row.kind,
+        price_cents=row.price_cents,
+        tiers=tuple((limit, cents) for limit, cents in row.tiers),
+        free_above_cents=row.free_above_cents,
+        carrier=row.carrier,
+        active=row.active,
+    )
+
+
+def all_methods(session: Session | None = None) -> list[ShippingMethod]:
+    """Every method in the owner's order, switched off ones too."""
+    rows = ShippingRepository(session or read_session()).all()
+    return [_of(row) for row in rows] if rows else file_methods()
+
+
+def methods() -> list[ShippingMethod]:
+    """The methods checkout offers."""
+    return [m for m in all_methods() if m.active]
 
 
 def carriers() -> dict[str, Carrier]:
@@ -229,7 +268,94 @@ def carriers() -> dict[str, Carrier]:
 
 
 def method(code: str) -> ShippingMethod | None:
-    return next((m for m in methods() if m.code == code), None)
+    """A method by its code, also one that is switched off (an older order's)."""
+    return next((m for m in all_methods() if m.code == code), None)
+
+
+@dataclass(frozen=True)
+class MethodTerms:
+    """What the owner sets of a method; its code and kind (flat or by weight, with the
+    weight tiers) stay as the file made them."""
+
+    names: Mapping[str, str]
+    delivery: Mapping[str, str]
+    countries: frozenset[str]
+    price_cents: int
+    free_above_cents: int | None
+    carrier: str | None
+    active: bool
+    position: int
+
+
+def describe(method: ShippingMethod, position: int) -> dict[str, Any]:
+    """A method's terms as the audit log keeps them before and after a change."""
+    return {
+        "names": dict(method.names),
+        "delivery": dict(method.delivery),
+        "countries": sorted(method.countries),
+        "price_cents": method.price_cents,
+        "free_above_cents": method.free_above_cents,
+        "carrier": method.carrier,
+        "active": method.active,
+        "position": position,
+    }
+
+
+def _import_file(repository: ShippingRepository) -> None:
+    """The shipping file's methods as the table's first rows (the owner's first save)."""
+    for position, found in enumerate(file_methods(), start=1):
+        repository.add(
+            ShippingMethodRow(
+                code=found.code,
+                position=position * 10,
+                active=True,
+                names=dict(found.names),
+                delivery=dict(found.delivery),
+                countries=sorted(found.countries),
+                kind=found.kind,
+                price_cents=found.price_cents,
+                tiers=[list(tier) for tier in found.tiers],
+                free_above_cents=found.free_above_cents,
+                carrier=found.carrier,
+            )
+        )
+
+
+def position_of(code: str) -> int:
+    """Where a method stands in the owner's order (the file's order before the first save)."""
+    row = ShippingRepository(read_session()).by_code(code)
+    if row is not None:
+        return row.position
+    codes = [m.code for m in file_methods()]
+    return (codes.index(code) + 1) * 10 if code in codes else 0
+
+
+def change_method(
+    session: Session, code: str, terms: MethodTerms
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Set a method's terms, importing the file first if nothing is stored yet. Returns
+    (before, after), or None when nothing changed (LookupError: no such method;
+    ShippingConfigError: an unknown carrier or country)."""
+    repository = ShippingRepository(session)
+    if not repository.all():
+        _import_file(repository)
+    row = repository.by_code(code)
+    if row is None:
+        raise LookupError(code)
+    if terms.carrier is not None and terms.carrier not in carriers():
+        raise ShippingConfigError(f"unknown carrier {terms.carrier!r}")
+    if not terms.countries or not terms.countries <= frozenset(EU_COUNTRIES):
+        raise ShippingConfigError("countries must be EU member states")
+    before = describe(_of(row), row.position)
+    row.names, row.delivery = dict(terms.names), dict(terms.delivery)
+    row.countries = sorted(terms.countries)
+    row.price_cents, row.free_above_cents = terms.price_cents, terms.free_above_cents
+    row.carrier, row.active, row.position = terms.carrier, terms.active, terms.position
+    after = describe(_of(row), row.position)
+    if after == before:
+        return None
+    session.flush()
+    return before, after
 
 
 def shipment(carrier: str, number: str) -> tuple[str, str | None]:

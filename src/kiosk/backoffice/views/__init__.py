@@ -29,6 +29,7 @@ def _permissions() -> dict[str, object]:
 # The areas register their routes on `bp` when imported.
 from kiosk.backoffice.views import (  # noqa: E402
     categories,
+    coupons,
     customers,
     imports,
     mail,
@@ -36,6 +37,7 @@ from kiosk.backoffice.views import (  # noqa: E402
     orders,
     overview,
     products,
+    settings,
     staff,
     stock,
 )
@@ -43,6 +45,7 @@ from kiosk.backoffice.views import (  # noqa: E402
 __all__ = [
     "bp",
     "categories",
+    "coupons",
     "customers",
     "imports",
     "mail",
@@ -50,6 +53,7 @@ __all__ = [
     "orders",
     "overview",
     "products",
+    "settings",
     "staff",
     "stock",
 ]

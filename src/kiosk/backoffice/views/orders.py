@@ -21,7 +21,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from kiosk.backoffice.access import Permission, require
+from kiosk.backoffice import shop_settings
+from kiosk.backoffice.access import Permission, allows, require
 from kiosk.backoffice.forms import (
     ENTER_AMOUNT,
     GIVE_REASON,
@@ -33,6 +34,7 @@ from kiosk.backoffice.forms import (
 from kiosk.backoffice.views import bp
 from kiosk.hypermedia import render_page
 from kiosk.invoicing.downloads import document_download
+from kiosk.money import Money
 from kiosk.orders import lifecycle, returns, settlement
 from kiosk.orders import services as orders
 from kiosk.orders.labels import label
@@ -135,6 +137,18 @@ def mark_paid(number: str) -> ResponseReturnValue:
     return _back_to(number)
 
 
+def _above_refund_limit(form: RefundForm) -> bool:
+    """Whether the amount is more than the owner lets this user refund (said at the field)."""
+    limit = shop_settings.shop_values().refund_limit_cents
+    if limit is None or form.money.cents <= limit:
+        return False
+    if allows(current_user.role, Permission.REFUND_ABOVE_LIMIT):
+        return False
+    most = format_money(Money(limit, form.money.currency))
+    form.amount.errors = [_("Only the owner may refund more than %(amount)s.", amount=most)]
+    return True
+
+
 @bp.post("/orders/<number>/refund")
 @require(Permission.REFUND)
 def refund(number: str) -> ResponseReturnValue:
@@ -144,7 +158,7 @@ def refund(number: str) -> ResponseReturnValue:
     back themselves and record here.
     """
     form = RefundForm()
-    if form.validate():
+    if form.validate() and not _above_refund_limit(form):
         try:
             settlement.refund(
                 number,
