@@ -201,6 +201,12 @@ def load_settings(
         "BABEL_DEFAULT_TIMEZONE": env.get("KIOSK_TIMEZONE", "Europe/Berlin"),
         "KIOSK_LOCALES": ("de", "en"),
         "MAX_CONTENT_LENGTH": _int(env, "KIOSK_MAX_UPLOAD_MB", 16) * 1024 * 1024,
+        # Product pictures uploaded by staff: each file, a whole upload (several files,
+        # instead of KIOSK_MAX_UPLOAD_MB), files per upload, pixels (decompression bombs).
+        "KIOSK_PICTURE_MAX_MB": _int(env, "KIOSK_PICTURE_MAX_MB", 15),
+        "KIOSK_PICTURE_UPLOAD_MAX_MB": _int(env, "KIOSK_PICTURE_UPLOAD_MAX_MB", 100),
+        "KIOSK_PICTURE_MAX_FILES": _int(env, "KIOSK_PICTURE_MAX_FILES", 20),
+        "KIOSK_PICTURE_MAX_MEGAPIXELS": _int(env, "KIOSK_PICTURE_MAX_MEGAPIXELS", 40),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,

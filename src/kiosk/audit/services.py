@@ -51,6 +51,10 @@ EVENTS = frozenset(
         "payment.refunded",
         "payment.repaired",
         "order.status_changed",
+        "picture.added",
+        "picture.removed",
+        "picture.reordered",
+        "picture.alt_changed",
     }
 )
 

@@ -7,13 +7,28 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms import (
+    BooleanField,
+    Field,
+    MultipleFileField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from kiosk.money import Money
 from kiosk.shipping import services as shipping
 from kiosk.shipping.services import TRACKING_NUMBER
-from kiosk.validation import Form, InputProblem, OutOfRange, parse_amount, strip
+from kiosk.validation import Form, InputProblem, IntegerField, OutOfRange, parse_amount, strip
 
 
 class PageForm(Form):
@@ -111,3 +126,48 @@ class StatusForm(PageForm):
         if self.tracking.data:
             details["tracking"] = self.tracking.data
         return details
+
+
+# Product pictures -------------------------------------------------------------------------
+
+WRITE_ALT = _l("Please describe the picture for people who cannot see it.")
+ALT_LIMIT = 300  # ProductImage.alt
+
+
+class PictureUploadForm(PageForm):
+    """Files and one alt text for all of them. The files themselves come from
+    `request.files` (the view reads them); the field is here for its label and errors."""
+
+    id_prefix = "upload"
+    pictures = MultipleFileField(_l("Pictures (JPEG, PNG, WebP or GIF)"))
+    alt = StringField(
+        _l("Alt text"),
+        filters=[strip],
+        validators=[DataRequired(WRITE_ALT), Length(max=ALT_LIMIT)],
+    )
+
+
+class AltTextForm(PageForm):
+    """The alt text of one picture; each picture's form has ids and a label of its own."""
+
+    alt = StringField(
+        _l("Alt text"),
+        filters=[strip],
+        validators=[DataRequired(WRITE_ALT), Length(max=ALT_LIMIT)],
+    )
+
+    def __init__(self, image_id: int, number: int, **kwargs: Any) -> None:
+        self.id_prefix = f"alt-{image_id}"
+        super().__init__(**kwargs)
+        self.alt.label.text = _l("Alt text of picture %(num)d", num=number)
+
+
+class MovePictureForm(Form):
+    """Move up or down one place, from the place the page showed (`seen_at`)."""
+
+    direction = StringField(validators=[AnyOf(["up", "down"])])
+    seen_at = IntegerField(minimum=0, maximum=10_000, validators=[InputRequired()])
+
+    @property
+    def step(self) -> int:
+        return -1 if self.direction.data == "up" else 1

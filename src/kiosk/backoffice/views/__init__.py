@@ -27,6 +27,6 @@ def _permissions() -> dict[str, object]:
 
 
 # The areas register their routes on `bp` when imported.
-from kiosk.backoffice.views import mail, orders  # noqa: E402
+from kiosk.backoffice.views import mail, orders, pictures  # noqa: E402
 
-__all__ = ["bp", "mail", "orders"]
+__all__ = ["bp", "mail", "orders", "pictures"]
