@@ -30,7 +30,7 @@ import pytest
 from axe_playwright_python.base import AXE_FILE_PATH
 from flask import Flask
 from playwright.sync_api import Browser, Page, Request, expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -525,6 +525,15 @@ def as_staff(tour: Tour, order_number: str) -> None:
     tour.check("staff: order")
     tour.goto("/staff/mail")
     tour.check("staff: mail outbox")
+    with tour.app.app_context():
+        slug = gallery_product().slug
+        gallery_id = db.session.scalar(select(Product.id).where(Product.slug == slug))
+        db.session.remove()
+    tour.goto(f"/staff/products/{gallery_id}/pictures")
+    tour.check("staff: product pictures")
+    page.get_by_role("button", name="Upload").click()  # no file chosen
+    error_summary(page)
+    tour.check("staff: product pictures, an upload without a file")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

@@ -39,6 +39,7 @@ from werkzeug.test import TestResponse
 from kiosk.accounts import services as accounts
 from kiosk.accounts.models import Address, Role, User, UserSession
 from kiosk.cart.models import Cart, CartLine
+from kiosk.catalog.models import ProductImage
 from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
 from kiosk.mail.models import MailStatus, OutboxMessage
@@ -353,6 +354,9 @@ def seed_shop(app: Flask) -> Shop:
         guest_mail = next(m for m in outbox("gast@example.org") if "/access/" in m.text_body)
         access = link_in(guest_mail, "/orders/").split("/access/")[1]
         address_id = db.session.scalar(select(Address.id))
+        picture_id = db.session.scalar(
+            select(func.min(ProductImage.id)).where(ProductImage.product_id == mug)
+        )
         other_device = db.session.scalar(select(func.max(UserSession.id)))
         common = {
             "catalog.product.slug": "becher",
@@ -370,6 +374,8 @@ def seed_shop(app: Flask) -> Shop:
             "key": access,
             "address_id": str(address_id),
             "message_id": str(failed_id),
+            "product_id": str(mug),
+            "image_id": str(picture_id),
             "session_id": str(other_device),
             "static.filename": "css/kiosk.css",
             "core.media.filename": "bild.webp",

@@ -403,9 +403,15 @@ def test_no_bytes_make_the_check_fail_other_than_by_refusing(prefix: bytes, tail
 def test_the_shop_front_offers_the_uploaded_variants(
     app: Flask, staff: FlaskClient, product_id: int
 ) -> None:
-    upload(staff, product_id, [("a.jpg", camera_jpeg(700, 400))], alt="Kanne von oben")
+    upload(staff, product_id, [("a.jpg", camera_jpeg(1000, 700))], alt="Kanne von oben")
     with app.app_context():
         slug = db.session.get(ProductImage, rows(app)[0].id).product.slug  # type: ignore[union-attr]
     page = text(staff.get(f"/p/{slug}"))
     key = rows(app)[0].picture_key
     assert f"{key}-640.webp 640w" in page and 'alt="Kanne von oben"' in page
+
+
+def test_the_kept_original_is_at_most_twice_the_largest_variant() -> None:
+    kept = gallery.normalise(encoded("PNG", size=(3000, 120)), 10**6)
+    assert (kept.width, kept.height) == (2560, 102)
+    assert max(kept.variants) == 1280
