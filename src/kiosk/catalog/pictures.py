@@ -22,6 +22,7 @@ import hashlib
 import io
 import logging
 import os
+import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -102,9 +103,13 @@ class LocalPictureStore:
         return f"{self.VARIANT_FOLDER}/{key[:2]}/{key}-{width}.webp"
 
     def _write(self, path: Path, data: bytes) -> None:
-        """Write next to the target and rename, so a reader never sees half a file."""
+        """Write next to the target and rename, so a reader never sees half a file.
+
+        The partial file's name is the writer's own: two writers of the same picture
+        (an import's threads, two uploads) would otherwise rename each other's file away.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
         partial.write_bytes(data)
         partial.replace(path)
 
