@@ -211,6 +211,12 @@ def load_settings(
         "KIOSK_IMPORT_IN_BACKGROUND": _flag(
             env.get("KIOSK_IMPORT_IN_BACKGROUND"), kiosk_env != "testing"
         ),
+        # Product pictures uploaded by staff: each file, a whole upload (several files,
+        # instead of KIOSK_MAX_UPLOAD_MB), files per upload, pixels (decompression bombs).
+        "KIOSK_PICTURE_MAX_MB": _int(env, "KIOSK_PICTURE_MAX_MB", 15),
+        "KIOSK_PICTURE_UPLOAD_MAX_MB": _int(env, "KIOSK_PICTURE_UPLOAD_MAX_MB", 100),
+        "KIOSK_PICTURE_MAX_FILES": _int(env, "KIOSK_PICTURE_MAX_FILES", 20),
+        "KIOSK_PICTURE_MAX_MEGAPIXELS": _int(env, "KIOSK_PICTURE_MAX_MEGAPIXELS", 40),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,

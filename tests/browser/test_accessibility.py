@@ -536,6 +536,7 @@ def as_staff(tour: Tour, order_number: str) -> None:
     as_staff_keeping_the_catalog(tour)
     staff_imports(tour)
     staff_coupons(tour)
+    staff_pictures(tour)
 
 
 def as_staff_with_products(tour: Tour) -> None:
@@ -705,6 +706,20 @@ def owner_settings(tour: Tour) -> None:
     tour.check("staff: shipping method")
     tour.goto("/staff/settings/shop")
     tour.check("staff: shop settings")
+
+
+def staff_pictures(tour: Tour) -> None:
+    """A product's pictures, and an upload without a file."""
+    page = tour.page
+    with tour.app.app_context():
+        slug = gallery_product().slug
+        gallery_id = db.session.scalar(select(Product.id).where(Product.slug == slug))
+        db.session.remove()
+    tour.goto(f"/staff/products/{gallery_id}/pictures")
+    tour.check("staff: product pictures")
+    page.get_by_role("button", name="Upload").click()  # no file chosen
+    error_summary(page)
+    tour.check("staff: product pictures, an upload without a file")
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

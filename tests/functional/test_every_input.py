@@ -43,6 +43,7 @@ from kiosk.accounts.models import Address, Role, StaffInvitation, User, UserSess
 from kiosk.backoffice import imports
 from kiosk.backoffice.models import ImportKind
 from kiosk.cart.models import Cart, CartLine
+from kiosk.catalog.models import ProductImage
 from kiosk.catalog.product_csv import PRODUCT_COLUMNS
 from kiosk.coupons import services as coupons
 from kiosk.coupons.models import CouponKind
@@ -388,6 +389,9 @@ def seed_shop(app: Flask) -> Shop:
         guest_mail = next(m for m in outbox("gast@example.org") if "/access/" in m.text_body)
         access = link_in(guest_mail, "/orders/").split("/access/")[1]
         address_id = db.session.scalar(select(Address.id))
+        picture_id = db.session.scalar(
+            select(func.min(ProductImage.id)).where(ProductImage.product_id == mug)
+        )
         other_device = db.session.scalar(select(func.max(UserSession.id)))
         common = {
             "catalog.product.slug": "becher",
@@ -414,6 +418,13 @@ def seed_shop(app: Flask) -> Shop:
             "job_id": str(job_id),
             "coupon_id": str(coupon_id),
             "staff.*.code": "dhl-de",  # a shipping method
+            "image_id": str(picture_id),
+            # The picture pages: the product with the picture.
+            "staff.product_pictures.product_id": str(mug),
+            "staff.upload_pictures.product_id": str(mug),
+            "staff.describe_picture.product_id": str(mug),
+            "staff.move_picture.product_id": str(mug),
+            "staff.remove_picture.product_id": str(mug),
             "session_id": str(other_device),
             "category_id": str(kaffee_id),
             "static.filename": "css/kiosk.css",

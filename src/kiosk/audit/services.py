@@ -100,6 +100,10 @@ EVENTS = frozenset(
         "coupon.updated",
         "coupon.deactivated",
         "coupon.activated",
+        "picture.added",
+        "picture.removed",
+        "picture.reordered",
+        "picture.alt_changed",
     }
 )
 

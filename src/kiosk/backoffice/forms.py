@@ -12,6 +12,7 @@ from wtforms import (
     EmailField,
     Field,
     FileField,
+    MultipleFileField,
     SelectField,
     StringField,
     TextAreaField,
@@ -266,3 +267,48 @@ class ImportForm(Form):
         default="products",
     )
     file = FileField(_l("CSV file"))
+
+
+# Product pictures -------------------------------------------------------------------------
+
+WRITE_ALT = _l("Please describe the picture for people who cannot see it.")
+ALT_LIMIT = 300  # ProductImage.alt
+
+
+class PictureUploadForm(PageForm):
+    """Files and one alt text for all of them. The files themselves come from
+    `request.files` (the view reads them); the field is here for its label and errors."""
+
+    id_prefix = "upload"
+    pictures = MultipleFileField(_l("Pictures (JPEG, PNG, WebP or GIF)"))
+    alt = StringField(
+        _l("Alt text"),
+        filters=[strip],
+        validators=[DataRequired(WRITE_ALT), Length(max=ALT_LIMIT)],
+    )
+
+
+class AltTextForm(PageForm):
+    """The alt text of one picture; each picture's form has ids and a label of its own."""
+
+    alt = StringField(
+        _l("Alt text"),
+        filters=[strip],
+        validators=[DataRequired(WRITE_ALT), Length(max=ALT_LIMIT)],
+    )
+
+    def __init__(self, image_id: int, number: int, **kwargs: Any) -> None:
+        self.id_prefix = f"alt-{image_id}"
+        super().__init__(**kwargs)
+        self.alt.label.text = _l("Alt text of picture %(num)d", num=number)
+
+
+class MovePictureForm(Form):
+    """Move up or down one place, from the place the page showed (`seen_at`)."""
+
+    direction = StringField(validators=[AnyOf(["up", "down"])])
+    seen_at = IntegerField(minimum=0, maximum=10_000, validators=[InputRequired()])
+
+    @property
+    def step(self) -> int:
+        return -1 if self.direction.data == "up" else 1

@@ -22,6 +22,7 @@ import hashlib
 import io
 import logging
 import os
+import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ class PictureStore(Protocol):
 
     def has_variant(self, key: str, width: int) -> bool: ...
 
+    def has_original(self, name: str) -> bool: ...
+
     def original_url(self, name: str) -> str: ...
 
     def variant_url(self, key: str, width: int) -> str: ...
@@ -64,6 +67,8 @@ class PictureStore(Protocol):
     def delete(self, name: str, key: str | None = None) -> None:
         """Remove the original, and with `key` its variants too."""
         ...
+
+    def delete_variants(self, key: str) -> None: ...
 
 
 def is_picture_name(name: str) -> bool:
@@ -98,9 +103,13 @@ class LocalPictureStore:
         return f"{self.VARIANT_FOLDER}/{key[:2]}/{key}-{width}.webp"
 
     def _write(self, path: Path, data: bytes) -> None:
-        """Write next to the target and rename, so a reader never sees half a file."""
+        """Write next to the target and rename, so a reader never sees half a file.
+
+        The partial file's name is the writer's own: two writers of the same picture
+        (an import's threads, two uploads) would otherwise rename each other's file away.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
         partial.write_bytes(data)
         partial.replace(path)
 
@@ -116,6 +125,9 @@ class LocalPictureStore:
     def has_variant(self, key: str, width: int) -> bool:
         return (self.root / self._variant_name(key, width)).is_file()
 
+    def has_original(self, name: str) -> bool:
+        return self._original(name).is_file()
+
     def original_url(self, name: str) -> str:
         return url_for("core.media", filename=name)
 
@@ -125,9 +137,12 @@ class LocalPictureStore:
     def delete(self, name: str, key: str | None = None) -> None:
         self._original(name).unlink(missing_ok=True)
         if key:
-            folder = self.root / self._variant_name(key, 1).rpartition("/")[0]
-            for path in folder.glob(f"{key}-*.webp"):
-                path.unlink()
+            self.delete_variants(key)
+
+    def delete_variants(self, key: str) -> None:
+        folder = self.root / self._variant_name(key, 1).rpartition("/")[0]
+        for path in folder.glob(f"{key}-*.webp"):
+            path.unlink(missing_ok=True)
 
 
 def picture_store() -> PictureStore:
@@ -156,7 +171,7 @@ class NotAPicture(ValueError):
     """The file is not an image Pillow can read."""
 
 
-def _upright_srgb(image: Image.Image) -> Image.Image:
+def upright_srgb(image: Image.Image) -> Image.Image:
     """Turned by its EXIF orientation, in sRGB (browsers assume it without a profile)."""
     image = ImageOps.exif_transpose(image)
     mode = "RGBA" if image.has_transparency_data else "RGB"
@@ -181,9 +196,14 @@ def render_variants(data: bytes) -> tuple[Picture, dict[int, bytes]]:
     try:
         with Image.open(io.BytesIO(data)) as opened:
             opened.load()
-            image = _upright_srgb(opened)
+            image = upright_srgb(opened)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as exc:
         raise NotAPicture(str(exc)) from exc
+    return Picture(picture_key(data), *image.size), encode_variants(image)
+
+
+def encode_variants(image: Image.Image) -> dict[int, bytes]:
+    """The WebP variants of an upright sRGB image, by width."""
     width, height = image.size
     variants: dict[int, bytes] = {}
     for target in variant_widths(width):
@@ -196,7 +216,7 @@ def render_variants(data: bytes) -> tuple[Picture, dict[int, bytes]]:
         buffer = io.BytesIO()
         resized.save(buffer, "WEBP", quality=WEBP_QUALITY)
         variants[target] = buffer.getvalue()
-    return Picture(picture_key(data), width, height), variants
+    return variants
 
 
 def picture_key(data: bytes) -> str:

@@ -311,3 +311,40 @@ class ProductRepository:
         product.images.extend(
             ProductImage(position=i, filename=name, alt=alt) for i, (name, alt) in enumerate(images)
         )
+
+    def product_with_images(self, product_id: int, lock: bool = False) -> Product | None:
+        """The product with its pictures in order; `lock` holds its row for this
+        transaction, so two changes to its pictures' order take turns."""
+        stmt = select(Product).where(Product.id == product_id).options(selectinload(Product.images))
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
+
+    def image_of(self, product_id: int, image_id: int) -> ProductImage | None:
+        stmt = select(ProductImage).where(
+            ProductImage.id == image_id, ProductImage.product_id == product_id
+        )
+        return self.session.scalars(stmt).one_or_none()
+
+    def pictures_with_file(self, filename: str) -> int:
+        stmt = select(func.count(ProductImage.id)).where(ProductImage.filename == filename)
+        return self.session.scalar(stmt) or 0
+
+    def pictures_with_key(self, key: str) -> int:
+        stmt = select(func.count(ProductImage.id)).where(ProductImage.picture_key == key)
+        return self.session.scalar(stmt) or 0
+
+    def swap_positions(self, first: ProductImage, second: ProductImage) -> None:
+        """Exchange two pictures' places; through a free place, since a product's places
+        are unique at every statement (PostgreSQL checks each one)."""
+        one, other = first.position, second.position
+        first.position = -1
+        self.session.flush()
+        second.position = one
+        self.session.flush()
+        first.position = other
+        self.session.flush()
+
+    def delete_image(self, image: ProductImage) -> None:
+        self.session.delete(image)
+        self.session.flush()
