@@ -163,7 +163,8 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Either attribute order: our own inputs write name then value, WTForms' name, type, value.
+CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
 def csrf_token(client: FlaskClient, url: str = "/") -> str:
