@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from kiosk.orders.views import bp as orders_bp
     from kiosk.orders.views import withdrawal_bp
     from kiosk.payments.views import bp as payments_bp
+    from kiosk.privacy.views import bp as privacy_bp
     from kiosk.storefront.views import bp as core_bp
     from kiosk.validation import URL_CONVERTERS
 
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
         withdrawal_bp,
         payments_bp,
         legal_bp,
+        privacy_bp,
         auth_bp,
         account_bp,
         staff_bp,
