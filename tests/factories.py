@@ -13,6 +13,7 @@ from kiosk.accounts.passwords import hash_password
 from kiosk.accounts.repository import UserRepository
 from kiosk.catalog.models import Category, Product, ProductImage
 from kiosk.catalog.repository import CategoryRepository, ProductRepository
+from kiosk.encryption import encrypt
 from kiosk.inventory.services import set_stock
 from kiosk.orm import utcnow
 from kiosk.uow import unit_of_work
@@ -89,5 +90,6 @@ def make_user(
         if verified:
             user.email_verified_at = utcnow()
         if two_factor_secret:
-            user.totp_secret, user.totp_enabled_at = two_factor_secret, utcnow()
+            user.totp_secret = encrypt(two_factor_secret)
+            user.totp_enabled_at = utcnow()
     return user

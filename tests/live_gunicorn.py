@@ -205,6 +205,10 @@ class Shopper:
         return form if isinstance(form, Outcome) else self.outcome(self.place(form))
 
 
+# Production refuses to start without a data key; the shop's database writes with the same.
+LIVE_DATA_KEY = "bGl2ZSBndW5pY29ybjogYSB0ZXN0IGtleSBvbmx5ISE="
+
+
 def server_env(database_url: str, root: Path, **settings: str) -> dict[str, str]:
     """The environment of a gunicorn serving the shop from `database_url`: production
     settings over plain http, media and mail under `root`, warnings and errors logged."""
@@ -213,6 +217,7 @@ def server_env(database_url: str, root: Path, **settings: str) -> dict[str, str]
         "KIOSK_ENV": "production",
         "KIOSK_SECURE_COOKIES": "0",
         "SECRET_KEY": "live-gunicorn-secret",
+        "KIOSK_DATA_KEYS": LIVE_DATA_KEY,
         "DATABASE_URL": database_url,
         "KIOSK_MEDIA_DIR": str(root / "media"),
         "KIOSK_MAIL_BACKEND": "file",
@@ -226,7 +231,11 @@ class ShopDatabase:
     """The live server's database, opened in this process: migrated, filled, inspected."""
 
     def __init__(self, database_url: str) -> None:
-        settings = {"KIOSK_ENV": "testing", "SECRET_KEY": "shop-database"}
+        settings = {
+            "KIOSK_ENV": "testing",
+            "SECRET_KEY": "shop-database",
+            "KIOSK_DATA_KEYS": (LIVE_DATA_KEY,),
+        }
         self.app = create_app({**settings, "DATABASE_URL": database_url})
         with self.app.app_context():
             upgrade()

@@ -16,11 +16,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from kiosk.accounts import services as accounts
+from kiosk.accounts import two_factor
 from kiosk.backoffice import imports
 from kiosk.catalog import pictures, product_csv
 from kiosk.coupons import services as coupons
 from kiosk.coupons.models import CouponKind
 from kiosk.demo import services as demo
+from kiosk.encryption import DataKeyError
 from kiosk.inventory import product_import
 from kiosk.inventory import services as inventory
 from kiosk.mail import services as mail
@@ -279,6 +281,20 @@ def backup_command(directory: Path | None, keep: int | None) -> None:
     )
     for old in report.removed:
         click.echo(f"Removed the older backup {old.name}.")
+
+
+@kiosk_cli.command("rotate-key")
+def rotate_key_command() -> None:
+    """Re-encrypt every stored secret (TOTP secrets) with the newest key of KIOSK_DATA_KEYS,
+    in one transaction; afterwards the older keys can leave the setting. Safe to repeat."""
+    try:
+        rotation = two_factor.reencrypt_totp_secrets()
+    except DataKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"TOTP secrets: {rotation.reencrypted} re-encrypted with the newest key, "
+        f"{rotation.already_current} already under it."
+    )
 
 
 @kiosk_cli.command("restore")

@@ -16,6 +16,7 @@ from typing import Any
 
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
+from kiosk import encryption
 from kiosk.limits import DEFAULT_RATE_LIMITS
 from kiosk.money import Money, parse_decimal_percent
 
@@ -114,6 +115,27 @@ def _secret_key(env: Mapping[str, str], production: bool, instance_path: Path) -
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def _data_keys(env: Mapping[str, str], production: bool, secret_key: str) -> tuple[str, ...]:
+    """The keys secrets at rest are encrypted with (TOTP secrets), newest first.
+
+    Production needs keys of its own: a key derived from SECRET_KEY would lock
+    everyone out of two-factor sign-in the day SECRET_KEY is changed after a leak.
+    """
+    try:
+        keys = encryption.parse_keys(env.get("KIOSK_DATA_KEYS", ""))
+    except ValueError as exc:
+        raise ConfigError(f"KIOSK_DATA_KEYS: {exc}") from exc
+    if keys:
+        return keys
+    if production:
+        raise ConfigError(
+            "KIOSK_DATA_KEYS must be set in production (KIOSK_ENV=production); make a key"
+            f" with: {encryption.KEY_COMMAND}"
+        )
+    # Development and tests: derived from SECRET_KEY (itself kept in instance/secret_key).
+    return (encryption.derive_key(secret_key),)
 
 
 def load_settings(
@@ -266,6 +288,8 @@ def load_settings(
     settings.update(overrides)
     if "SECRET_KEY" not in overrides:
         settings["SECRET_KEY"] = _secret_key(env, production, instance_path)
+    if "KIOSK_DATA_KEYS" not in overrides:
+        settings["KIOSK_DATA_KEYS"] = _data_keys(env, production, settings["SECRET_KEY"])
     if "DATABASE_URL" in overrides:
         settings["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
     return settings

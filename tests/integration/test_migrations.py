@@ -2,12 +2,16 @@
 
 from pathlib import Path
 
+import pyotp
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
 
 from kiosk import create_app
+from kiosk.accounts import two_factor
+from kiosk.encryption import decrypt
 from kiosk.extensions import db
 from kiosk.operations.health import migration_heads
 from kiosk.orm import Base
@@ -68,4 +72,35 @@ def test_upgrading_keeps_the_shops_data(database_url: str, tmp_path: Path) -> No
             assert conn.exec_driver_sql("SELECT count(*) FROM product_image").scalar() == 1
             movements = conn.exec_driver_sql("SELECT kind, quantity FROM inventory_movement").all()
             assert [tuple(m) for m in movements] == [("adjustment", 7)]
+        db.engine.dispose()
+
+
+def test_a_plain_totp_secret_from_before_0016_works_after_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    """0016 encrypts stored secrets with the shop's key; the downgrade gives them back."""
+    secret = pyotp.random_base32()
+    app = create_app(settings_for(_empty_database(database_url, tmp_path), tmp_path))
+    with app.app_context():
+        upgrade(revision="0015_settings")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO user_account (id, email, password_hash, name, phone, locale,"
+                    " role, is_active, session_version, totp_secret, totp_enabled_at,"
+                    " created_at) VALUES (7, 'jana@example.org', 'x', 'Jana', '', 'de',"
+                    " 'staff', true, 1, :secret, '2026-01-01 00:00:00',"
+                    " '2026-01-01 00:00:00')"
+                ),
+                {"secret": secret},
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            stored = conn.execute(text("SELECT totp_secret FROM user_account")).scalar_one()
+        assert stored != secret and decrypt(stored) == secret
+        assert two_factor.complete_second_factor(7, pyotp.TOTP(secret).now()) is not None
+        db.session.remove()
+        downgrade(revision="0015_settings")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT totp_secret FROM user_account")).scalar() == secret
         db.engine.dispose()

@@ -48,7 +48,9 @@ class User(Base):
     # Part of the login id kept in sessions and remember-me cookies: raising it
     # signs the user out everywhere (password change or reset).
     session_version: Mapped[int] = mapped_column(default=1)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Encrypted (`kiosk.encryption`, keys from KIOSK_DATA_KEYS): a Fernet token of
+    # about 140 characters for pyotp's 32-character secret.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last TOTP time step used, so a code can never be used twice.
     totp_last_step: Mapped[int | None]

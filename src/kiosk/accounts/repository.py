@@ -34,6 +34,17 @@ class UserRepository:
         self.session.add(user)
         return user
 
+    def with_totp_secret(self) -> list[User]:
+        """Every user with a stored TOTP secret, by id, locked until the transaction ends."""
+        return list(
+            self.session.scalars(
+                select(User)
+                .where(User.totp_secret.is_not(None))
+                .order_by(User.id)
+                .with_for_update()
+            )
+        )
+
     def active_staff(self) -> list[User]:
         """Every active staff member and owner, in the order they joined."""
         return list(

@@ -3,17 +3,20 @@
 A TOTP code is accepted for the current 30-second step and one step either
 side (clock drift), and each step only once (`User.totp_last_step`), so a code
 seen over someone's shoulder cannot be used again. Recovery codes are random
-(50 bits) and stored as SHA-256 hashes.
+(50 bits) and stored as SHA-256 hashes. The TOTP secret itself must be read back
+to check a code, so it is stored encrypted (`kiosk.encryption`) instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 import pyotp
 from flask import current_app
 
+from kiosk import encryption
 from kiosk.accounts.models import RecoveryCode, User
 from kiosk.accounts.repository import UserRepository
 from kiosk.accounts.services import AccountError, mail_user, require_password, signed_in
@@ -55,7 +58,11 @@ def _use_second_factor(user: User, code: str) -> str | None:
 
 def _use_totp(user: User, code: str, secret: str | None = None) -> bool:
     """Accept the current code or one step either side, each time step only once."""
-    totp = pyotp.TOTP(secret or user.totp_secret or "")
+    if secret is None:
+        if user.totp_secret is None:
+            return False
+        secret = encryption.decrypt(user.totp_secret)
+    totp = pyotp.TOTP(secret)
     now_step = totp.timecode(utcnow())
     for step in (now_step - 1, now_step, now_step + 1):
         if secrets.compare_digest(totp.generate_otp(step), code):
@@ -98,7 +105,7 @@ def enable_two_factor(user_id: int, secret: str, code: str) -> list[str]:
         code = "".join(code.split())
         if not (code.isdigit() and len(code) == 6 and _use_totp(user, code, secret)):
             raise AccountError("wrong_code")
-        user.totp_secret, user.totp_enabled_at = secret, utcnow()
+        user.totp_secret, user.totp_enabled_at = encryption.encrypt(secret), utcnow()
         audit.record(session, "2fa.enabled", actor=user)
         mail_user(session, user, "two_factor_changed", enabled=True)
         return _new_recovery_codes(user)
@@ -128,3 +135,39 @@ def regenerate_recovery_codes(user_id: int, current_password: str) -> list[str]:
 
 def unused_recovery_codes(user: User) -> int:
     return sum(1 for code in user.recovery_codes if code.used_at is None)
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    reencrypted: int
+    already_current: int
+
+
+def reencrypt_totp_secrets() -> KeyRotation:
+    """Encrypt every stored TOTP secret under the newest key of KIOSK_DATA_KEYS.
+
+    One transaction: either every secret moves to the newest key, after which the
+    older keys can leave the setting, or none does. Secrets already under the
+    newest key stay as they are, so running it twice changes nothing.
+    """
+    reencrypted = already_current = 0
+    unreadable: list[int] = []
+    with unit_of_work() as session:
+        for user in UserRepository(session).with_totp_secret():
+            assert user.totp_secret is not None
+            try:
+                token = encryption.reencrypt(user.totp_secret)
+            except encryption.DataKeyError:
+                unreadable.append(user.id)
+                continue
+            if token is None:
+                already_current += 1
+            else:
+                user.totp_secret = token
+                reencrypted += 1
+        if unreadable:
+            raise encryption.DataKeyError(
+                f"no key in KIOSK_DATA_KEYS decrypts the TOTP secret of user(s)"
+                f" {', '.join(map(str, unreadable))}; nothing was changed"
+            )
+    return KeyRotation(reencrypted, already_current)
