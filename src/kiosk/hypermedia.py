@@ -13,9 +13,24 @@ from urllib.parse import urlsplit
 from flask import Response, make_response, render_template, request
 
 from kiosk.extensions import htmx
-from kiosk.validation import has_control
+from kiosk.validation import InputProblem, has_control, parse_int
 
 MAX_NEXT = 2000  # a redirect target kept in the session must not outgrow the cookie
+MAX_PAGE = 100_000  # no list here has more pages; a larger number is someone's typing
+
+
+def page_number() -> int:
+    """The `page` of a list's query string; anything that is not a page number means the
+    first page, since a list answers a hand-edited URL rather than refusing it."""
+    try:
+        return parse_int(request.args.get("page", "1"), minimum=1, maximum=MAX_PAGE)
+    except InputProblem:
+        return 1
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` rows fill, at least one (an empty list is one empty page)."""
+    return max(1, -(-total // per_page))
 
 
 def wants_fragment() -> bool:

@@ -14,8 +14,8 @@ from kiosk.backoffice import customers
 from kiosk.backoffice.access import Permission, require
 from kiosk.backoffice.forms import CustomerNoteForm
 from kiosk.backoffice.views import bp
-from kiosk.hypermedia import render_page
-from kiosk.validation import EmptyForm, InputProblem, parse_int, search_text
+from kiosk.hypermedia import page_count, page_number, render_page
+from kiosk.validation import EmptyForm, search_text
 
 CUSTOMERS_PER_PAGE = 50
 
@@ -25,10 +25,7 @@ CUSTOMERS_PER_PAGE = 50
 def customers_list() -> ResponseReturnValue:
     """Accounts by email or name, newest first, 50 a page; htmx swaps only the results."""
     text = search_text(request.args.get("q", ""), 100)
-    try:
-        page = parse_int(request.args.get("page", "1"), minimum=1)
-    except InputProblem:
-        page = 1
+    page = page_number()
     rows, total = customers.customer_list(text, page, CUSTOMERS_PER_PAGE)
     return render_page(
         "staff/customers.html",
@@ -37,7 +34,7 @@ def customers_list() -> ResponseReturnValue:
         total=total,
         text=text,
         page_number=page,
-        pages=max(1, -(-total // CUSTOMERS_PER_PAGE)),
+        pages=page_count(total, CUSTOMERS_PER_PAGE),
     )
 
 

@@ -32,7 +32,7 @@ from kiosk.backoffice.forms import (
     StatusForm,
 )
 from kiosk.backoffice.views import bp
-from kiosk.hypermedia import render_page
+from kiosk.hypermedia import page_count, page_number, render_page
 from kiosk.invoicing.downloads import document_download
 from kiosk.money import Money
 from kiosk.orders import lifecycle, returns, settlement
@@ -45,7 +45,7 @@ from kiosk.payments import services as payments
 from kiosk.payments.providers import PaymentProblem
 from kiosk.shipping import services as shipping
 from kiosk.templating import format_money
-from kiosk.validation import InputProblem, parse_int, search_text
+from kiosk.validation import search_text
 
 ORDERS_PER_PAGE = 50
 
@@ -237,10 +237,7 @@ def _order_filter() -> tuple[OrderFilter, list[str]]:
 def orders_list() -> ResponseReturnValue:
     """All orders, filtered by state, date, payment method or text, 50 a page."""
     filters, problems = _order_filter()
-    try:
-        page = parse_int(request.args.get("page", "1"), minimum=1)
-    except InputProblem:
-        page = 1
+    page = page_number()
     rows, total = orders.search(filters, page, ORDERS_PER_PAGE)
     return render_page(
         "staff/orders.html",
@@ -248,7 +245,7 @@ def orders_list() -> ResponseReturnValue:
         orders=rows,
         total=total,
         page_number=page,
-        pages=max(1, -(-total // ORDERS_PER_PAGE)),
+        pages=page_count(total, ORDERS_PER_PAGE),
         filters=filters,
         problems=problems,
         methods=list(providers.registry()),

@@ -27,7 +27,7 @@ from kiosk.backoffice.views import bp
 from kiosk.catalog import editing
 from kiosk.catalog.editing import STATUSES, STOCK_STATES, Clash, PriceRefused, StaffFilter
 from kiosk.catalog.models import Product
-from kiosk.hypermedia import render_page, safe_next
+from kiosk.hypermedia import page_count, page_number, render_page, safe_next
 from kiosk.markdown import render_markdown
 from kiosk.validation import EmptyForm, InputProblem, check_text, parse_int, search_text
 
@@ -61,10 +61,7 @@ def _list_url() -> str:
 def products_list() -> ResponseReturnValue:
     """Every product, searched, filtered, sorted, 50 a page; htmx swaps only the results."""
     filters = _filter_from(request.args)
-    try:
-        page = parse_int(request.args.get("page", "1"), minimum=1, maximum=100_000)
-    except InputProblem:
-        page = 1
+    page = page_number()
     rows, total = editing.staff_list(filters, page, PRODUCTS_PER_PAGE)
     categories = editing.category_choices()
     return render_page(
@@ -73,7 +70,7 @@ def products_list() -> ResponseReturnValue:
         products=rows,
         total=total,
         page_number=page,
-        pages=max(1, -(-total // PRODUCTS_PER_PAGE)),
+        pages=page_count(total, PRODUCTS_PER_PAGE),
         filters=filters,
         categories=categories,
         bulk_form=BulkForm(categories, formdata=None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,11 +15,10 @@ from wtforms.fields.choices import SelectChoice
 from kiosk.backoffice.access import Permission, require
 from kiosk.backoffice.forms import StockAdjustForm
 from kiosk.backoffice.views import bp
-from kiosk.hypermedia import render_page
+from kiosk.hypermedia import page_number, render_page
 from kiosk.inventory import adjustments
 from kiosk.inventory.adjustments import AdjustmentRefused, AdjustReason
 from kiosk.inventory.labels import movement_kind_name
-from kiosk.validation import InputProblem, parse_int
 
 LEDGER_PER_PAGE = 25
 LOW_STOCK_PER_PAGE = 50
@@ -32,13 +31,6 @@ REASONS: dict[AdjustReason, Any] = {
 }
 
 
-def _page_number() -> int:
-    try:
-        return parse_int(request.args.get("page", "1"), minimum=1, maximum=100_000)
-    except InputProblem:
-        return 1
-
-
 def _form(formdata: bool = True, **kwargs: Any) -> StockAdjustForm:
     reasons = [SelectChoice(reason.value, str(label)) for reason, label in REASONS.items()]
     if not formdata:
@@ -49,7 +41,7 @@ def _form(formdata: bool = True, **kwargs: Any) -> StockAdjustForm:
 def _stock_page(
     product_id: int, form: StockAdjustForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    history = adjustments.history(product_id, _page_number(), LEDGER_PER_PAGE)
+    history = adjustments.history(product_id, page_number(), LEDGER_PER_PAGE)
     if history is None:
         abort(404)
     if form is None:
@@ -120,5 +112,5 @@ def adjust_stock(product_id: int) -> ResponseReturnValue:
 @require(Permission.MANAGE_STOCK)
 def stock_list() -> ResponseReturnValue:
     """Active products at or below their reorder level, sold-out ones first."""
-    low = adjustments.running_low(_page_number(), LOW_STOCK_PER_PAGE)
+    low = adjustments.running_low(page_number(), LOW_STOCK_PER_PAGE)
     return render_page("staff/stock.html", "staff/stock.html", low=low)
