@@ -296,8 +296,7 @@ def test_an_owner_opens_an_empty_shop_stocks_it_and_appoints_staff_in_the_browse
     assert picture.evaluate("img => img.decode().then(() => img.naturalWidth > 0)")  # it loads
 
     # A second staff member, invited by mail.
-    page.goto("/staff/")
-    nav.get_by_role("link", name=t("Team")).click()
+    page.goto("/staff/team")
     page.get_by_label(t("Email address")).fill(clerk_email)
     page.get_by_label(t("Role")).select_option(label=t("Staff member"))
     page.get_by_label(t("Language of the invitation")).select_option(
