@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,16 +95,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, smtp: CapturingSMTP) -> I
     root = tmp_path_factory.mktemp("live-server")
     url, media = f"sqlite:///{root / 'kiosk.sqlite3'}", root / "media"
     migrate(url, media)
-    mail = {
-        "KIOSK_MAIL_BACKEND": "smtp",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": smtp.port,
-        "SMTP_SECURITY": "none",
-        "KIOSK_MAIL_FLUSH_AFTER_REQUEST": True,
-        # Many sign-ups come from one address here; the limits have tests of their own.
-        "KIOSK_RATE_LIMITS": {name: "1000 per minute" for name in DEFAULT_RATE_LIMITS},
-    }
-    app = create_app(settings_for(url, media, **mail))
+    app = create_app(live_settings(url, media, smtp))
     with app.app_context():
         seed_demo(only_if_empty=False)
         db.session.remove()
@@ -115,12 +107,37 @@ def live_app(tmp_path_factory: pytest.TempPathFactory, smtp: CapturingSMTP) -> I
 @pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[str]:
     """`live_app` served on a free port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, closing_files(live_app), threaded=True)
+    with serve(live_app) as url:
+        yield url
+
+
+def live_settings(database_url: str, media_dir: Path, smtp: CapturingSMTP) -> dict[str, Any]:
+    """Settings of a live shop: mail goes out over SMTP right after each request."""
+    return settings_for(
+        database_url,
+        media_dir,
+        KIOSK_MAIL_BACKEND="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp.port,
+        SMTP_SECURITY="none",
+        KIOSK_MAIL_FLUSH_AFTER_REQUEST=True,
+        # Many sign-ups come from one address here; the limits have tests of their own.
+        KIOSK_RATE_LIMITS={name: "1000 per minute" for name in DEFAULT_RATE_LIMITS},
+    )
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve `app` on a free port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, closing_files(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 def closing_files(app: WSGIApplication) -> WSGIApplication:

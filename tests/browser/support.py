@@ -1,9 +1,12 @@
-"""Helpers for the browser tests: the demo catalog as data, prices, colours, htmx swaps."""
+"""Helpers for the browser tests: the demo catalog as data, prices, colours, htmx swaps,
+staff sign-in, links from mail, pictures to upload."""
 
 from __future__ import annotations
 
 import csv
+import io
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,12 +14,14 @@ from functools import cache
 
 import pyotp
 from flask import Flask
-from playwright.sync_api import Locator, Page, expect
+from PIL import Image
+from playwright.sync_api import FilePayload, Locator, Page, expect
 
 from kiosk.accounts.models import Role
 from kiosk.demo.services import DEMO_DIR
 from kiosk.extensions import db
 from tests.factories import PASSWORD, make_user
+from tests.mailbox import CapturingSMTP
 
 PAGE_SIZE = 24  # KIOSK_PAGE_SIZE's default, which the live server uses
 
@@ -149,3 +154,27 @@ def sign_in_with_code(page: Page, live_app: Flask, role: Role) -> str:
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     return email
+
+
+def link_from_mail(smtp: CapturingSMTP, to: str, path: str, timeout: float = 10.0) -> str:
+    """Wait for a mail to `to` and return the first link path starting with `path`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in reversed(smtp.messages):
+            if message["To"] == to:
+                body = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+                match = re.search(
+                    rf"https?://[^/\s]+({re.escape(path)}\S+)",
+                    body.get_payload(decode=True).decode(),
+                )
+                if match:
+                    return match.group(1)
+        time.sleep(0.1)
+    raise AssertionError(f"no mail to {to} with a {path} link")
+
+
+def png_upload(colour: str, size: tuple[int, int] = (320, 240)) -> FilePayload:
+    """A small PNG of one colour, as a file the browser uploads."""
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return {"name": f"{colour}.png", "mimeType": "image/png", "buffer": out.getvalue()}

@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import pyotp
 from playwright.sync_api import Page, expect
 
+from tests.browser.support import link_from_mail
 from tests.factories import PASSWORD
 from tests.mailbox import CapturingSMTP
 
 
 def _email() -> str:
     return f"shopper-{uuid.uuid4().hex[:10]}@example.org"
-
-
-def _link_from_mail(smtp: CapturingSMTP, to: str, path: str, timeout: float = 10.0) -> str:
-    """Wait for a mail to `to` and return the first link path starting with `path`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in reversed(smtp.messages):
-            if message["To"] == to:
-                body = next(p for p in message.walk() if p.get_content_type() == "text/plain")
-                match = re.search(
-                    rf"https?://[^/\s]+({re.escape(path)}\S+)",
-                    body.get_payload(decode=True).decode(),
-                )
-                if match:
-                    return match.group(1)
-        time.sleep(0.1)
-    raise AssertionError(f"no mail to {to} with a {path} link")
 
 
 def _register(page: Page, email: str) -> None:
@@ -59,7 +42,7 @@ def _sign_out(page: Page) -> None:
 def _registered_and_verified(page: Page, smtp: CapturingSMTP) -> str:
     email = _email()
     _register(page, email)
-    page.goto(_link_from_mail(smtp, email, "/verify/"))
+    page.goto(link_from_mail(smtp, email, "/verify/"))
     return email
 
 
@@ -92,7 +75,7 @@ def test_reset_a_forgotten_password(page: Page, smtp: CapturingSMTP) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_role("button", name="Send link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Please check your mail")
-    page.goto(_link_from_mail(smtp, email, "/reset-password/"))
+    page.goto(link_from_mail(smtp, email, "/reset-password/"))
     page.get_by_label("New password").fill("purple elephants juggle quietly")
     page.get_by_role("button", name="Save password").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
@@ -173,7 +156,7 @@ def test_profile_and_newsletter(page: Page, smtp: CapturingSMTP) -> None:
     page.goto("/account/email-preferences")
     page.get_by_role("button", name="Subscribe").click()
     expect(page.locator(".flash")).to_contain_text("Please confirm")
-    page.goto(_link_from_mail(smtp, email, "/account/newsletter/confirm/"))
+    page.goto(link_from_mail(smtp, email, "/account/newsletter/confirm/"))
     expect(page.get_by_text(re.compile("You subscribed on"))).to_be_visible()
 
 
@@ -200,6 +183,6 @@ def test_unverified_account_asks_for_the_link(page: Page, smtp: CapturingSMTP) -
     expect(page.get_by_role("heading", level=1)).to_have_text("Please confirm your email address")
     page.get_by_role("button", name="Send the link again").click()
     expect(page.locator(".flash")).to_contain_text("We sent the link again.")
-    page.goto(_link_from_mail(smtp, email, "/verify/"))
+    page.goto(link_from_mail(smtp, email, "/verify/"))
     page.goto("/account")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")

@@ -8,25 +8,18 @@ whole session.
 
 from __future__ import annotations
 
-import io
 import re
 import uuid
 
 from flask import Flask
-from PIL import Image
 from playwright.sync_api import FilePayload, Locator, Page, expect
 from sqlalchemy import select
 
 from kiosk.catalog.models import ProductImage
 from kiosk.extensions import db
+from tests.browser.support import png_upload
 from tests.browser.test_staff_orders import _staff_sign_in
 from tests.factories import make_product
-
-
-def _png(colour: str) -> FilePayload:
-    out = io.BytesIO()
-    Image.new("RGB", (320, 240), colour).save(out, "PNG")
-    return {"name": f"{colour}.png", "mimeType": "image/png", "buffer": out.getvalue()}
 
 
 def _product(live_app: Flask, name: str) -> int:
@@ -60,7 +53,7 @@ def test_staff_upload_two_pictures_reorder_them_and_describe_one(
     expect(alt).to_have_value("Becher Aurora")  # the suggestion
 
     page.get_by_label("Pictures (JPEG, PNG, WebP or GIF)").set_input_files(
-        [_png("red"), _png("blue")]
+        [png_upload("red"), png_upload("blue")]
     )
     alt.fill("Becher Aurora, rot glasiert")
     page.get_by_role("button", name="Upload").click()
@@ -91,7 +84,9 @@ def test_in_german_a_broken_file_is_named_and_a_picture_removed(
     expect(page.get_by_role("heading", level=1)).to_have_text("Bilder von Kanne Nordlicht")
 
     broken: FilePayload = {"name": "notiz.jpg", "mimeType": "image/jpeg", "buffer": b"kein Bild"}
-    page.get_by_label("Bilder (JPEG, PNG, WebP oder GIF)").set_input_files([_png("green"), broken])
+    page.get_by_label("Bilder (JPEG, PNG, WebP oder GIF)").set_input_files(
+        [png_upload("green"), broken]
+    )
     page.get_by_role("button", name="Hochladen").click()
     expect(page.locator(".error-summary")).to_contain_text(
         "notiz.jpg: dies ist kein JPEG-, PNG-, WebP- oder GIF-Bild."

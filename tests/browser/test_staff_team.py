@@ -14,8 +14,7 @@ from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from kiosk.accounts.models import Role
-from tests.browser.support import sign_in_with_code
-from tests.browser.test_accounts import _link_from_mail
+from tests.browser.support import link_from_mail, sign_in_with_code
 from tests.mailbox import CapturingSMTP
 
 NEW_PASSWORD = "seven blue herons at dawn"
@@ -77,7 +76,7 @@ def test_an_invited_staff_member_joins_from_the_mail_and_sets_up_two_factor_firs
     text = TEXT[language]
     email = f"clerk-{uuid.uuid4().hex[:8]}@example.org"
     _owner_invites(new_context(java_script_enabled=js).new_page(), live_app, email, language)
-    link = _link_from_mail(smtp, email, "/invitation/")
+    link = link_from_mail(smtp, email, "/invitation/")
     mail = next(m for m in reversed(smtp.messages) if m["To"] == email)
     subject = str(make_header(decode_header(mail["Subject"])))
     assert subject.startswith("You are invited" if js else "Sie sind eingeladen")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,14 +16,17 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
+from kiosk.accounts.models import User
 from kiosk.audit.models import AuditEvent
 from kiosk.catalog.models import Product
 from kiosk.extensions import db
 from kiosk.inventory.models import InventoryMovement, MovementKind
+from kiosk.invoicing import seller as sellers
 from kiosk.invoicing.models import DocumentKind, Invoice
 from kiosk.mail import services as mail
 from kiosk.orders.models import Order, OrderEvent, OrderStatus
 from kiosk.orm import utcnow
+from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import make_product
 from tests.mailbox import CapturingSMTP, outbox
@@ -395,6 +399,30 @@ def test_a_reminder_for_an_overdue_invoice_is_mailed_and_recorded(
     second = _post(staff, page, f"{page}/remind")
     assert "A reminder went out on" in _flashes(staff, second)
     assert len(_audits(app, "order.reminder_sent")) == 1
+
+
+def test_an_invoice_reminder_names_the_bank_account_the_owner_saved_last(
+    app: Flask, staff: FlaskClient, mug: int
+) -> None:
+    """The owner's bank details from the back office, not the environment's first ones,
+    in both parts of the mail: the buyer pays where the money is expected."""
+    number = _overdue_invoice(app, staff, mug)
+    with app.app_context():
+        staff_id = db.session.scalars(
+            select(User.id).where(User.email == "staff@example.org")
+        ).one()
+        moved = replace(sellers.from_environment(), account_holder="Papeterie Lindner",
+                        iban="DE89370400440532013000", bic="COBADEFFXXX")  # fmt: skip
+        with unit_of_work() as session:
+            sellers.save(session, moved, staff_id)
+    page = f"/staff/orders/{number}"
+    assert _post(staff, page, f"{page}/remind").status_code == 303
+    with app.app_context():
+        reminder = outbox("erika@example.org")[-1]
+    assert reminder.template == "invoice_reminder"
+    for body in (reminder.text_body, reminder.html_body):
+        assert "DE89370400440532013000" in body and "Papeterie Lindner" in body
+        assert app.config["KIOSK_BANK_IBAN"] not in body
 
 
 def test_a_reminder_in_german_and_a_refusal_when_not_overdue(

@@ -223,6 +223,17 @@ def test_staff_create_a_product_with_every_field(app: Flask, staff: FlaskClient)
     assert event.event == "product.created" and event.details["values"]["price_cents"] == 1290
 
 
+def test_the_vat_rates_are_named_in_the_page_language(app: Flask, staff: FlaskClient) -> None:
+    """The default classes of KIOSK_VAT_RATES in words; a class the shop adds, as it is named."""
+    app.config["KIOSK_VAT_RATES"] = {"standard": 1900, "reduced": 700, "books": 500}
+    english = staff.get("/staff/products/new").text
+    assert ">standard rate (19 %)</option>" in english
+    assert ">reduced rate (7 %)</option>" in english and ">books (5 %)</option>" in english
+    staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    german = staff.get("/staff/products/new").text
+    assert ">Regelsatz (19 %)</option>" in german and ">ermäßigter Satz (7 %)</option>" in german
+
+
 def test_a_form_with_errors_keeps_everything_typed(app: Flask, staff: FlaskClient) -> None:
     response = _create(
         staff,

@@ -26,6 +26,8 @@ from kiosk.validation import Form, InputProblem, IntegerField, OutOfRange, parse
 
 MAX_DESCRIPTION = 20_000
 ENTER_PRICE = _l("Please enter the price, such as 12.90.")
+# The classes KIOSK_VAT_RATES has by default, in words; a class a shop adds shows as named.
+VAT_CLASS_NAMES = {"standard": _l("standard rate"), "reduced": _l("reduced rate")}
 MEASURES = [
     ("", _l("No unit price")),
     (UnitMeasure.GRAM.value, _l("grams (price per kg)")),
@@ -105,7 +107,8 @@ class ProductForm(Form):
         self.unit_measure.choices = MEASURES
         rates: dict[str, int] = current_app.config["KIOSK_VAT_RATES"]
         self.vat_class.choices = [
-            (name, f"{name} ({format_decimal(rate / 100)} %)") for name, rate in rates.items()
+            (name, f"{VAT_CLASS_NAMES.get(name, name)} ({format_decimal(rate / 100)} %)")
+            for name, rate in rates.items()
         ]
         self.category.choices = _category_options(categories)
 
