@@ -435,22 +435,9 @@ def test_wrong_tiers_and_kinds_come_back_at_their_fields_with_the_input(app: Fla
     assert stored_methods(app) == {}
 
 
-def test_a_method_switches_between_one_price_and_weight_tiers(app: Flask) -> None:
-    client = owner(app)
-    assert save_tiers(client, kind="flat", price="8.50").status_code == 303
-    assert save_method(client, "dhl-de", kind="weight", **{"tiers-0-grams": "500",
-                       "tiers-0-price": "3.90"}).status_code == 303  # fmt: skip
-    stored = stored_methods(app)
-    assert (stored["dhl-eu"].kind, stored["dhl-eu"].price_cents) == ("flat", 850)
-    assert (stored["dhl-de"].kind, stored["dhl-de"].tiers) == ("weight", [[500, 390]])
-    with app.app_context():
-        assert shipping.method("dhl-eu").cost(Money(100, "EUR"), 99_000) == Money(850, "EUR")
-    form = client.get(f"{SHIPPING_URL}/dhl-de").get_data(as_text=True)
-    assert 'name="tiers-0-grams" type="text" value="500"' in form
-    assert 'name="tiers-2-grams" type="text" value=""' in form  # empty rows to add tiers
-
-
-def test_add_a_tier_keeps_the_input_adds_a_row_and_saves_nothing(app: Flask) -> None:
+def test_add_a_tier_keeps_the_input_and_a_method_switches_between_price_and_tiers(
+    app: Flask,
+) -> None:
     client = owner(app)
     typed = {"name_de": "Päckchen EU", "tiers-2-grams": "9000", "add_tier": "1"}
     page = save_tiers(client, **typed)
@@ -471,7 +458,19 @@ def test_add_a_tier_keeps_the_input_adds_a_row_and_saves_nothing(app: Flask) -> 
     assert "<html" not in part and '<fieldset id="tiers"' in part  # the tiers alone
     assert 'value="9000"' in part and 'id="tiers-3-grams"' in part
     assert part.count("autofocus") == 1  # on the new row, where the owner types next
-    assert stored_methods(app) == {}
+    assert stored_methods(app) == {}  # nothing saved by adding a row
+
+    assert save_tiers(client, kind="flat", price="8.50").status_code == 303
+    assert save_method(client, "dhl-de", kind="weight", **{"tiers-0-grams": "500",
+                       "tiers-0-price": "3.90"}).status_code == 303  # fmt: skip
+    stored = stored_methods(app)
+    assert (stored["dhl-eu"].kind, stored["dhl-eu"].price_cents) == ("flat", 850)
+    assert (stored["dhl-de"].kind, stored["dhl-de"].tiers) == ("weight", [[500, 390]])
+    with app.app_context():
+        assert shipping.method("dhl-eu").cost(Money(100, "EUR"), 99_000) == Money(850, "EUR")
+    form = client.get(f"{SHIPPING_URL}/dhl-de").get_data(as_text=True)
+    assert 'name="tiers-0-grams" type="text" value="500"' in form
+    assert 'name="tiers-2-grams" type="text" value=""' in form  # empty rows to add tiers
 
 
 CARRIERS_URL = "/staff/settings/carriers"
@@ -493,30 +492,17 @@ def carrier_events(app: Flask) -> list[AuditEvent]:
         return list(db.session.scalars(query.order_by(AuditEvent.id)))
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://tracking.example/{tracking}",
-        "https://tracking.example/track",
-        "https://tracking.example/{tracking}?again={tracking}",
-        "https:///{tracking}",
-        "javascript:alert(1)//https://{tracking}",
-        "https://tracking.example/ {tracking}",
-    ],
-)
-def test_a_tracking_address_is_https_with_one_place_for_the_number(app: Flask, url: str) -> None:
-    response = save_carrier(owner(app), f"{CARRIERS_URL}/new", tracking_url=url)
-    body = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert "holding {tracking} exactly once" in body and 'href="#tracking_url"' in body
-    assert 'value="Hermes-2"' in body  # the input stays
-    assert carrier_events(app) == []
-
-
 def test_the_owner_adds_edits_and_switches_off_carriers(app: Flask) -> None:
     client = owner(app)
     listing = client.get(CARRIERS_URL).get_data(as_text=True)
     assert "DPD" in listing and "https://tracking.dpd.de/status/de_DE/parcel/{tracking}" in listing
+    twice = "https://tracking.example/{tracking}?again={tracking}"  # the unit tests have more
+    wrong = save_carrier(client, f"{CARRIERS_URL}/new", tracking_url=twice)
+    body = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and 'href="#tracking_url"' in body
+    assert 'id="tracking_url-error">Please enter the carrier' in body
+    assert 'value="Hermes-2"' in body  # the input stays
+    assert carrier_events(app) == []
     assert save_carrier(client, f"{CARRIERS_URL}/new").status_code == 303
     again = save_carrier(client, f"{CARRIERS_URL}/new")  # a double submit adds nothing
     assert again.status_code == 422 and "Another carrier has this code" in again.get_data(
