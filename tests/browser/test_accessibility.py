@@ -694,7 +694,8 @@ def staff_coupons(tour: Tour) -> None:
 
 
 def owner_settings(tour: Tour) -> None:
-    """The seller's details with errors, the shipping methods, one method, the shop settings."""
+    """The seller's details with errors, the shipping methods, one method (with wrong weight
+    tiers), the carriers (a new one with errors), the shop settings."""
     page = tour.page
     tour.goto("/staff/settings/seller")
     page.get_by_label("IBAN").fill("DE00 1234")
@@ -705,6 +706,20 @@ def owner_settings(tour: Tour) -> None:
     tour.check("staff: shipping methods")
     tour.goto("/staff/settings/shipping/dhl-de")
     tour.check("staff: shipping method")
+    tour.goto("/staff/settings/shipping/dhl-eu")
+    page.get_by_label("Tier 2: up to grams").fill("1000")
+    page.get_by_role("button", name="Save shipping method").click()
+    error_summary(page)
+    tour.check("staff: shipping method with wrong weight tiers")
+    tour.goto("/staff/settings/carriers")
+    tour.check("staff: carriers")
+    tour.goto("/staff/settings/carriers/new")
+    page.get_by_label("Tracking address").fill("http://tracking.example/")
+    page.get_by_role("button", name="Add carrier").click()
+    error_summary(page)
+    tour.check("staff: new carrier with errors")
+    tour.goto("/staff/settings/carriers/dpd")
+    tour.check("staff: carrier")
     tour.goto("/staff/settings/shop")
     tour.check("staff: shop settings")
 

@@ -418,6 +418,7 @@ def seed_shop(app: Flask) -> Shop:
             "job_id": str(job_id),
             "coupon_id": str(coupon_id),
             "staff.*.code": "dhl-de",  # a shipping method
+            "carrier_code": "dpd",
             "image_id": str(picture_id),
             # The picture pages: the product with the picture.
             "staff.product_pictures.product_id": str(mug),

@@ -3,6 +3,7 @@ keep, checked by format (VAT ID, IBAN, BIC), audited, and closed to staff."""
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from kiosk.invoicing import seller as sellers
 from kiosk.invoicing import services as invoicing
 from kiosk.invoicing.models import SellerProfileVersion
 from kiosk.mail.services import deliver_due
+from kiosk.money import Money
 from kiosk.orders import documents, settlement
 from kiosk.orders.models import Order
 from kiosk.shipping import services as shipping
@@ -254,6 +256,7 @@ DHL_DE = {
     "delivery_de": "2–4 Werktage",
     "delivery_en": "2–4 working days",
     "countries": "DE, AT",
+    "kind": "flat",
     "price": "5.90",
     "free_above": "",
     "carrier": "dhl",
@@ -262,9 +265,14 @@ DHL_DE = {
 }
 
 
+def post_form(client: FlaskClient, url: str, form: dict[str, str], **changes: str) -> Any:
+    """The form as filled, with some fields changed ("-": left out)."""
+    data = {**form, **changes, "csrf_token": csrf_token(client, SHIPPING_URL)}
+    return client.post(url, data={k: v for k, v in data.items() if v != "-"})
+
+
 def save_method(client: FlaskClient, code: str, **changes: str) -> Any:
-    data = {**DHL_DE, **changes, "csrf_token": csrf_token(client, SHIPPING_URL)}
-    return client.post(f"{SHIPPING_URL}/{code}", data={k: v for k, v in data.items() if v != "-"})
+    return post_form(client, f"{SHIPPING_URL}/{code}", DHL_DE, **changes)
 
 
 def stored_methods(app: Flask) -> dict[str, ShippingMethodRow]:
@@ -342,6 +350,222 @@ def test_checkout_offers_the_edited_methods_and_old_orders_keep_theirs(
         kept = shipping.method("dhl-de")
         assert kept is not None and (kept.active, kept.carrier) == (False, "dhl")
         assert [m.code for m in shipping.methods()] == ["dhl-eu"]
+
+
+DHL_EU = {
+    **DHL_DE,
+    "name_de": "DHL Paket EU",
+    "name_en": "DHL parcel EU",
+    "countries": "EU",
+    "kind": "weight",
+    "price": "",
+    "tiers-0-grams": "1000",
+    "tiers-0-price": "7.00",
+    "tiers-1-grams": "3000",
+    "tiers-1-price": "9.90",
+    "tiers-2-grams": "",
+    "tiers-2-price": "",
+}
+
+
+def save_tiers(client: FlaskClient, **changes: str) -> Any:
+    return post_form(client, f"{SHIPPING_URL}/dhl-eu", DHL_EU, **changes)
+
+
+def test_checkout_quotes_the_tiers_the_owner_just_saved(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        parcel = make_product(price_cents=2000, weight_grams=1500, stock_on_hand=5).id
+    add_to_cart(client, parcel)
+    give_address(client, postal_code="1010", city="Wien", country="AT")
+    before = client.get("/checkout/shipping").get_data(as_text=True)
+    assert "DHL parcel EU" in before and "€12.90" in before  # the file's tier up to 2 kg
+
+    assert save_tiers(owner(app)).status_code == 303
+    page = client.get("/checkout/shipping").get_data(as_text=True)
+    assert "€9.90" in page and "€12.90" not in page  # 1.5 kg: the new tier up to 3 kg
+    add_to_cart(client, parcel)  # 3 kg: still the 3 kg tier
+    assert "€9.90" in client.get("/checkout/shipping").get_data(as_text=True)
+    add_to_cart(client, parcel)  # 4.5 kg: heavier than the last tier, so not offered
+    assert "DHL parcel EU" not in client.get("/checkout/shipping").get_data(as_text=True)
+    with app.app_context():
+        (event,) = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "settings.shipping_changed")
+        ).all()
+    assert event.details["before"]["tiers"] == [[2000, 1290], [5000, 1690], [31500, 2490]]
+    assert event.details["after"]["tiers"] == [[1000, 700], [3000, 990]]
+
+
+WRONG_TIERS = [  # what the owner sends, and the message expected at each field
+    (
+        {"tiers-0-grams": "0", "tiers-1-price": "-1", "tiers-2-price": "3.00"},
+        {"tiers-0-grams": "from 1", "tiers-1-price": "such as 12.90",
+         "tiers-2-grams": "weight in grams"},
+    ),
+    (
+        {"tiers-1-grams": "1000", "tiers-0-price": "99999999", "kind": "parcel"},
+        {"tiers-1-grams": "more than the tier above", "tiers-0-price": "at most",
+         "kind": "Please choose one"},
+    ),
+    (
+        {"tiers-0-grams": "1e3", "tiers-1-grams": "-5", "tiers-1-price": ""},
+        {"tiers-0-grams": "whole number", "tiers-1-grams": "from 1"},
+    ),
+    (
+        {"tiers-0-grams": "", "tiers-0-price": "", "tiers-1-grams": "", "tiers-1-price": ""},
+        {"tiers-0-grams": "needs at least one tier"},
+    ),
+    ({"kind": "flat"}, {"price": "Please enter the price"}),
+]  # fmt: skip
+
+
+def test_wrong_tiers_and_kinds_come_back_at_their_fields_with_the_input(app: Flask) -> None:
+    client = owner(app)
+    for changes, expected in WRONG_TIERS:
+        response = save_tiers(client, **changes)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 422
+        for field, message in expected.items():
+            error = re.search(rf'<p class="field__error" id="{field}-error">([^<]*)</p>', body)
+            assert error is not None and message in error.group(1), (field, body[:3000])
+            assert f'href="#{field}"' in body  # and in the summary at the top
+        for name, value in changes.items():
+            if name.startswith("tiers-") and value:
+                assert f'name="{name}" type="text" value="{value}"' in body
+        assert 'name="tiers-2-grams" type="text" value="' in body  # every row stays
+    assert stored_methods(app) == {}
+
+
+def test_add_a_tier_keeps_the_input_and_a_method_switches_between_price_and_tiers(
+    app: Flask,
+) -> None:
+    client = owner(app)
+    typed = {"name_de": "Päckchen EU", "tiers-2-grams": "9000", "add_tier": "1"}
+    page = save_tiers(client, **typed)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in body
+    assert 'value="Päckchen EU"' in body and 'name="tiers-2-grams" type="text" value="9000"' in body
+    assert 'id="tiers-3-grams"' in body and 'id="tiers-4-grams"' not in body
+    assert "field__error" not in body  # not checked yet: the owner is still typing
+
+    token = csrf_token(client, SHIPPING_URL)
+    fragment = client.post(
+        f"{SHIPPING_URL}/dhl-eu",
+        data={**DHL_EU, **typed, "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
+    part = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
+    assert "<html" not in part and '<fieldset id="tiers"' in part  # the tiers alone
+    assert 'value="9000"' in part and 'id="tiers-3-grams"' in part
+    assert part.count("autofocus") == 1  # on the new row, where the owner types next
+    assert stored_methods(app) == {}  # nothing saved by adding a row
+
+    assert save_tiers(client, kind="flat", price="8.50").status_code == 303
+    assert save_method(client, "dhl-de", kind="weight", **{"tiers-0-grams": "500",
+                       "tiers-0-price": "3.90"}).status_code == 303  # fmt: skip
+    stored = stored_methods(app)
+    assert (stored["dhl-eu"].kind, stored["dhl-eu"].price_cents) == ("flat", 850)
+    assert (stored["dhl-de"].kind, stored["dhl-de"].tiers) == ("weight", [[500, 390]])
+    with app.app_context():
+        assert shipping.method("dhl-eu").cost(Money(100, "EUR"), 99_000) == Money(850, "EUR")
+    form = client.get(f"{SHIPPING_URL}/dhl-de").get_data(as_text=True)
+    assert 'name="tiers-0-grams" type="text" value="500"' in form
+    assert 'name="tiers-2-grams" type="text" value=""' in form  # empty rows to add tiers
+
+
+CARRIERS_URL = "/staff/settings/carriers"
+HERMES = {
+    "code": "Hermes-2",
+    "name": "Hermes Paketshop",
+    "tracking_url": "https://www.myhermes.de/empfangen/sendungsverfolgung/sendungsinformation#{tracking}",
+    "active": "y",
+}
+
+
+def save_carrier(client: FlaskClient, url: str, **changes: str) -> Any:
+    return post_form(client, url, HERMES, **changes)
+
+
+def carrier_events(app: Flask) -> list[AuditEvent]:
+    with app.app_context():
+        query = select(AuditEvent).where(AuditEvent.event.like("settings.carrier_%"))
+        return list(db.session.scalars(query.order_by(AuditEvent.id)))
+
+
+def test_the_owner_adds_edits_and_switches_off_carriers(app: Flask) -> None:
+    client = owner(app)
+    listing = client.get(CARRIERS_URL).get_data(as_text=True)
+    assert "DPD" in listing and "https://tracking.dpd.de/status/de_DE/parcel/{tracking}" in listing
+    twice = "https://tracking.example/{tracking}?again={tracking}"  # the unit tests have more
+    wrong = save_carrier(client, f"{CARRIERS_URL}/new", tracking_url=twice)
+    body = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and 'href="#tracking_url"' in body
+    assert 'id="tracking_url-error">Please enter the carrier' in body
+    assert 'value="Hermes-2"' in body  # the input stays
+    assert carrier_events(app) == []
+    assert save_carrier(client, f"{CARRIERS_URL}/new").status_code == 303
+    again = save_carrier(client, f"{CARRIERS_URL}/new")  # a double submit adds nothing
+    assert again.status_code == 422 and "Another carrier has this code" in again.get_data(
+        as_text=True
+    )
+    assert save_carrier(client, f"{CARRIERS_URL}/new", code="new").status_code == 422
+    with app.app_context():
+        stored = shipping.all_carriers()
+        assert list(stored)[:2] == ["dhl", "dhl-express"]  # the file's carriers, copied first
+        assert stored["hermes-2"].name == "Hermes Paketshop"
+
+    dpd = {
+        "name": "DPD Classic",
+        "active": "-",
+        "tracking_url": "https://dpd.example/t?n={tracking}",
+    }
+    assert save_carrier(client, f"{CARRIERS_URL}/dpd", **dpd).status_code == 303
+    assert save_carrier(client, f"{CARRIERS_URL}/dpd", **dpd).status_code == 303
+    assert client.get(f"{CARRIERS_URL}/nobody").status_code == 404
+    created, switched = carrier_events(app)  # the second, same save changed nothing
+    assert (created.event, created.details["carrier"]) == ("settings.carrier_created", "hermes-2")
+    assert switched.details["before"]["active"] is True
+    assert switched.details["after"] == {
+        "name": "DPD Classic",
+        "tracking_url": "https://dpd.example/t?n={tracking}",
+        "active": False,
+    }
+    with app.app_context():
+        assert "dpd" not in shipping.carriers() and "hermes-2" in shipping.carriers()
+        # an order shipped with DPD before still links to its (new) tracking page
+        assert shipping.shipment("dpd", "0034 1") == (
+            "DPD Classic",
+            "https://dpd.example/t?n=0034%201",
+        )
+    method_form = client.get(f"{SHIPPING_URL}/dhl-de").get_data(as_text=True)
+    assert 'value="hermes-2"' in method_form and 'value="dpd"' not in method_form
+    assert save_method(client, "dhl-de", carrier="hermes-2").status_code == 303
+    assert stored_methods(app)["dhl-de"].carrier == "hermes-2"
+    assert staff_member(app).get(CARRIERS_URL).status_code == 403
+
+
+def test_staff_ship_with_an_added_carrier_and_the_buyer_gets_its_link(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        product = make_product(price_cents=1000, stock_on_hand=5).id
+    placed = buy(client, product)
+    with app.app_context():
+        number = db.session.scalars(select(Order.number)).one()
+    assert save_carrier(owner(app), f"{CARRIERS_URL}/new").status_code == 303
+    staff = staff_member(app)
+    token = csrf_token(staff, f"/staff/orders/{number}")
+    staff.post(f"/staff/orders/{number}/mark-paid", data={"csrf_token": token, "note": ""})
+    order_page = staff.get(f"/staff/orders/{number}").get_data(as_text=True)
+    assert 'value="hermes-2"' in order_page
+    token = csrf_token(staff, f"/staff/orders/{number}")
+    shipped = {"csrf_token": token, "to": "shipped", "carrier": "hermes-2", "tracking": "H1234"}
+    assert staff.post(f"/staff/orders/{number}/status", data=shipped).status_code == 303
+    with app.app_context():
+        mail = outbox()[-1]
+    assert "sendungsinformation#H1234" in mail.html_body and "Hermes Paketshop" in mail.text_body
+    buyer = client.get(placed.headers["Location"]).get_data(as_text=True)
+    assert "sendungsinformation#H1234" in buyer
 
 
 SHOP_URL = "/staff/settings/shop"

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import PROJECT_ROOT
-from kiosk.shipping.services import Carrier, ShippingConfigError, load, parse_carriers
+from kiosk.shipping.services import (
+    Carrier,
+    ShippingConfigError,
+    load,
+    parse_carriers,
+    tiers_ok,
+    tracking_url_ok,
+)
 
 DHL = {"code": "dhl", "name": "DHL", "tracking_url": "https://example.org/t?n={tracking}"}
 METHOD = """
@@ -68,3 +75,43 @@ def test_the_shipped_file_links_every_carrier_over_https() -> None:
     methods, carriers = load(PROJECT_ROOT / "data" / "shipping.toml")
     assert {"dhl", "dhl-express", "dpd", "gls", "hermes", "ups"} <= set(carriers)
     assert all(method.carrier in carriers for method in methods)
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://tracking.example/t?n={tracking}", True),
+        ("https://www.myhermes.de/empfangen/sendungsinformation#{tracking}", True),
+        ("http://tracking.example/{tracking}", False),  # the buyer's link stays on TLS
+        ("https://tracking.example/track", False),  # nowhere for the number
+        ("https://tracking.example/{tracking}?again={tracking}", False),
+        ("https:///{tracking}", False),  # no host
+        ("https://[/{tracking}", False),  # urlsplit raises
+        ("javascript:alert(1)//https://{tracking}", False),
+        ("https://tracking.example/ {tracking}", False),
+        ("https://tracking.example/\x00{tracking}", False),  # a control character
+        ("https://tracking.example/" + "a" * 500 + "{tracking}", False),
+    ],
+)
+def test_a_tracking_address_is_https_with_one_place_for_the_number(
+    url: str, accepted: bool
+) -> None:
+    assert tracking_url_ok(url) is accepted
+
+
+@pytest.mark.parametrize(
+    ("tiers", "accepted"),
+    [
+        ([(2000, 1290), (5000, 1690)], True),
+        ([(2000, 0)], True),  # free up to 2 kg
+        ([], False),
+        ([(0, 490)], False),
+        ([(2000, 490), (2000, 590)], False),  # rising strictly
+        ([(5000, 490), (2000, 590)], False),
+        ([(2000, -1)], False),
+    ],
+)
+def test_weight_tiers_rise_strictly_from_above_nothing(
+    tiers: list[tuple[int, int]], accepted: bool
+) -> None:
+    assert tiers_ok(tiers) is accepted

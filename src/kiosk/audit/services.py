@@ -95,6 +95,8 @@ EVENTS = frozenset(
         "import.applied",
         "settings.seller_changed",
         "settings.shipping_changed",
+        "settings.carrier_created",
+        "settings.carrier_changed",
         "settings.shop_changed",
         "coupon.created",
         "coupon.updated",

@@ -7,10 +7,11 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parseaddr
+from itertools import pairwise
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, Field, StringField, TextAreaField
 from wtforms.validators import AnyOf, Email, InputRequired, Length, Optional, ValidationError
@@ -258,8 +259,53 @@ COUNTRIES_FORMAT = _l(
 )
 
 
+MAX_TIERS = 30
+EMPTY_TIER_ROWS = 2  # rows to add tiers without JavaScript
+GRAMS_FORMAT = _l("Please enter the weight in grams, a whole number from 1, such as 2000.")
+TIER_PRICE_FORMAT = _l("Please enter the price of this tier, such as 12.90 (0 for free).")
+_TIER_FIELD = re.compile(r"tiers-(\d{1,2})-(?:grams|price)")
+
+
+class TierForm(Form):
+    """One weight tier: parcels up to this many grams cost this much."""
+
+    grams = IntegerField(_l("Up to grams"), [Optional()], minimum=1)
+    price = StringField(_l("Price"), filters=[strip], validators=[Length(max=20)])
+
+    def __init__(self, number: int, **kwargs: Any) -> None:
+        super().__init__(prefix=f"tiers-{number}", meta={"csrf": False}, **kwargs)
+        self.number = number + 1
+        self.summary_prefix = _l("Tier %(number)d", number=self.number)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        if self._grams_typed() or not self.price.data:
+            return valid
+        self.grams.errors = [*self.grams.errors, GRAMS_FORMAT]  # a price needs its weight
+        return False
+
+    def validate_price(self, field: Field) -> None:
+        if field.data:
+            _amount_at_field(field.data, TIER_PRICE_FORMAT)
+        elif self.grams.data is not None:
+            raise ValidationError(TIER_PRICE_FORMAT)
+
+    def _grams_typed(self) -> bool:
+        raw = self.grams.raw_data
+        if raw is None:  # filled from stored tiers
+            return self.grams.data is not None
+        return bool(raw) and isinstance(raw[0], str) and bool(raw[0].strip())
+
+    def is_empty(self) -> bool:
+        return not self._grams_typed() and not self.price.data
+
+    def tier(self) -> tuple[int, int]:
+        return self.grams.data or 0, _amount_at_field(self.price.data).cents
+
+
 class ShippingMethodForm(Form):
-    """A shipping method's terms; its code and kind stay as the shipping file made them."""
+    """A shipping method's terms; only its code stays as the shipping file made it. A flat
+    method takes its price, a weight method its tiers (up to grams, price), ascending."""
 
     name_de = StringField(
         _l("Name (German)"),
@@ -278,6 +324,16 @@ class ShippingMethodForm(Form):
         filters=[strip],
         validators=[InputRequired(COUNTRIES_FORMAT), Length(max=200)],
     )
+    # A select in the page; a plain field here (WTForms deprecates tuples as choices).
+    kind_choices: ClassVar[list[tuple[str, Any]]] = [
+        ("flat", _l("One price")),
+        ("weight", _l("By weight (tiers below)")),
+    ]
+    kind = StringField(
+        _l("Priced"),
+        default="flat",
+        validators=[AnyOf([value for value, _label in kind_choices], _l("Please choose one."))],
+    )
     price = StringField(_l("Price"), filters=[strip], validators=[Length(max=20)])
     free_above = StringField(
         _l("Free from an order value of"), filters=[strip], validators=[Length(max=20)]
@@ -286,20 +342,70 @@ class ShippingMethodForm(Form):
     active = BooleanField(_l("Offered at checkout"))
     position = IntegerField(_l("Position in the list"), [Optional()], minimum=0, maximum=100_000)
 
-    def __init__(self, kind: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        current_carrier: str | None = None,
+        tiers: list[tuple[int, int]] | None = None,
+        add_tier: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self.kind = kind
-        self.carrier_choices = [("", _l("None"))] + [
-            (found.code, found.name) for found in shipping.carriers().values()
-        ]
+        choices = {code: found.name for code, found in shipping.carriers().items()}
+        off = shipping.all_carriers().get(current_carrier or "")
+        if off is not None and off.code not in choices:  # kept until the owner picks another
+            choices[off.code] = _l("%(name)s (switched off)", name=off.name)
+        self.carrier_choices = [("", _l("None")), *choices.items()]
+        self.tier_rows = self._tier_rows(tiers or [], add_tier)
+        self.added_tier = add_tier
+
+    def _tier_rows(self, tiers: list[tuple[int, int]], add_tier: bool) -> list[TierForm]:
+        """The posted rows (kept as typed), or the stored tiers and some empty rows."""
+        if self.is_submitted():
+            numbers = {int(m.group(1)) for m in map(_TIER_FIELD.fullmatch, request.form) if m}
+            count = min(max(numbers, default=0) + 1, MAX_TIERS)
+            rows = [TierForm(number) for number in range(count)]
+        else:
+            currency = current_app.config["KIOSK_CURRENCY"]
+            rows = [
+                TierForm(n, formdata=None, data={"grams": g, "price": Money(c, currency).plain()})
+                for n, (g, c) in enumerate(tiers[:MAX_TIERS])
+            ]
+            for _ in range(EMPTY_TIER_ROWS):
+                if len(rows) < MAX_TIERS:
+                    rows.append(TierForm(len(rows), formdata=None))
+        if add_tier and len(rows) < MAX_TIERS:
+            rows.append(TierForm(len(rows), formdata=None))
+        return rows
+
+    def can_add_tier(self) -> bool:
+        return len(self.tier_rows) < MAX_TIERS
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        rows_valid = all([row.validate() for row in self.tier_rows])
+        return self._tiers_rise() and valid and rows_valid
+
+    def _tiers_rise(self) -> bool:
+        """Each filled row weighs more than the one before; a weight method has one."""
+        filled = [row for row in self.tier_rows if row.grams.data is not None]
+        for before, row in pairwise(filled):
+            if (row.grams.data or 0) <= (before.grams.data or 0):
+                message = _l("Each tier must weigh more than the tier above it.")
+                row.grams.errors = [*row.grams.errors, message]
+                return False
+        if self.kind.data == "weight" and all(row.is_empty() for row in self.tier_rows):
+            first = self.tier_rows[0].grams  # there is always one row
+            first.errors = [*first.errors, _l("A method priced by weight needs at least one tier.")]
+            return False
+        return True
 
     def validate_countries(self, field: Field) -> None:
         self.country_set()
 
     def validate_price(self, field: Field) -> None:
-        if self.kind == "flat":
-            if not field.data:
-                raise ValidationError(_l("Please enter the price, such as 4.90."))
+        if self.kind.data == "flat" and not field.data:
+            raise ValidationError(_l("Please enter the price, such as 4.90."))
+        if field.data:
             _amount_at_field(field.data)
 
     def validate_free_above(self, field: Field) -> None:
@@ -333,7 +439,9 @@ class ShippingMethodForm(Form):
             names=names,
             delivery=delivery,
             countries=self.country_set(),
-            price_cents=_amount_at_field(self.price.data).cents if self.kind == "flat" else 0,
+            kind=self.kind.data or "flat",
+            price_cents=_amount_at_field(self.price.data).cents if self.price.data else 0,
+            tiers=tuple(row.tier() for row in self.tier_rows if not row.is_empty()),
             free_above_cents=_amount_at_field(self.free_above.data).cents
             if self.free_above.data
             else None,
@@ -347,8 +455,10 @@ class ShippingMethodForm(Form):
         """The form filled with a method's terms."""
         currency = current_app.config["KIOSK_CURRENCY"]
         countries = sorted(method.countries)
+        price = method.price_cents
         return cls(
-            method.kind,
+            method.carrier,
+            list(method.tiers),
             formdata=None,
             data={
                 "name_de": method.names.get("de", ""),
@@ -356,7 +466,10 @@ class ShippingMethodForm(Form):
                 "delivery_de": method.delivery.get("de", ""),
                 "delivery_en": method.delivery.get("en", ""),
                 "countries": ", ".join(countries),
-                "price": Money(method.price_cents, currency).plain(),
+                "kind": method.kind,
+                "price": ""
+                if method.kind == "weight" and not price
+                else Money(price, currency).plain(),
                 "free_above": Money(method.free_above_cents, currency).plain()
                 if method.free_above_cents is not None
                 else "",
@@ -365,6 +478,70 @@ class ShippingMethodForm(Form):
                 "position": position,
             },
         )
+
+
+CARRIER_CODE_FORMAT = _l("A code has 1 to 40 letters, digits and hyphens, such as hermes.")
+TRACKING_URL_FORMAT = _l(
+    "Please enter the carrier's tracking address starting with https:// and holding "
+    "{tracking} exactly once, where the tracking number goes."
+)
+
+
+class CarrierForm(Form):
+    """A carrier staff ship with: its tracking page takes the number in place of {tracking}.
+    The code is set once, when the carrier is created: shipped orders keep it."""
+
+    code = StringField(
+        _l("Code"),
+        filters=[strip],
+        validators=[InputRequired(CARRIER_CODE_FORMAT), Length(max=40)],
+    )
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[InputRequired(_l("Please enter the carrier's name.")), Length(max=100)],
+    )
+    tracking_url = StringField(
+        _l("Tracking address"),
+        filters=[strip],
+        validators=[InputRequired(TRACKING_URL_FORMAT), Length(max=shipping.MAX_TRACKING_URL)],
+    )
+    active = BooleanField(_l("Offered when shipping orders"), default=True)
+
+    def __init__(self, creating: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.creating = creating
+        if not creating:
+            del self["code"]  # the edit page shows it as text
+
+    def validate_code(self, field: Field) -> None:
+        code = (field.data or "").lower()
+        # "new" would be the address of the page that creates carriers
+        if not shipping.CODE.fullmatch(code) or code == "new":
+            raise ValidationError(CARRIER_CODE_FORMAT)
+
+    def validate_tracking_url(self, field: Field) -> None:
+        if not shipping.tracking_url_ok(field.data or ""):
+            raise ValidationError(TRACKING_URL_FORMAT)
+
+    def new_code(self) -> str:
+        return (self.code.data or "").lower()
+
+    def terms(self) -> shipping.CarrierTerms:
+        return shipping.CarrierTerms(
+            name=self.name.data or "",
+            tracking_url=self.tracking_url.data or "",
+            active=bool(self.active.data),
+        )
+
+    @classmethod
+    def of(cls, carrier: shipping.Carrier) -> CarrierForm:
+        data = {
+            "name": carrier.name,
+            "tracking_url": carrier.tracking_url,
+            "active": carrier.active,
+        }
+        return cls(False, formdata=None, data=data)
 
 
 # No angle brackets in the text: translated texts are marked safe HTML.

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, g, has_request_context
+from sqlalchemy.orm import Session
 
 from kiosk.accounts import services as accounts
 from kiosk.audit import services as audit
@@ -111,23 +113,50 @@ def switch_coupon(staff_id: int, coupon_id: int, active: bool) -> bool:
         return True
 
 
+def _audited(
+    session: Session,
+    staff_id: int,
+    event: str,
+    changed: tuple[dict[str, Any], dict[str, Any]] | None,
+    **names: Any,
+) -> bool:
+    """Record a settings change with its before and after; False if nothing changed."""
+    if changed is None:
+        return False
+    before, after = changed
+    actor = accounts.find_user(session, staff_id)
+    audit.record(session, event, actor=actor, before=before, after=after, **names)
+    return True
+
+
 def change_shipping_method(staff_id: int, code: str, terms: shipping.MethodTerms) -> bool:
     """Set a method's terms (the shipping file copied into the table on the first save);
     False if nothing changed (LookupError, ShippingConfigError)."""
     with unit_of_work() as session:
         changed = shipping.change_method(session, code, terms)
-        if changed is None:
-            return False
-        before, after = changed
+        return _audited(session, staff_id, "settings.shipping_changed", changed, method=code)
+
+
+def create_carrier(staff_id: int, code: str, terms: shipping.CarrierTerms) -> None:
+    """Add a carrier (the shipping file's carriers copied into the table on the first save)
+    (CarrierCodeTaken, ShippingConfigError)."""
+    with unit_of_work() as session:
+        after = shipping.add_carrier(session, code, terms)
         audit.record(
             session,
-            "settings.shipping_changed",
+            "settings.carrier_created",
             actor=accounts.find_user(session, staff_id),
-            method=code,
-            before=before,
+            carrier=code,
             after=after,
         )
-        return True
+
+
+def change_carrier(staff_id: int, code: str, terms: shipping.CarrierTerms) -> bool:
+    """Set a carrier's name, tracking page and whether staff ship with it; False if nothing
+    changed (LookupError, ShippingConfigError)."""
+    with unit_of_work() as session:
+        changed = shipping.change_carrier(session, code, terms)
+        return _audited(session, staff_id, "settings.carrier_changed", changed, carrier=code)
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,10 @@ def selected(numbers: Iterable[str]) -> list[Order]:
 
 
 def default_carrier(order: Order) -> str:
-    """The carrier of the order's shipping method, if it names one."""
+    """The carrier of the order's shipping method, if it names one staff may choose."""
     method = shipping.method(order.shipping_method)
-    return (method.carrier or "") if method else ""
+    carrier = (method.carrier or "") if method else ""
+    return carrier if carrier in shipping.carriers() else ""
 
 
 def ship_all(shipments: Sequence[Shipment], actor_id: int) -> ShipReport:
@@ -139,10 +140,10 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _carrier_code(text: str) -> str | None:
+def _carrier_code(text: str, carriers: dict[str, shipping.Carrier]) -> str | None:
     """A carrier's code from its code or its name ("DHL", "dhl"); None if unknown."""
     wanted = _name(text)
-    for carrier in shipping.carriers().values():
+    for carrier in carriers.values():
         if wanted in (_name(carrier.code), _name(carrier.name)):
             return carrier.code
     return None
@@ -169,6 +170,7 @@ def read_carrier_csv(data: bytes) -> CsvReading:
         return CsvReading([], [(0, _("At most %(count)d rows at once.", count=MAX_CSV_ROWS))])
     shipments, problems, seen = [], [], set()
     orders = OrderRepository(read_session())
+    carriers = shipping.carriers()  # read once, not per row
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -179,7 +181,7 @@ def read_carrier_csv(data: bytes) -> CsvReading:
 
         number, tracking = cell("number").upper(), cell("tracking")
         carrier_text = cell("carrier")
-        carrier = _carrier_code(carrier_text) if carrier_text else None
+        carrier = _carrier_code(carrier_text, carriers) if carrier_text else None
         order = orders.by_number(number) if number and len(number) <= 16 else None
         if has_control(number + tracking + carrier_text):
             problems.append((line, _("The line holds control characters.")))

@@ -36,3 +36,20 @@ class ShippingMethodRow(Base):
     free_above_cents: Mapped[int | None]
     carrier: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CarrierRow(Base):
+    """A parcel service staff choose when they ship; like the methods, the table stays
+    empty until the first save, which copies the shipping file's carriers into it. Rows
+    are switched off, never deleted: shipped orders keep the code and still link to the
+    carrier's tracking page."""
+
+    __tablename__ = "carrier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    name: Mapped[str] = mapped_column(String(100))
+    tracking_url: Mapped[str] = mapped_column(String(500))  # https://…{tracking}…
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,11 +1,11 @@
-"""The stored shipping methods, in the owner's order."""
+"""The stored shipping methods and carriers, in the owner's order."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.shipping.models import ShippingMethodRow
+from kiosk.shipping.models import CarrierRow, ShippingMethodRow
 
 
 class ShippingRepository:
@@ -19,6 +19,13 @@ class ShippingRepository:
     def by_code(self, code: str) -> ShippingMethodRow | None:
         return self.session.scalar(select(ShippingMethodRow).where(ShippingMethodRow.code == code))
 
-    def add(self, row: ShippingMethodRow) -> None:
+    def add(self, row: ShippingMethodRow | CarrierRow) -> None:
         self.session.add(row)
         self.session.flush()
+
+    def carriers(self) -> list[CarrierRow]:
+        query = select(CarrierRow).order_by(CarrierRow.position, CarrierRow.id)
+        return list(self.session.scalars(query))
+
+    def carrier_by_code(self, code: str) -> CarrierRow | None:
+        return self.session.scalar(select(CarrierRow).where(CarrierRow.code == code))

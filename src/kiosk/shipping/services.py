@@ -7,10 +7,12 @@ shop's list as long as the `shipping_method` table is empty. The owner's first
 save copies the whole file into the table in the same transaction (not at
 migration or start: the file belongs to the running shop's configuration, and
 several workers starting at once would race to import it); from then on the
-table is the list. Carriers stay in the file.
+table is the list. Carriers go the same way, in their own table: the first save
+of a carrier copies the file's carriers.
 
 Everything else asks `methods()` (what checkout offers), `method(code)` (any
-method, switched off ones too, so older orders find theirs) and `carriers()`.
+method, switched off ones too, so older orders find theirs), `carriers()` (what
+staff ship with) and `shipment()` (any carrier, so shipped orders keep their link).
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, current_app
 from flask_babel import get_locale
 from sqlalchemy.orm import Session
 
 from kiosk.money import Money
-from kiosk.shipping.models import ShippingMethodRow
+from kiosk.shipping.models import CarrierRow, ShippingMethodRow
 from kiosk.shipping.repository import ShippingRepository
 from kiosk.uow import read_session
 
@@ -81,12 +84,39 @@ class Carrier:
     code: str
     name: str
     tracking_url: str
+    active: bool = True  # offered when staff ship; a switched off one still links
 
     def tracking_link(self, number: str) -> str:
         return self.tracking_url.replace("{tracking}", quote(number, safe=""))
 
 
 TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9-]{4,40}$")
+CODE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+MAX_TRACKING_URL = 500
+
+
+def tracking_url_ok(url: str) -> bool:
+    """An https address with a host and exactly one `{tracking}`: the buyer's link must
+    not leave TLS, and a second placeholder would put the number where it does not go."""
+    if len(url) > MAX_TRACKING_URL or url.count("{tracking}") != 1:
+        return False
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[" and the like
+        return False
+    return parts.scheme == "https" and bool(parts.hostname) and url.startswith("https://")
+
+
+def tiers_ok(tiers: Sequence[tuple[int, int]]) -> bool:
+    """Weight limits above 0 and strictly rising; prices of 0 or more."""
+    limits = [limit for limit, _ in tiers]
+    return (
+        bool(tiers)
+        and all(limit > 0 and cents >= 0 for limit, cents in tiers)
+        and all(a < b for a, b in pairwise(limits))
+    )
 
 
 @dataclass(frozen=True)
@@ -181,8 +211,10 @@ def parse_carriers(document: Mapping[str, Any]) -> dict[str, Carrier]:
             raise ShippingConfigError(f"{where}: code must be letters, digits and hyphens")
         if not isinstance(name, str) or not name.strip():
             raise ShippingConfigError(f"{where}: name must be a text")
-        if not isinstance(url, str) or not url.startswith("https://") or "{tracking}" not in url:
-            raise ShippingConfigError(f"{where}: tracking_url must be https://… with {{tracking}}")
+        if not isinstance(url, str) or not tracking_url_ok(url):
+            raise ShippingConfigError(
+                f"{where}: tracking_url must be https://… with {{tracking}} once"
+            )
         if code in carriers:
             raise ShippingConfigError("two carriers share a code")
         carriers[code] = Carrier(code, name.strip(), url)
@@ -261,10 +293,25 @@ def methods() -> list[ShippingMethod]:
     return [m for m in all_methods() if m.active]
 
 
-def carriers() -> dict[str, Carrier]:
-    """The carriers of the shipping file, by code."""
+def file_carriers() -> dict[str, Carrier]:
+    """The carriers of the shipping file, the list until the owner first saves one."""
     found: dict[str, Carrier] = current_app.extensions[_CARRIERS]
     return found
+
+
+def _carrier_of(row: CarrierRow) -> Carrier:
+    return Carrier(row.code, row.name, row.tracking_url, row.active)
+
+
+def all_carriers(session: Session | None = None) -> dict[str, Carrier]:
+    """Every carrier by code in the owner's order, switched off ones too."""
+    rows = ShippingRepository(session or read_session()).carriers()
+    return {row.code: _carrier_of(row) for row in rows} if rows else dict(file_carriers())
+
+
+def carriers() -> dict[str, Carrier]:
+    """The carriers staff choose from when they ship, by code."""
+    return {code: found for code, found in all_carriers().items() if found.active}
 
 
 def method(code: str) -> ShippingMethod | None:
@@ -274,13 +321,14 @@ def method(code: str) -> ShippingMethod | None:
 
 @dataclass(frozen=True)
 class MethodTerms:
-    """What the owner sets of a method; its code and kind (flat or by weight, with the
-    weight tiers) stay as the file made them."""
+    """What the owner sets of a method; only its code (stored with orders) stays."""
 
     names: Mapping[str, str]
     delivery: Mapping[str, str]
     countries: frozenset[str]
+    kind: str
     price_cents: int
+    tiers: tuple[tuple[int, int], ...]
     free_above_cents: int | None
     carrier: str | None
     active: bool
@@ -293,7 +341,9 @@ def describe(method: ShippingMethod, position: int) -> dict[str, Any]:
         "names": dict(method.names),
         "delivery": dict(method.delivery),
         "countries": sorted(method.countries),
+        "kind": method.kind,
         "price_cents": method.price_cents,
+        "tiers": [list(tier) for tier in method.tiers],
         "free_above_cents": method.free_above_cents,
         "carrier": method.carrier,
         "active": method.active,
@@ -335,20 +385,25 @@ def change_method(
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Set a method's terms, importing the file first if nothing is stored yet. Returns
     (before, after), or None when nothing changed (LookupError: no such method;
-    ShippingConfigError: an unknown carrier or country)."""
+    ShippingConfigError: an unknown carrier or country, a wrong kind or tiers)."""
     repository = ShippingRepository(session)
     if not repository.all():
         _import_file(repository)
     row = repository.by_code(code)
     if row is None:
         raise LookupError(code)
-    if terms.carrier is not None and terms.carrier not in carriers():
+    if terms.carrier is not None and terms.carrier not in all_carriers(session):
         raise ShippingConfigError(f"unknown carrier {terms.carrier!r}")
     if not terms.countries or not terms.countries <= frozenset(EU_COUNTRIES):
         raise ShippingConfigError("countries must be EU member states")
+    if terms.kind not in ("flat", "weight") or (terms.tiers and not tiers_ok(terms.tiers)):
+        raise ShippingConfigError('kind must be "flat" or "weight", tiers rising in weight')
+    if terms.kind == "weight" and not terms.tiers:
+        raise ShippingConfigError("a weight method needs tiers")
     before = describe(_of(row), row.position)
     row.names, row.delivery = dict(terms.names), dict(terms.delivery)
     row.countries = sorted(terms.countries)
+    row.kind, row.tiers = terms.kind, [list(tier) for tier in terms.tiers]
     row.price_cents, row.free_above_cents = terms.price_cents, terms.free_above_cents
     row.carrier, row.active, row.position = terms.carrier, terms.active, terms.position
     after = describe(_of(row), row.position)
@@ -361,13 +416,100 @@ def change_method(
 def shipment(carrier: str, number: str) -> tuple[str, str | None]:
     """A carrier's name and the link to its tracking page for this number.
 
-    Orders keep the carrier's code; a carrier no longer in the shipping file
-    (or typed by hand before there was a list) shows as stored, without a link.
+    Orders keep the carrier's code; a switched off carrier still links, and a code no
+    carrier has (typed by hand before there was a list) shows as stored, without a link.
     """
-    known = carriers().get(carrier)
+    known = all_carriers().get(carrier)
     if known is None:
         return carrier, None
     return known.name, known.tracking_link(number)
+
+
+@dataclass(frozen=True)
+class CarrierTerms:
+    """What the owner sets of a carrier; its code stays, since shipped orders keep it."""
+
+    name: str
+    tracking_url: str
+    active: bool
+
+
+class CarrierCodeTaken(ValueError):
+    """Another carrier has this code already."""
+
+
+def describe_carrier(found: Carrier) -> dict[str, Any]:
+    """A carrier as the audit log keeps it before and after a change."""
+    return {"name": found.name, "tracking_url": found.tracking_url, "active": found.active}
+
+
+def _check_carrier(terms: CarrierTerms) -> None:
+    if not terms.name.strip() or len(terms.name) > 100:
+        raise ShippingConfigError("a carrier needs a name of up to 100 characters")
+    if not tracking_url_ok(terms.tracking_url):
+        raise ShippingConfigError("tracking_url must be https://… with {tracking} once")
+
+
+def _import_carriers(repository: ShippingRepository) -> None:
+    """The shipping file's carriers as the table's first rows (the owner's first save)."""
+    for position, found in enumerate(file_carriers().values(), start=1):
+        repository.add(
+            CarrierRow(
+                code=found.code,
+                position=position * 10,
+                active=True,
+                name=found.name,
+                tracking_url=found.tracking_url,
+            )
+        )
+
+
+def _stored_carriers(session: Session) -> ShippingRepository:
+    repository = ShippingRepository(session)
+    if not repository.carriers():
+        _import_carriers(repository)
+    return repository
+
+
+def add_carrier(session: Session, code: str, terms: CarrierTerms) -> dict[str, Any]:
+    """A new carrier after the others, importing the file first if nothing is stored yet;
+    what the audit log keeps of it (CarrierCodeTaken, ShippingConfigError)."""
+    if not CODE.fullmatch(code):
+        raise ShippingConfigError("a carrier's code is letters, digits and hyphens")
+    _check_carrier(terms)
+    repository = _stored_carriers(session)
+    if repository.carrier_by_code(code) is not None:
+        raise CarrierCodeTaken(code)
+    last = max((row.position for row in repository.carriers()), default=0)
+    row = CarrierRow(
+        code=code,
+        position=last + 10,
+        active=terms.active,
+        name=terms.name,
+        tracking_url=terms.tracking_url,
+    )
+    repository.add(row)
+    return describe_carrier(_carrier_of(row))
+
+
+def change_carrier(
+    session: Session, code: str, terms: CarrierTerms
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Set a carrier's name, tracking page and whether staff may choose it, importing the
+    file first if nothing is stored yet. Returns (before, after), or None when nothing
+    changed (LookupError: no such carrier; ShippingConfigError)."""
+    _check_carrier(terms)
+    repository = _stored_carriers(session)
+    row = repository.carrier_by_code(code)
+    if row is None:
+        raise LookupError(code)
+    before = describe_carrier(_carrier_of(row))
+    row.name, row.tracking_url, row.active = terms.name, terms.tracking_url, terms.active
+    after = describe_carrier(_carrier_of(row))
+    if after == before:
+        return None
+    session.flush()
+    return before, after
 
 
 def country_options() -> list[tuple[str, str]]:

@@ -63,7 +63,8 @@ PAYMENT_PROBLEMS = {
 
 def _default_carrier(method_code: str) -> str:
     method = shipping.method(method_code)
-    return (method.carrier or "") if method else ""
+    carrier = (method.carrier or "") if method else ""
+    return carrier if carrier in shipping.carriers() else ""
 
 
 def _order_page(

@@ -1,17 +1,18 @@
 """The owner's settings: the seller's details for invoices (kept as versions), the
-shipping methods, and the shop's name, mail sender and refund limit."""
+shipping methods and carriers, and the shop's name, mail sender and refund limit."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from kiosk.backoffice import shop_settings
 from kiosk.backoffice.access import Permission, require
-from kiosk.backoffice.settings_forms import SellerForm, ShippingMethodForm, ShopForm
+from kiosk.backoffice.settings_forms import CarrierForm, SellerForm, ShippingMethodForm, ShopForm
 from kiosk.backoffice.views import bp
+from kiosk.hypermedia import render_page
 from kiosk.money import Money
 from kiosk.shipping import services as shipping
 
@@ -58,7 +59,7 @@ def shipping_methods() -> str:
     return render_template(
         "staff/settings_shipping.html",
         methods=shipping.all_methods(),
-        carriers=shipping.carriers(),
+        carriers=shipping.all_carriers(),
         money_of=Money,
     )
 
@@ -71,10 +72,13 @@ def _method_or_404(code: str) -> shipping.ShippingMethod:
 
 
 def _shipping_page(code: str, form: ShippingMethodForm, status: int = 200) -> ResponseReturnValue:
-    page = render_template(
-        "staff/settings_shipping_method.html", method=_method_or_404(code), form=form
+    return render_page(
+        "staff/settings_shipping_method.html",
+        "staff/_shipping_tiers.html",
+        status,
+        method=_method_or_404(code),
+        form=form,
     )
-    return page, status
 
 
 @bp.get("/settings/shipping/<code>")
@@ -88,8 +92,13 @@ def shipping_method(code: str) -> ResponseReturnValue:
 @bp.post("/settings/shipping/<code>")
 @require(Permission.MANAGE_SETTINGS)
 def save_shipping_method(code: str) -> ResponseReturnValue:
-    """Save the terms; orders placed before keep the method and price they were placed with."""
-    form = ShippingMethodForm(_method_or_404(code).kind)
+    """Save the terms; orders placed before keep the method and price they were placed with.
+
+    "Add a tier" posts here too: the form comes back as typed with one more empty row
+    (htmx swaps only the tiers), and nothing is saved."""
+    form = ShippingMethodForm(_method_or_404(code).carrier, add_tier="add_tier" in request.form)
+    if form.added_tier:
+        return _shipping_page(code, form)
     if not form.validate():
         return _shipping_page(code, form, 422)
     terms = form.terms(shipping.position_of(code))
@@ -98,6 +107,72 @@ def save_shipping_method(code: str) -> ResponseReturnValue:
     else:
         flash(_("Nothing changed."), "info")
     return redirect(url_for("staff.shipping_methods"), code=303)
+
+
+@bp.get("/settings/carriers")
+@require(Permission.MANAGE_SETTINGS)
+def carrier_list() -> str:
+    """Every carrier, switched off ones too; staff ship with the switched on ones."""
+    return render_template("staff/settings_carriers.html", carriers=shipping.all_carriers())
+
+
+def _carrier_form_page(
+    form: CarrierForm, carrier: shipping.Carrier | None = None, status: int = 200
+) -> ResponseReturnValue:
+    return render_template("staff/settings_carrier.html", form=form, carrier=carrier), status
+
+
+@bp.get("/settings/carriers/new")
+@require(Permission.MANAGE_SETTINGS)
+def new_carrier() -> ResponseReturnValue:
+    """An empty carrier to fill in."""
+    return _carrier_form_page(CarrierForm(formdata=None))
+
+
+@bp.post("/settings/carriers/new")
+@require(Permission.MANAGE_SETTINGS)
+def create_carrier() -> ResponseReturnValue:
+    """Add the carrier; staff can choose it when they ship from now on."""
+    form = CarrierForm()
+    if not form.validate():
+        return _carrier_form_page(form, status=422)
+    try:
+        shop_settings.create_carrier(current_user.id, form.new_code(), form.terms())
+    except shipping.CarrierCodeTaken:
+        form.code.errors = [_("Another carrier has this code already.")]
+        return _carrier_form_page(form, status=422)
+    flash(_("The carrier %(name)s is added.", name=form.terms().name), "success")
+    return redirect(url_for("staff.carrier_list"), code=303)
+
+
+def _carrier_or_404(code: str) -> shipping.Carrier:
+    found = shipping.all_carriers().get(code)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/settings/carriers/<carrier_code>")
+@require(Permission.MANAGE_SETTINGS)
+def carrier_page(carrier_code: str) -> ResponseReturnValue:
+    """One carrier's name, tracking page and whether staff ship with it."""
+    found = _carrier_or_404(carrier_code)
+    return _carrier_form_page(CarrierForm.of(found), found)
+
+
+@bp.post("/settings/carriers/<carrier_code>")
+@require(Permission.MANAGE_SETTINGS)
+def save_carrier(carrier_code: str) -> ResponseReturnValue:
+    """Save the carrier; shipped orders keep its code and link to the new tracking page."""
+    found = _carrier_or_404(carrier_code)
+    form = CarrierForm(False)
+    if not form.validate():
+        return _carrier_form_page(form, found, 422)
+    if shop_settings.change_carrier(current_user.id, carrier_code, form.terms()):
+        flash(_("The carrier %(name)s is saved.", name=form.terms().name), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return redirect(url_for("staff.carrier_list"), code=303)
 
 
 def _shop_page(form: ShopForm, status: int = 200) -> ResponseReturnValue:
