@@ -1,7 +1,7 @@
 """carriers in the database, edited by the owner in the back office
 
 Revision ID: 0017_carriers
-Revises: 0015_settings
+Revises: 0016_totp_encrypted
 Create Date: 2026-12-03 22:30:00.000000
 
 Like the shipping methods of 0015, the table stays empty here: the shipping file
