@@ -702,6 +702,7 @@ MAP: tuple[Table, ...] = (
             " free_above_cents carrier updated_at"
         ),
     ),
+    Table("carrier", not_personal=_names("id code position active name tracking_url updated_at")),
     Table("document_counter", not_personal=_names("id kind year last")),
     Table(
         # Staff upload product lists; the file holds products, not people.
