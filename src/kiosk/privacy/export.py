@@ -240,9 +240,9 @@ def request_guest_export(email: str, locale: str) -> None:
     works once: its hash is stored and marked used on download.
     """
     email = email.strip().lower()
+    if not any(rows_of(read_session(), Person(email=email)).values()):
+        return  # read outside the write transaction: most unknown addresses end here
     with unit_of_work() as session:
-        if not any(rows_of(session, Person(email=email)).values()):
-            return
         token = _serializer().dumps({"e": email, "l": locale, "n": secrets.token_urlsafe(12)})
         link = ExportLinkRepository(session).add(
             ExportLink(token_hash=_hash(token), expires_at=utcnow() + LINK_VALID)
