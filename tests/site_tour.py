@@ -103,6 +103,7 @@ def tour(app: Flask) -> dict[str, str]:
         "withdrawal policy": "/withdrawal",
         "shipping costs": "/shipping",
         "withdrawal form": "/withdraw",
+        "privacy export request": "/privacy/export",
     }.items():
         pages[name] = _get(visitor, url)
     pages["error page"] = _get(visitor, "/p/no-such-product", 404)
@@ -138,6 +139,7 @@ def tour(app: Flask) -> dict[str, str]:
         "account email preferences": "/account/email-preferences",
         "account security": "/account/security",
         "account two-factor": "/account/security/two-factor",
+        "account privacy": "/account/privacy",
     }.items():
         pages[name] = _get(customer, url)
 

@@ -25,6 +25,9 @@ DEFAULT_RATE_LIMITS = {
     "two_factor_setup": "10 per minute",
     "stock_alert": "5 per minute;20 per hour",
     "find_order": "10 per minute;30 per hour",  # guessing order numbers and emails
+    "privacy_export_request": "5 per 15 minutes",  # per IP address
+    "privacy_export_request_account": "3 per hour",  # per email address named in the form
+    "privacy_export": "10 per hour",  # building a ZIP is work: downloads per IP address
 }
 
 

@@ -371,6 +371,14 @@ def as_guest(tour: Tour, shop: Shop) -> str:
     expect(page.get_by_role("button", name="Confirm withdrawal")).to_be_visible()
     tour.check("withdrawal: confirm")
 
+    tour.goto("/privacy/export")
+    tour.check("privacy: a guest asks for their data")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Send me the link").click()
+    expect(page.get_by_text("If we hold data under this address")).to_be_visible()
+    tour.goto(tour.mail_link(email, "/privacy/export/"))
+    tour.check("privacy: the guest's download page")
+
     for name, path in (
         ("imprint", "/imprint"),
         ("privacy policy", "/privacy"),
@@ -468,6 +476,8 @@ def as_customer(tour: Tour, shop: Shop) -> None:
     page.get_by_role("main").get_by_role("link", name=re.compile(r"^K")).first.click()
     heading(page, re.compile(r"^Order "))
     tour.check("order, signed in")
+    tour.goto("/account/privacy")
+    tour.check("privacy: the account's privacy page")
 
     new_email = f"renamed-{uuid.uuid4().hex[:8]}@example.org"
     tour.goto("/account/security")

@@ -377,6 +377,8 @@ def seed_shop(app: Flask) -> Shop:
     token = csrf_token(guest, "/register")
     data = {"csrf_token": token, "email": "neu-registriert@example.org", "password": PASSWORD}
     guest.post("/register", data=data)
+    token = csrf_token(guest, "/privacy/export")
+    guest.post("/privacy/export", data={"csrf_token": token, "email": "alarm@example.org"})
 
     values: dict[str, dict[str, str]] = {}
     with app.app_context():
@@ -407,6 +409,7 @@ def seed_shop(app: Flask) -> Shop:
                 "alarm@example.org", "/back-in-stock/confirm/"
             ),
             "token.auth.invitation": _token("eingeladen@example.org", "/invitation/"),
+            "token.privacy.guest_download": _token("alarm@example.org", "/privacy/export/"),
             "invitation_id": str(db.session.scalar(select(StaffInvitation.id))),
             "user_id": str(noted),
             "staff.resend_customer_verification.user_id": str(locked),

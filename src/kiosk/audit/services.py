@@ -106,6 +106,8 @@ EVENTS = frozenset(
         "picture.removed",
         "picture.reordered",
         "picture.alt_changed",
+        "privacy.export_requested",
+        "privacy.exported",
     }
 )
 

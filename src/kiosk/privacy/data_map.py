@@ -95,6 +95,7 @@ STOCK_ALERT = Retention("stock_alert", _l("Until the mail is sent, at most one y
 SESSION = Retention("session", _l("Until sign-out, at most 30 days without use"), days=30)
 INVITATION = Retention("invitation", _l("30 days after it was used or expired"), days=30)
 SHORT_LIVED = Retention("short_lived", _l("Minutes, until the time window ends"))
+EXPORT_LINK = Retention("export_link", _l("Until the emailed link expires, one day"), days=1)
 
 RETENTIONS = (
     ACCOUNT,
@@ -108,6 +109,7 @@ RETENTIONS = (
     SESSION,
     INVITATION,
     SHORT_LIVED,
+    EXPORT_LINK,
 )
 
 
@@ -635,6 +637,23 @@ MAP: tuple[Table, ...] = (
             ),
         ),
         not_personal=_names("hits count expires_at"),
+        age_column="expires_at",
+    ),
+    Table(
+        # A guest's emailed export link: the hash of the signed token, which carries the
+        # address; the row names no one and goes once the link has expired.
+        "privacy_export",
+        personal=(
+            Personal(
+                "token_hash",
+                Category.SECURITY,
+                _l("Sending your data only to the owner of the address"),
+                Basis.LEGAL_OBLIGATION,
+                EXPORT_LINK,
+                Erasure.DELETE,
+            ),
+        ),
+        not_personal=_names("id created_at expires_at used_at"),
         age_column="expires_at",
     ),
     Table(

@@ -11,4 +11,7 @@ from flask import Blueprint
 
 bp = Blueprint("privacy", __name__)
 
-__all__ = ["bp"]
+# The areas register their routes on `bp` when imported.
+from kiosk.privacy.views import export  # noqa: E402
+
+__all__ = ["bp", "export"]

@@ -1,0 +1,103 @@
+"""The privacy centre's queries: a person's rows in every table of the personal-data map.
+
+Export and erasure act on every table alike, so they do not go through each domain's own
+repository (which knows only its tables): they read the map and build SQLAlchemy Core
+selects on `kiosk.orm.Base.metadata`. This module is the only place that does so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from kiosk.orm import Base
+from kiosk.privacy.data_map import ByEmail, ByParent, ByUser, about_persons
+from kiosk.privacy.models import ExportLink
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Person:
+    """Whose rows to find: an account id, an email address, or both.
+
+    For a signed-in customer both are given, the account's own (verified) address as
+    `email`: the rows owned `ByEmail` under it — guest orders placed before signing up,
+    stock alerts asked for while signed out, coupons redeemed as a guest — are theirs too,
+    since they proved they hold that address. For a guest only `email` is given, proved by
+    the emailed link; rows owned only by an account id are then not found.
+    """
+
+    account_id: int | None = None
+    email: str | None = None
+
+
+def _owned_by(person: Person, column: Column[Any], owner: ByUser | ByEmail) -> ColumnElement[bool]:
+    if isinstance(owner, ByUser):
+        return column == person.account_id if person.account_id is not None else false()
+    if not person.email:
+        return false()
+    # Guests typed their address at checkout; compare as the accounts domain stores them.
+    return func.lower(column) == person.email.strip().lower()
+
+
+def _parent_key(column: Column[Any]) -> str:
+    """The column of the parent table that `column`'s foreign key points at."""
+    (foreign_key,) = column.foreign_keys
+    return foreign_key.column.name
+
+
+def rows_of(session: Session, person: Person) -> dict[str, list[Row]]:
+    """Every row of `person` in every table of the map that holds someone's rows.
+
+    The answer has one key per table of `about_persons()`, in the map's order (parents
+    before children), each a list of rows (column name -> value, every column, in primary
+    key order). A row belongs to the person when any of its table's owners matches: an
+    account id (`ByUser`), an address, compared case-insensitively (`ByEmail`), or a parent
+    row already found (`ByParent`, through the foreign key). What to leave out (security
+    columns for export) or do with the rows (erasure) is the caller's decision.
+    """
+    found: dict[str, list[Row]] = {}
+    for declared in about_persons():
+        table = Base.metadata.tables[declared.name]
+        conditions: list[ColumnElement[bool]] = []
+        for owner in declared.owners:
+            column = table.c[owner.column]
+            if isinstance(owner, ByParent):
+                key = _parent_key(column)
+                parents = {row[key] for row in found[owner.parent]}
+                conditions.append(column.in_(sorted(parents)) if parents else false())
+            else:
+                conditions.append(_owned_by(person, column, owner))
+        statement = select(table).where(or_(*conditions)).order_by(*table.primary_key.columns)
+        found[declared.name] = [dict(row) for row in session.execute(statement).mappings()]
+    return found
+
+
+class ExportLinkRepository:
+    """The single-use guest export links."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, link: ExportLink) -> ExportLink:
+        self.session.add(link)
+        self.session.flush()
+        return link
+
+    def by_hash(self, token_hash: str) -> ExportLink | None:
+        return self.session.scalar(select(ExportLink).where(ExportLink.token_hash == token_hash))
+
+    def use(self, token_hash: str, now: datetime) -> bool:
+        """Mark the link used; False when it was used already (two clicks: one wins)."""
+        result = self.session.execute(
+            update(ExportLink)
+            .where(ExportLink.token_hash == token_hash, ExportLink.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
