@@ -104,6 +104,9 @@ EVENTS = frozenset(
         "picture.removed",
         "picture.reordered",
         "picture.alt_changed",
+        "consent.recorded",
+        "consent.withdrawn",
+        "settings.consent_changed",
     }
 )
 

@@ -11,4 +11,6 @@ from flask import Blueprint
 
 bp = Blueprint("privacy", __name__)
 
-__all__ = ["bp"]
+from kiosk.privacy.views import consent  # noqa: E402  (registers its routes on bp)
+
+__all__ = ["bp", "consent"]
