@@ -170,6 +170,7 @@ def register_template_helpers(app: Flask) -> None:
     from kiosk.mail.services import SENDER
     from kiosk.orders.labels import label, order_event_name, order_status_name
     from kiosk.payments.labels import payment_method_name, payment_status_name
+    from kiosk.privacy.consent import category_names, needs_banner, storage_rows
     from kiosk.shipping.services import country_options, shipment
 
     templating.register(app)
@@ -187,6 +188,9 @@ def register_template_helpers(app: Flask) -> None:
         password_min_length=MIN_LENGTH,
         seller=seller_now,
         shop_name=shop_name,  # the owner's name for the shop, else KIOSK_SHOP_NAME
+        consent_banner=needs_banner,
+        consent_category_names=category_names,
+        storage_rows=storage_rows,
     )
     app.extensions[SENDER] = mail_sender  # the owner's sender, else KIOSK_MAIL_FROM
 

@@ -382,6 +382,7 @@ def as_guest(tour: Tour, shop: Shop) -> str:
     for name, path in (
         ("imprint", "/imprint"),
         ("privacy policy", "/privacy"),
+        ("cookie settings", "/privacy/consent"),
         ("terms and conditions", "/terms"),
         ("withdrawal policy", "/withdrawal"),
         ("shipping and delivery", "/shipping"),
@@ -732,6 +733,8 @@ def owner_settings(tour: Tour) -> None:
     tour.check("staff: carrier")
     tour.goto("/staff/settings/shop")
     tour.check("staff: shop settings")
+    tour.goto("/staff/settings/consent")
+    tour.check("staff: cookies and consent")
 
 
 def staff_pictures(tour: Tour) -> None:

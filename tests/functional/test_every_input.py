@@ -51,6 +51,7 @@ from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
 from kiosk.mail.models import MailStatus, OutboxMessage
 from kiosk.orders.models import Order
+from kiosk.privacy.repository import ConsentRepository
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
 from tests.factories import PASSWORD, make_category, make_product, make_user
@@ -316,6 +317,8 @@ def seed_shop(app: Flask) -> Shop:
         make_category("Espresso", slug="espresso", parent=kaffee)
         kaffee_id = kaffee.id
         make_category("Tee", slug="tee")  # a sibling: the tree shows its up and down buttons
+        with unit_of_work() as session:  # the consent banner and its settings show their forms
+            ConsentRepository(session).set_in_use("preferences", True, None)
         mug = make_product(
             name="Becher", slug="becher", category=kaffee, images=2, stock_on_hand=1000
         ).id

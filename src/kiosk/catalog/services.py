@@ -282,3 +282,25 @@ def product_names(session: Session, product_ids: Iterable[int]) -> list[str]:
 def has_products() -> bool:
     """Whether the catalog holds any product at all (the demo loads only into an empty shop)."""
     return ProductRepository(read_session()).count() > 0
+
+
+@dataclass(frozen=True)
+class ProductLink:
+    """A product named and linked, as the "Recently viewed" list shows it."""
+
+    name: str
+    slug: str
+
+
+def product_links(product_ids: Sequence[int], leave_out: int | None = None) -> list[ProductLink]:
+    """The active products of these ids in the given order (ones gone from the shop are
+    skipped)."""
+    wanted = [i for i in product_ids if i != leave_out]
+    if not wanted:
+        return []
+    found = {
+        product.id: product
+        for product in ProductRepository(read_session()).by_ids(wanted)
+        if product.is_active
+    }
+    return [ProductLink(found[i].name, found[i].slug) for i in wanted if i in found]

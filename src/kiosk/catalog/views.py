@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,6 +21,7 @@ from flask_login import current_user
 
 from kiosk.accounts.links import link_problem
 from kiosk.accounts.tokens import TokenError
+from kiosk.catalog import recently_viewed
 from kiosk.catalog import services as catalog
 from kiosk.catalog.models import Product
 from kiosk.extensions import limiter
@@ -28,9 +30,17 @@ from kiosk.inventory import alerts as stock_alerts
 from kiosk.inventory.alerts import AlertRequest
 from kiosk.inventory.forms import StockAlertForm
 from kiosk.limits import rate
+from kiosk.privacy.consent import allows
 from kiosk.validation import EmptyForm, Form, InputProblem, parse_int
 
 bp = Blueprint("catalog", __name__)
+
+
+def _recently_viewed(leave_out: int | None = None) -> list[catalog.ProductLink]:
+    """The "Recently viewed" links: only with consent to preferences (§25(1) TDDDG)."""
+    if not allows("preferences"):
+        return []
+    return catalog.product_links(recently_viewed.viewed_ids(), leave_out)
 
 
 def _listing(category_slug: str | None) -> Response:
@@ -52,6 +62,7 @@ def _listing(category_slug: str | None) -> Response:
         tree=tree,
         trail=tree.ancestors(category.id if category else None),
         sort_labels=catalog.SORT_LABELS,
+        recent=_recently_viewed(),
     )
 
 
@@ -91,6 +102,7 @@ def _product_page(
         image_index=image_index,
         low_stock=current_app.config["KIOSK_LOW_STOCK_HINT"],
         alert_form=alert_form,
+        recent=_recently_viewed(leave_out=item.id),
     )
     return page, status
 
@@ -105,7 +117,10 @@ def product(slug: str) -> ResponseReturnValue:
         image_index = 0
     if not 0 <= image_index < len(item.images):
         image_index = 0
-    return _product_page(item, _alert_form(), image_index)
+    response = make_response(_product_page(item, _alert_form(), image_index))
+    if allows("preferences"):
+        recently_viewed.remember(response, item.id)
+    return response
 
 
 @bp.post("/p/<slug>/notify")

@@ -3,6 +3,7 @@
 Export and erasure act on every table alike, so they do not go through each domain's own
 repository (which knows only its tables): they read the map and build SQLAlchemy Core
 selects on `kiosk.orm.Base.metadata`. This module is the only place that does so.
+Consent records are the privacy centre's own table. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.orm import Base
 from kiosk.privacy.data_map import ByEmail, ByParent, ByUser, about_persons
-from kiosk.privacy.models import ExportLink
+from kiosk.privacy.models import ConsentCategory, ConsentRecord, ExportLink
 
 Row = dict[str, Any]
 
@@ -101,3 +102,42 @@ class ExportLinkRepository:
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+
+class ConsentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, record: ConsentRecord) -> ConsentRecord:
+        self.session.add(record)
+        self.session.flush()
+        return record
+
+    def latest(self, consent_id: str) -> ConsentRecord | None:
+        stmt = (
+            select(ConsentRecord)
+            .where(ConsentRecord.consent_id == consent_id)
+            .order_by(ConsentRecord.id.desc())
+            .limit(1)
+        )
+        return self.session.scalars(stmt).first()
+
+    def history(self, consent_id: str) -> list[ConsentRecord]:
+        stmt = (
+            select(ConsentRecord)
+            .where(ConsentRecord.consent_id == consent_id)
+            .order_by(ConsentRecord.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def categories_in_use(self) -> set[str]:
+        stmt = select(ConsentCategory.name).where(ConsentCategory.in_use.is_(True))
+        return set(self.session.scalars(stmt))
+
+    def set_in_use(self, name: str, in_use: bool, staff_id: int | None) -> None:
+        row = self.session.get(ConsentCategory, name)
+        if row is None:
+            self.session.add(ConsentCategory(name=name, in_use=in_use, updated_by_id=staff_id))
+        else:
+            row.in_use, row.updated_by_id = in_use, staff_id
+        self.session.flush()

@@ -29,6 +29,7 @@ def _permissions() -> dict[str, object]:
 # The areas register their routes on `bp` when imported.
 from kiosk.backoffice.views import (  # noqa: E402
     categories,
+    consent,
     coupons,
     customers,
     imports,
@@ -46,6 +47,7 @@ from kiosk.backoffice.views import (  # noqa: E402
 __all__ = [
     "bp",
     "categories",
+    "consent",
     "coupons",
     "customers",
     "imports",
