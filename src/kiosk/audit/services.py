@@ -108,7 +108,6 @@ EVENTS = frozenset(
         "picture.alt_changed",
         "privacy.export_requested",
         "privacy.exported",
-
         "consent.recorded",
         "consent.withdrawn",
         "settings.consent_changed",

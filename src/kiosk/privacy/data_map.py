@@ -96,6 +96,11 @@ SESSION = Retention("session", _l("Until sign-out, at most 30 days without use")
 INVITATION = Retention("invitation", _l("30 days after it was used or expired"), days=30)
 SHORT_LIVED = Retention("short_lived", _l("Minutes, until the time window ends"))
 EXPORT_LINK = Retention("export_link", _l("Until the emailed link expires, one day"), days=1)
+# Proof of consent (Art. 7(1) GDPR) for as long as a claim about it can be brought: the
+# regular limitation period of three years (§195 BGB).
+CONSENT_PROOF = Retention(
+    "consent_proof", _l("3 years after the choice"), statute="§195 BGB", days=3 * 365
+)
 
 RETENTIONS = (
     ACCOUNT,
@@ -110,6 +115,7 @@ RETENTIONS = (
     INVITATION,
     SHORT_LIVED,
     EXPORT_LINK,
+    CONSENT_PROOF,
 )
 
 
@@ -656,6 +662,41 @@ MAP: tuple[Table, ...] = (
         not_personal=_names("id created_at expires_at used_at"),
         age_column="expires_at",
     ),
+    Table(
+        # Each cookie choice, under the random id of the visitor's consent cookie.
+        "consent_record",
+        personal=(
+            Personal(
+                "consent_id",
+                Category.TECHNICAL,
+                _l("Proof of your cookie choices"),
+                Basis.LEGAL_OBLIGATION,
+                CONSENT_PROOF,
+                Erasure.DELETE,
+            ),
+            Personal(
+                "granted",
+                Category.CONSENT,
+                _l("Proof of your cookie choices"),
+                Basis.LEGAL_OBLIGATION,
+                CONSENT_PROOF,
+                Erasure.DELETE,
+            ),
+            Personal(
+                "choice",
+                Category.CONSENT,
+                _l("Proof of your cookie choices"),
+                Basis.LEGAL_OBLIGATION,
+                CONSENT_PROOF,
+                Erasure.DELETE,
+            ),
+        ),
+        not_personal=_names("id banner_version created_at user_id"),
+        owners=(ByUser(),),
+        rows_on_erasure=Erasure.DELETE,
+        age_column="created_at",
+    ),
+    Table("consent_category", not_personal=_names("name in_use updated_at updated_by_id")),
     Table(
         "stock_reservation",
         personal=(
