@@ -25,6 +25,7 @@ DEFAULT_RATE_LIMITS = {
     "two_factor_setup": "10 per minute",
     "stock_alert": "5 per minute;20 per hour",
     "find_order": "10 per minute;30 per hour",  # guessing order numbers and emails
+    "erasure_request": "3 per 15 minutes;10 per day",  # mails to any address a guest names
 }
 
 

@@ -15,6 +15,7 @@ import kiosk.invoicing.models
 import kiosk.mail.models
 import kiosk.orders.models
 import kiosk.payments.models
+import kiosk.privacy.models
 import kiosk.rate_limit_repository
 import kiosk.shipping.models  # noqa: F401
 from kiosk.orm import Base

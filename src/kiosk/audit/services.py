@@ -104,6 +104,11 @@ EVENTS = frozenset(
         "picture.removed",
         "picture.reordered",
         "picture.alt_changed",
+        "privacy.erasure_requested",
+        "privacy.erasure_confirmed",
+        "privacy.erasure_postponed",
+        "privacy.erasure_done",
+        "privacy.retention_applied",
     }
 )
 

@@ -12,3 +12,7 @@ from flask import Blueprint
 bp = Blueprint("privacy", __name__)
 
 __all__ = ["bp"]
+
+from kiosk.privacy.views import erasure  # noqa: E402
+
+__all__ += ["erasure"]
