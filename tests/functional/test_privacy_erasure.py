@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, render_template
 from flask.testing import FlaskClient
 from sqlalchemy import JSON, String, Text, select
 
@@ -360,3 +360,23 @@ def test_the_retention_job_applies_each_rule_of_the_map_and_a_dry_run_changes_no
         assert all(r.count == 0 for r in again), again  # safe to run daily
     result = runner.invoke(args=["kiosk", "privacy-jobs", "--dry-run"])
     assert result.exit_code == 0 and "guest carts: would remove 0" in result.output
+
+
+def test_the_account_privacy_page_section_posts_the_request_with_its_token(app: Flask) -> None:
+    """`privacy/_erasure.html` is included by the account's privacy page (built apart)."""
+    with app.test_request_context("/account/privacy", headers={"Accept-Language": "en"}):
+        html = render_template("privacy/_erasure.html")
+    assert 'action="/account/privacy/erase"' in html
+    assert 'name="csrf_token" value="' in html
+    assert "Send me the link to erase my data" in html
+
+
+def test_staff_accounts_are_not_erased_from_the_account_page(app: Flask) -> None:
+    app.config["KIOSK_STAFF_REQUIRE_2FA"] = False
+    _staff(app)
+    staff = new_client(app)
+    sign_in(staff, "staff@example.org", PASSWORD)
+    answer = _ask_from_account(staff)
+    assert answer.status_code == 303 and answer.location == "/account"
+    with app.app_context():
+        assert not db.session.scalars(select(ErasureRequest)).all()

@@ -191,6 +191,11 @@ def _queue_confirmation(session: Session, request: ErasureRequest) -> None:
     )
 
 
+class StaffAccount(Exception):
+    """Staff accounts are not erased from the account page: an owner first takes them off
+    the team (the shop must keep an owner, and staff's actions stay attributable)."""
+
+
 def request_for_account(user_id: int) -> ErasureRequest:
     """Step one from the account: mail the confirmation link to the account's address.
 
@@ -199,6 +204,8 @@ def request_for_account(user_id: int) -> ErasureRequest:
         user = accounts.find_user(session, user_id)
         if user is None:
             raise LookupError(user_id)
+        if user.is_staff:
+            raise StaffAccount(user_id)
         repo = ErasureRequestRepository(session)
         request = repo.open_for_user(user_id)
         if request is None or request.state is not ErasureState.REQUESTED:

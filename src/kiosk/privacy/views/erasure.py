@@ -40,7 +40,11 @@ def erase_account() -> ResponseReturnValue:
     """The signed-in customer asks for erasure; the link goes to the account's address."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    erasure.request_for_account(current_user.id)
+    try:
+        erasure.request_for_account(current_user.id)
+    except erasure.StaffAccount:
+        flash(_("A staff account is erased once an owner has taken it off the team."), "error")
+        return redirect(url_for("account.overview"), code=303)
     return redirect(url_for("privacy.erasure_sent"), code=303)
 
 
