@@ -29,6 +29,7 @@ from kiosk.mail import services as mail
 from kiosk.money import Money, parse_decimal_percent
 from kiosk.operations import backup
 from kiosk.orders import card_payment, jobs, lifecycle, settlement
+from kiosk.privacy import retention
 
 kiosk_cli = AppGroup("kiosk", help="Kiosk shop commands.")
 
@@ -250,6 +251,16 @@ def order_jobs_command() -> None:
         f"Reminded {report.reminded}, cancelled {report.cancelled}, "
         f"marked delivered {report.delivered}, refunded {report.refunded} order(s)."
     )
+
+
+@kiosk_cli.command("privacy-jobs")
+@click.option("--dry-run", is_flag=True, help="Print what each rule would do; change nothing.")
+def privacy_jobs_command(dry_run: bool) -> None:
+    """Apply the personal-data map's retention rules and run postponed erasures (daily)."""
+    results = retention.run(dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for result in results:
+        click.echo(f"{result.rule}: {verb} {result.count}")
 
 
 @kiosk_cli.command("backup")

@@ -269,6 +269,12 @@ def load_settings(
         "ARGON2_MEMORY_KIB": _int(env, "ARGON2_MEMORY_KIB", RFC_9106_LOW_MEMORY.memory_cost),
         "ARGON2_PARALLELISM": _int(env, "ARGON2_PARALLELISM", RFC_9106_LOW_MEMORY.parallelism),
         "KIOSK_STAFF_REQUIRE_2FA": _flag(env.get("KIOSK_STAFF_REQUIRE_2FA"), True),
+        # Retention (kiosk.privacy.data_map): invoices and credit notes 8 years, business
+        # letters 6 years, both from the end of the year (§147 AO, §257 HGB as amended in
+        # 2025); IP addresses in the audit log are shortened to the network after N days.
+        "KIOSK_RETENTION_INVOICE_YEARS": _int(env, "KIOSK_RETENTION_INVOICE_YEARS", 8),
+        "KIOSK_RETENTION_LETTER_YEARS": _int(env, "KIOSK_RETENTION_LETTER_YEARS", 6),
+        "KIOSK_RETENTION_IP_DAYS": _int(env, "KIOSK_RETENTION_IP_DAYS", 30),
         "REDIS_URL": env.get("REDIS_URL", ""),
         "KIOSK_RATE_LIMITS": dict(DEFAULT_RATE_LIMITS),
         # Counted in Redis where there is one, else in the shop's database: never per

@@ -28,6 +28,7 @@ DEFAULT_RATE_LIMITS = {
     "privacy_export_request": "5 per 15 minutes",  # per IP address
     "privacy_export_request_account": "3 per hour",  # per email address named in the form
     "privacy_export": "10 per hour",  # building a ZIP is work: downloads per IP address
+    "erasure_request": "3 per 15 minutes;10 per day",  # mails to any address a guest names
 }
 
 

@@ -379,6 +379,23 @@ def as_guest(tour: Tour, shop: Shop) -> str:
     tour.goto(tour.mail_link(email, "/privacy/export/"))
     tour.check("privacy: the guest's download page")
 
+    tour.goto("/privacy/erase")
+    tour.check("erasure: ask as a guest")
+    page.get_by_role("button", name="Send the link").click()
+    error_summary(page)
+    tour.check("erasure: ask, with an error")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Send the link").click()
+    heading(page, "Check your mail")
+    tour.check("erasure: link sent")
+    tour.goto(tour.mail_link(email, "/privacy/erase/confirm/"))
+    tour.check("erasure: confirm")
+    page.get_by_role("button", name="Erase my data now").click()
+    heading(page, "Your erasure is waiting for your open orders")
+    tour.check("erasure: postponed for an open order")
+    tour.goto("/privacy/erase/confirm/not-a-token", status=410)
+    tour.check("erasure: dead link")
+
     for name, path in (
         ("imprint", "/imprint"),
         ("privacy policy", "/privacy"),
@@ -543,6 +560,8 @@ def as_staff(tour: Tour, order_number: str) -> None:
     tour.check("staff: ship orders, the CSV check without a file")
     tour.goto("/staff/mail")
     tour.check("staff: mail outbox")
+    tour.goto("/staff/privacy")
+    tour.check("staff: privacy requests")
     as_staff_with_products(tour)
     as_staff_keeping_the_catalog(tour)
     staff_imports(tour)

@@ -51,6 +51,7 @@ from kiosk.extensions import db
 from kiosk.invoicing.models import Invoice
 from kiosk.mail.models import MailStatus, OutboxMessage
 from kiosk.orders.models import Order
+from kiosk.privacy import erasure
 from kiosk.privacy.repository import ConsentRepository
 from kiosk.uow import unit_of_work
 from tests.conftest import csrf_token, new_client
@@ -90,6 +91,8 @@ FORMLESS = {
     "/staff/categories/<int:category_id>/activate",  # shown once a category is hidden
     "/staff/orders/<number>/remind",  # shown for an overdue payment only
     "/staff/orders/<number>/cancel-invoice",  # shown for an unpaid, invoiced invoice order
+    # Its form is templates/privacy/_erasure.html, a section of the account's privacy page.
+    "/account/privacy/erase",
 }
 # Query parameters of listing and list pages, fuzzed on every GET besides those found in GET forms.
 QUERY_NAMES = (
@@ -338,6 +341,7 @@ def seed_shop(app: Flask) -> Shop:
             accounts.request_marketing(other.id)
             accounts.request_password_reset("andere@example.org")
             team.invite(owner, "eingeladen@example.org", Role.STAFF, "de")
+            erasure.request_for_guest("loeschen@example.org", "de")
         with unit_of_work() as session:
             failed = OutboxMessage(
                 message_id="<failed@example.org>",
@@ -413,6 +417,9 @@ def seed_shop(app: Flask) -> Shop:
             ),
             "token.auth.invitation": _token("eingeladen@example.org", "/invitation/"),
             "token.privacy.guest_download": _token("alarm@example.org", "/privacy/export/"),
+            "token.privacy.confirm_erasure": _token(
+                "loeschen@example.org", "/privacy/erase/confirm/"
+            ),
             "invitation_id": str(db.session.scalar(select(StaffInvitation.id))),
             "user_id": str(noted),
             "staff.resend_customer_verification.user_id": str(locked),

@@ -8,7 +8,7 @@ from sqlalchemy import Table as SqlTable
 
 from kiosk import schema  # noqa: F401  (every model, so the metadata is the whole schema)
 from kiosk.orm import Base
-from kiosk.privacy.data_map import MAP, TABLES, ByEmail, ByParent, ByUser, Erasure
+from kiosk.privacy.data_map import MAP, TABLES, ByEmail, ByParent, ByUser, Erasure, Mentions
 
 
 def _table(name: str) -> SqlTable:
@@ -40,6 +40,9 @@ def test_owners_point_at_real_columns_and_parents(name: str) -> None:
     columns = _table(name).columns
     assert declared.rows_on_erasure is not None, f"{name}: say what erasure does to its rows"
     for owner in declared.owners:
+        if isinstance(owner, Mentions):
+            assert set(owner.columns) <= set(columns.keys()), f"{name}: no {owner.columns}"
+            continue
         assert owner.column in columns, f"{name}: no column {owner.column}"
         if isinstance(owner, ByParent):
             assert TABLES[owner.parent].owners, f"{name}: parent {owner.parent} has no owner"
@@ -56,3 +59,11 @@ def test_anonymised_values_fit_their_columns(name: str) -> None:
             assert column.nullable, f"{name}.{personal.column} cannot be NULL"
     if TABLES[name].age_column:
         assert TABLES[name].age_column in _table(name).columns
+
+
+@pytest.mark.parametrize("name", sorted(t.name for t in MAP if t.retain_if))
+def test_retention_by_value_names_a_real_column_and_an_age(name: str) -> None:
+    declared = TABLES[name]
+    assert declared.retain_if is not None
+    assert declared.retain_if.column in _table(name).columns
+    assert declared.age_column, f"{name}: retention needs the column it counts from"

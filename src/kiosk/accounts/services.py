@@ -237,6 +237,19 @@ def find_user(session: Session, user_id: int) -> User | None:
     return UserRepository(session).get(user_id)
 
 
+def close_erased_account(session: Session, user_id: int) -> None:
+    """An erased account stays as a nameless tombstone (orders kept for tax law and the
+    audit log point at it), which nobody can sign in to: the privacy centre's erasure has
+    emptied its password hash and deleted its sessions; this ends every remember-me cookie
+    and signed-in browser too, in the caller's transaction."""
+    user = UserRepository(session).get(user_id)
+    if user is None:
+        return
+    session.refresh(user)
+    user.is_active = False
+    user.session_version += 1
+
+
 def _get(session: Session, user_id: int) -> User:
     user = UserRepository(session).get(user_id)
     if user is None:

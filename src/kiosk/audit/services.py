@@ -111,6 +111,11 @@ EVENTS = frozenset(
         "consent.recorded",
         "consent.withdrawn",
         "settings.consent_changed",
+        "privacy.erasure_requested",
+        "privacy.erasure_confirmed",
+        "privacy.erasure_postponed",
+        "privacy.erasure_done",
+        "privacy.retention_applied",
     }
 )
 

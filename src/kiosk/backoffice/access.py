@@ -34,6 +34,7 @@ class Permission(enum.StrEnum):
     MANAGE_STAFF = "manage_staff"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_LEGAL_TEXTS = "manage_legal_texts"
+    HANDLE_PRIVACY_REQUESTS = "handle_privacy_requests"
 
 
 # The lowest role that may do each kind of work. Owners may do everything staff may.
@@ -50,6 +51,7 @@ TABLE: dict[Permission, Role] = {
     Permission.MANAGE_STAFF: Role.OWNER,
     Permission.MANAGE_SETTINGS: Role.OWNER,
     Permission.MANAGE_LEGAL_TEXTS: Role.OWNER,
+    Permission.HANDLE_PRIVACY_REQUESTS: Role.STAFF,
 }
 
 # What each row means, for the staff page that shows the table.
@@ -66,6 +68,7 @@ DESCRIPTIONS: dict[Permission, Any] = {
     Permission.MANAGE_STAFF: _l("Invite staff, change roles, remove staff"),
     Permission.MANAGE_SETTINGS: _l("Change seller data, shipping, mail sender and shop name"),
     Permission.MANAGE_LEGAL_TEXTS: _l("Change the legal texts"),
+    Permission.HANDLE_PRIVACY_REQUESTS: _l("See erasure requests and their state"),
 }
 
 

@@ -9,6 +9,7 @@ from kiosk.inventory import services as inventory
 from kiosk.mail import services as mail
 from kiosk.orders import services as orders
 from kiosk.orders.models import OrderFilter
+from kiosk.privacy import erasure
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Overview:
     returns: int  # withdrawals received whose goods are not back yet
     low_stock: int  # active products at or below their reorder level
     failed_mail: int  # messages given up on
+    privacy_requests: int  # erasure requests confirmed or waiting, not done yet
 
 
 def overview() -> Overview:
@@ -28,4 +30,5 @@ def overview() -> Overview:
         returns=orders.count(OrderFilter(queue="returns")),
         low_stock=inventory.low_stock_count(),
         failed_mail=mail.failed_count(),
+        privacy_requests=erasure.pending_count(),
     )

@@ -53,13 +53,17 @@ class Erasure(StrEnum):
 @dataclass(frozen=True)
 class Retention:
     """How long a value is kept. `days` is the default; `setting` names the configuration
-    key that overrides it (in days, or in years where the statute counts years)."""
+    key that overrides it (in days, or in years where the statute counts years). Where
+    `years` is set, it is the period (`days` only approximates it), and it runs from the
+    end of the calendar year of the table's `age_column` (§147(4) AO, §257(5) HGB); its
+    setting counts years."""
 
     key: str
     description: LazyString
     statute: str = ""
     days: int | None = None
     setting: str | None = None
+    years: int | None = None
 
 
 ACCOUNT = Retention("account", _l("While the account exists"))
@@ -71,6 +75,7 @@ INVOICE = Retention(
     statute="§147 AO, §257 HGB",
     days=8 * 365,
     setting="KIOSK_RETENTION_INVOICE_YEARS",
+    years=8,
 )
 # §257(1) Nr. 2 and 3, (4) HGB, §147(1) Nr. 2 and 3 AO: business letters 6 years.
 BUSINESS_LETTER = Retention(
@@ -79,6 +84,7 @@ BUSINESS_LETTER = Retention(
     statute="§147 AO, §257 HGB",
     days=6 * 365,
     setting="KIOSK_RETENTION_LETTER_YEARS",
+    years=6,
 )
 AUDIT_IP = Retention(
     "audit_ip",
@@ -101,6 +107,12 @@ EXPORT_LINK = Retention("export_link", _l("Until the emailed link expires, one d
 CONSENT_PROOF = Retention(
     "consent_proof", _l("3 years after the choice"), statute="§195 BGB", days=3 * 365
 )
+# The mail that tells a person their data is erased (Art. 12(3) GDPR) must still reach them:
+# it is the one row that names them after erasure, and goes as soon as it was sent.
+ERASURE_NOTICE = Retention("erasure_notice", _l("Until it was sent"), days=0)
+ERASURE_REQUEST = Retention(
+    "erasure_request", _l("Until the erasure ran; unconfirmed requests 30 days"), days=30
+)
 
 RETENTIONS = (
     ACCOUNT,
@@ -116,7 +128,26 @@ RETENTIONS = (
     SHORT_LIVED,
     EXPORT_LINK,
     CONSENT_PROOF,
+    ERASURE_NOTICE,
+    ERASURE_REQUEST,
 )
+
+# Mails about an order or its documents are business letters (§257(1) Nr. 2 and 3 HGB,
+# §147(1) Nr. 2 and 3 AO): kept BUSINESS_LETTER long, even after erasure. Every other mail
+# (sign-in links, notices to staff, stock alerts) loses its row MAIL_DELIVERED after sending.
+BUSINESS_LETTER_TEMPLATES = frozenset(
+    {
+        "order_received",
+        "order_shipped",
+        "order_cancelled",
+        "payment_received",
+        "payment_reminder",
+        "invoice_reminder",
+        "document_issued",
+        "withdrawal_received",
+    }
+)
+ERASURE_NOTICE_TEMPLATE = "privacy_erasure_done"
 
 
 @dataclass(frozen=True)
@@ -141,7 +172,27 @@ class ByParent:
     parent: str
 
 
-Owner = ByUser | ByEmail | ByParent
+@dataclass(frozen=True)
+class Mentions:
+    """The row concerns whoever's email address appears in one of `columns` (a notice to
+    staff about someone's order names them, though it is addressed to staff)."""
+
+    columns: tuple[str, ...]
+
+
+Owner = ByUser | ByEmail | ByParent | Mentions
+
+
+@dataclass(frozen=True)
+class RetainIf:
+    """Only the rows whose `column` holds one of `values` are kept on erasure, each for the
+    retention `values` names; the others get `otherwise`, and lose their row `after` (from
+    the table's `age_column`) even without an erasure."""
+
+    column: str
+    values: dict[str, Retention]
+    otherwise: Erasure
+    after: Retention
 
 
 @dataclass(frozen=True)
@@ -170,6 +221,7 @@ class Table:
     owners: tuple[Owner, ...] = ()
     rows_on_erasure: Erasure | None = None  # None: the table holds no one's rows
     age_column: str | None = None
+    retain_if: RetainIf | None = None
 
     def column(self, name: str) -> Personal:
         return next(p for p in self.personal if p.column == name)
@@ -276,6 +328,38 @@ MAP: tuple[Table, ...] = (
         owners=(ByUser("id"),),
         rows_on_erasure=Erasure.ANONYMISE,
         age_column="created_at",
+    ),
+    Table(
+        "erasure_request",
+        personal=(
+            Personal(
+                "email",
+                Category.CONTACT,
+                _l("Erasing your data when you ask us to"),
+                Basis.LEGAL_OBLIGATION,
+                ERASURE_REQUEST,
+                Erasure.ANONYMISE,
+                anonymised="erased-request-{id}@invalid",
+            ),
+            Personal(
+                "token_hash",
+                Category.SECURITY,
+                _l("Erasing your data when you ask us to"),
+                Basis.LEGAL_OBLIGATION,
+                ERASURE_REQUEST,
+                Erasure.ANONYMISE,
+                anonymised=None,
+            ),
+        ),
+        # What was asked and when it was done is kept: proof that the request was answered
+        # (Art. 5(2), 12(3) GDPR).
+        not_personal=_names(
+            "id user_id locale state token_expires_at requested_at confirmed_at postponed_at"
+            " done_at"
+        ),
+        owners=(ByUser(), ByEmail()),
+        rows_on_erasure=Erasure.ANONYMISE,
+        age_column="requested_at",
     ),
     Table(
         "address",
@@ -461,6 +545,7 @@ MAP: tuple[Table, ...] = (
                 Basis.LEGAL_OBLIGATION,
                 BUSINESS_LETTER,
                 Erasure.RETAIN,
+                anonymised={},
             ),
         ),
         not_personal=_names("id order_id kind actor_id actor_kind created_at"),
@@ -494,6 +579,7 @@ MAP: tuple[Table, ...] = (
                 Basis.LEGAL_OBLIGATION,
                 INVOICE,
                 Erasure.RETAIN,
+                anonymised=None,  # external ids are unique per provider: NULL, not ""
             )
             for name in ("external_id", "intent_id", "redirect_url")
         ),
@@ -563,9 +649,18 @@ MAP: tuple[Table, ...] = (
             "id message_id template status attempts next_attempt_at claimed_until last_error"
             " created_at sent_at"
         ),
-        owners=(ByEmail("to_address"),),
+        owners=(ByEmail("to_address"), Mentions(("subject", "text_body", "html_body"))),
         rows_on_erasure=Erasure.RETAIN,
         age_column="sent_at",
+        retain_if=RetainIf(
+            "template",
+            {
+                **dict.fromkeys(BUSINESS_LETTER_TEMPLATES, BUSINESS_LETTER),
+                ERASURE_NOTICE_TEMPLATE: ERASURE_NOTICE,
+            },
+            otherwise=Erasure.DELETE,
+            after=MAIL_DELIVERED,
+        ),
     ),
     Table(
         "outbox_attachment",

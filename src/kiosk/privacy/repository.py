@@ -16,7 +16,7 @@ from sqlalchemy import Column, ColumnElement, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.orm import Base
-from kiosk.privacy.data_map import ByEmail, ByParent, ByUser, about_persons
+from kiosk.privacy.data_map import ByEmail, ByParent, ByUser, Mentions, about_persons
 from kiosk.privacy.models import ConsentCategory, ConsentRecord, ExportLink
 
 Row = dict[str, Any]
@@ -59,7 +59,8 @@ def rows_of(session: Session, person: Person) -> dict[str, list[Row]]:
     before children), each a list of rows (column name -> value, every column, in primary
     key order). A row belongs to the person when any of its table's owners matches: an
     account id (`ByUser`), an address, compared case-insensitively (`ByEmail`), or a parent
-    row already found (`ByParent`, through the foreign key). What to leave out (security
+    row already found (`ByParent`, through the foreign key), or a text naming the address
+    (`Mentions`: a notice to staff about the person's order). What to leave out (security
     columns for export) or do with the rows (erasure) is the caller's decision.
     """
     found: dict[str, list[Row]] = {}
@@ -67,6 +68,13 @@ def rows_of(session: Session, person: Person) -> dict[str, list[Row]]:
         table = Base.metadata.tables[declared.name]
         conditions: list[ColumnElement[bool]] = []
         for owner in declared.owners:
+            if isinstance(owner, Mentions):  # a text that names the person's address
+                conditions += [
+                    func.lower(table.c[name]).contains(person.email.lower(), autoescape=True)
+                    for name in owner.columns
+                    if person.email
+                ]
+                continue
             column = table.c[owner.column]
             if isinstance(owner, ByParent):
                 key = _parent_key(column)

@@ -12,6 +12,6 @@ from flask import Blueprint
 bp = Blueprint("privacy", __name__)
 
 # The areas register their routes on `bp` when imported.
-from kiosk.privacy.views import consent, export  # noqa: E402
+from kiosk.privacy.views import consent, erasure, export  # noqa: E402
 
-__all__ = ["bp", "consent", "export"]
+__all__ = ["bp", "consent", "erasure", "export"]
