@@ -104,6 +104,7 @@ EVENTS = frozenset(
         "picture.removed",
         "picture.reordered",
         "picture.alt_changed",
+        "legal.text_saved",
     }
 )
 
