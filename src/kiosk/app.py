@@ -167,6 +167,7 @@ def register_template_helpers(app: Flask) -> None:
     from kiosk.catalog.cards import product_card
     from kiosk.catalog.pictures import picture_sources
     from kiosk.invoicing.seller import seller_now
+    from kiosk.legal.links import order_text_url
     from kiosk.mail.services import SENDER
     from kiosk.orders.labels import label, order_event_name, order_status_name
     from kiosk.payments.labels import payment_method_name, payment_status_name
@@ -187,6 +188,7 @@ def register_template_helpers(app: Flask) -> None:
         shipment=shipment,
         password_min_length=MIN_LENGTH,
         seller=seller_now,
+        order_text_url=order_text_url,  # the legal texts an order was placed under
         shop_name=shop_name,  # the owner's name for the shop, else KIOSK_SHOP_NAME
         consent_banner=needs_banner,
         consent_category_names=category_names,

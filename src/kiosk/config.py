@@ -177,6 +177,8 @@ def load_settings(
             "[Placeholder] Shop owner name|Street 1|12345 Town|Germany",
         ),
         "KIOSK_SELLER_EMAIL": env.get("KIOSK_SELLER_EMAIL", "shop@example.org"),
+        # Who hosts the shop (name and address), for the privacy policy's processors.
+        "KIOSK_HOSTING_PROVIDER": env.get("KIOSK_HOSTING_PROVIDER", ""),
         "KIOSK_SELLER_VAT_ID": env.get("KIOSK_SELLER_VAT_ID", "[Placeholder] DE000000000"),
         # Checkout: stock is held this long; shipping methods come from a TOML file.
         "KIOSK_RESERVATION_MINUTES": _int(env, "KIOSK_RESERVATION_MINUTES", 15),

@@ -12,6 +12,7 @@ import kiosk.catalog.models
 import kiosk.coupons.models
 import kiosk.inventory.models
 import kiosk.invoicing.models
+import kiosk.legal.models
 import kiosk.mail.models
 import kiosk.orders.models
 import kiosk.payments.models

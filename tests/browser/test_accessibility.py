@@ -402,6 +402,8 @@ def as_guest(tour: Tour, shop: Shop) -> str:
         ("cookie settings", "/privacy/consent"),
         ("terms and conditions", "/terms"),
         ("withdrawal policy", "/withdrawal"),
+        ("accessibility statement", "/accessibility"),
+        ("terms as the order was placed under", "/legal/terms/v/1"),
         ("shipping and delivery", "/shipping"),
         ("forgot password", "/forgot-password"),
     ):
@@ -626,6 +628,7 @@ def as_owner(tour: Tour) -> None:
     tour.goto(f"/staff/customers/{customer}")
     tour.check("staff: customer")
     owner_settings(tour)
+    owner_legal_texts(tour)
     tour.goto("/staff/team")
     invitee = f"invitee-{uuid.uuid4().hex[:8]}@example.org"
     page.get_by_label("Email address").fill(invitee)
@@ -721,6 +724,19 @@ def staff_coupons(tour: Tour) -> None:
     tour.check("staff: new coupon with errors")
     tour.goto(f"/staff/coupons/{coupon_id}")
     tour.check("staff: coupon")
+
+
+def owner_legal_texts(tour: Tour) -> None:
+    """The list of legal texts, and the privacy policy's editor with its draft and preview."""
+    page = tour.page
+    tour.goto("/staff/legal")
+    tour.check("staff: legal texts")
+    tour.goto("/staff/legal/privacy")
+    page.get_by_role("button", name="Generate draft").click()
+    expect(page.get_by_label("English text")).to_have_value(re.compile("Controller"))
+    page.get_by_role("button", name="Preview", exact=True).click()
+    expect(page.locator("#markdown-preview h2").first).to_be_visible()
+    tour.check("staff: legal text with draft and preview")
 
 
 def owner_settings(tour: Tour) -> None:

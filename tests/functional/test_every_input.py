@@ -441,6 +441,8 @@ def seed_shop(app: Flask) -> Shop:
             "staff.remove_picture.product_id": str(mug),
             "session_id": str(other_device),
             "category_id": str(kaffee_id),
+            "kind": "terms",  # a legal text; version 1 is stored by the first order
+            "ref": "1",
             "static.filename": "css/kiosk.css",
             "core.media.filename": "bild.webp",
         }

@@ -116,6 +116,7 @@ EVENTS = frozenset(
         "privacy.erasure_postponed",
         "privacy.erasure_done",
         "privacy.retention_applied",
+        "legal.text_saved",
     }
 )
 

@@ -350,7 +350,7 @@ def _place(owner: CartOwner, request: OrderRequest) -> PlacedOrder:
             order=order,
             order_url=external_url("orders.guest_view", number=order.number, key=access_key),
             withdraw_url=external_url("withdrawal.find_order"),
-            attachments=legal.contract_documents(order.locale),
+            attachments=legal.contract_documents(session, order.locale, order.legal_versions),
         )
         mail_staff(session, "order_new_staff", order=order,
                    order_url=external_url("staff.order", number=order.number))  # fmt: skip
@@ -382,7 +382,7 @@ def _new_order(session: Session, request: OrderRequest, priced: Draft, access_ke
         billing_address=dict(request.billing_address) if request.billing_address else None,
         payment_method=request.payment_method,
         payment_reference="",
-        legal_versions=legal.versions(),
+        legal_versions=legal.versions(session),
         terms_checkbox_ticked=request.terms_ticked,
         placed_at=utcnow(),
     )

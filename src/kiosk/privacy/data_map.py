@@ -827,6 +827,12 @@ MAP: tuple[Table, ...] = (
     ),
     Table("shop_setting", not_personal=_names("key value updated_at updated_by_id")),
     Table(
+        "legal_text_version",
+        not_personal=_names(
+            "id kind language number markdown source_digest created_at created_by_id"
+        ),
+    ),
+    Table(
         "category",
         not_personal=_names("id parent_id slug name description sort_order is_active"),
     ),
