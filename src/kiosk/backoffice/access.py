@@ -34,6 +34,7 @@ class Permission(enum.StrEnum):
     MANAGE_STAFF = "manage_staff"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_LEGAL_TEXTS = "manage_legal_texts"
+    VIEW_AUDIT_LOG = "view_audit_log"
 
 
 # The lowest role that may do each kind of work. Owners may do everything staff may.
@@ -50,6 +51,9 @@ TABLE: dict[Permission, Role] = {
     Permission.MANAGE_STAFF: Role.OWNER,
     Permission.MANAGE_SETTINGS: Role.OWNER,
     Permission.MANAGE_LEGAL_TEXTS: Role.OWNER,
+    # The log shows who did what, staff included: the owner checks it, staff cannot
+    # browse what their colleagues (or the owner) did.
+    Permission.VIEW_AUDIT_LOG: Role.OWNER,
 }
 
 # What each row means, for the staff page that shows the table.
@@ -66,6 +70,7 @@ DESCRIPTIONS: dict[Permission, Any] = {
     Permission.MANAGE_STAFF: _l("Invite staff, change roles, remove staff"),
     Permission.MANAGE_SETTINGS: _l("Change seller data, shipping, mail sender and shop name"),
     Permission.MANAGE_LEGAL_TEXTS: _l("Change the legal texts"),
+    Permission.VIEW_AUDIT_LOG: _l("See the audit log: who did what, and when"),
 }
 
 
