@@ -90,8 +90,17 @@ def wipe(engine: Engine) -> None:
             conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         else:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # categories refer to categories
+            # The audit log's triggers refuse DELETE: set them aside for the wipe (TRUNCATE,
+            # PostgreSQL's way above, fires no row triggers).
+            triggers = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            ).all()
+            for name, _sql in triggers:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in tables:
                 conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608  (our own table names)
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)
 
 
 @pytest.fixture(scope="session")

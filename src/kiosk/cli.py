@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 
 from kiosk.accounts import services as accounts
 from kiosk.accounts import two_factor
+from kiosk.audit import services as audit
 from kiosk.backoffice import imports
 from kiosk.catalog import pictures, product_csv
 from kiosk.coupons import services as coupons
@@ -130,6 +131,24 @@ def create_admin_command(email: str, name: str) -> None:
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{user.email} is now a shop owner.")
+
+
+@kiosk_cli.command("audit-verify")
+def audit_verify_command() -> None:
+    """Check that no audit log entry was edited, removed or inserted since it was written:
+    recompute the hash chain and name the first broken link (exit status 1)."""
+    started = time.monotonic()
+    result = audit.verify_log()
+    seconds = time.monotonic() - started
+    if result.broken is None:
+        click.echo(
+            f"The audit log is intact: {result.entries} entries checked in {seconds:.1f} s; "
+            f"the last one's hash is {result.last_hash}."
+        )
+        return
+    where = f"entry {result.broken.entry_id}" if result.broken.entry_id else "its end"
+    click.echo(f"The audit log is broken at {where}: {result.broken.problem}.", err=True)
+    sys.exit(1)
 
 
 @kiosk_cli.command("send-mail")

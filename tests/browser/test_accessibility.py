@@ -613,8 +613,8 @@ def _new_team_member(tour: Tour, role: Role) -> str:
 
 
 def as_owner(tour: Tour) -> None:
-    """The customer list and one customer, the team page with an invitation sent, and the
-    invitee's page, good and broken."""
+    """The customer list and one customer, the audit log, the team page with an invitation
+    sent, and the invitee's page, good and broken."""
     page = tour.page
     secret = _new_team_member(tour, Role.OWNER)
     page.get_by_label(re.compile("Code from your authenticator app")).fill(pyotp.TOTP(secret).now())
@@ -629,6 +629,9 @@ def as_owner(tour: Tour) -> None:
     tour.check("staff: customer")
     owner_settings(tour)
     owner_legal_texts(tour)
+
+    tour.goto("/staff/audit?event=signin.ok")
+    tour.check("staff: audit log")
     tour.goto("/staff/team")
     invitee = f"invitee-{uuid.uuid4().hex[:8]}@example.org"
     page.get_by_label("Email address").fill(invitee)

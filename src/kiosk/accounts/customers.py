@@ -24,6 +24,16 @@ def get(user_id: int) -> User | None:
     return UserRepository(read_session()).get(user_id)
 
 
+def ids_with_email(text: str, limit: int = 1000) -> list[int]:
+    """The ids of the accounts whose email contains `text` (the first `limit` of them)."""
+    return UserRepository(read_session()).ids_with_email_containing(text, limit)
+
+
+def emails_of(user_ids: set[int]) -> dict[int, str]:
+    """id -> email of the accounts there still are among `user_ids`."""
+    return UserRepository(read_session()).emails_of(user_ids) if user_ids else {}
+
+
 def notes(user_id: int) -> list[CustomerNote]:
     """Staff notes about the customer, the newest first."""
     return CustomerNoteRepository(read_session()).of_user(user_id)

@@ -72,6 +72,20 @@ class UserRepository:
         )
         return list(rows), total
 
+    def ids_with_email_containing(self, text: str, limit: int) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(User.id)
+                .where(User.email.contains(text.lower(), autoescape=True))
+                .order_by(User.id)
+                .limit(limit)
+            )
+        )
+
+    def emails_of(self, user_ids: set[int]) -> dict[int, str]:
+        rows = self.session.execute(select(User.id, User.email).where(User.id.in_(user_ids)))
+        return {user_id: email for user_id, email in rows}
+
     def team(self) -> list[User]:
         """Owners first, then staff, each by email (disabled ones too)."""
         return list(

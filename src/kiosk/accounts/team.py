@@ -105,7 +105,6 @@ def invite(owner_id: int, email: str, role: Role, locale: str) -> None:
             "staff.invited",
             actor=owner,
             invitation=invitation.id,
-            email=email,
             role=role.value,
         )
         queue_mail(
@@ -135,7 +134,6 @@ def revoke(owner_id: int, invitation_id: int) -> bool:
             "staff.invitation_revoked",
             actor=owner,
             invitation=invitation.id,
-            email=invitation.email,
         )
         return True
 

@@ -36,6 +36,8 @@ class Permission(enum.StrEnum):
     MANAGE_LEGAL_TEXTS = "manage_legal_texts"
     HANDLE_PRIVACY_REQUESTS = "handle_privacy_requests"
 
+    VIEW_AUDIT_LOG = "view_audit_log"
+
 
 # The lowest role that may do each kind of work. Owners may do everything staff may.
 TABLE: dict[Permission, Role] = {
@@ -52,6 +54,9 @@ TABLE: dict[Permission, Role] = {
     Permission.MANAGE_SETTINGS: Role.OWNER,
     Permission.MANAGE_LEGAL_TEXTS: Role.OWNER,
     Permission.HANDLE_PRIVACY_REQUESTS: Role.STAFF,
+    # The log shows who did what, staff included: the owner checks it, staff cannot
+    # browse what their colleagues (or the owner) did.
+    Permission.VIEW_AUDIT_LOG: Role.OWNER,
 }
 
 # What each row means, for the staff page that shows the table.
@@ -69,6 +74,7 @@ DESCRIPTIONS: dict[Permission, Any] = {
     Permission.MANAGE_SETTINGS: _l("Change seller data, shipping, mail sender and shop name"),
     Permission.MANAGE_LEGAL_TEXTS: _l("Change the legal texts"),
     Permission.HANDLE_PRIVACY_REQUESTS: _l("See erasure requests and their state"),
+    Permission.VIEW_AUDIT_LOG: _l("See the audit log: who did what, and when"),
 }
 
 

@@ -391,8 +391,7 @@ class _Runner:
             event,
             actor=accounts.find_user(session, staff_id) if staff_id else None,
             job=current.id,
-            kind=current.kind.value,
-            filename=current.filename,
+            kind=current.kind.value,  # the file's name, free text, stays with the job
             rows=current.rows_total,
             created=current.created_count,
             changed=current.changed_count,

@@ -59,8 +59,9 @@ def change_seller(staff_id: int, details: sellers.Seller) -> bool:
             session,
             "settings.seller_changed",
             actor=accounts.find_user(session, staff_id),
-            before={name: old for name, (old, _new) in changes.items()},
-            after={name: new for name, (_old, new) in changes.items()},
+            # The seller's name, address, email and bank account may be a person's (a sole
+            # trader): the versions keep the values, the audit log which fields changed.
+            changed=sorted(changes),
         )
         return True
 
@@ -168,6 +169,10 @@ class ShopValues:
     refund_limit_cents: int | None  # None: staff may refund any amount paid
 
 
+# Settings whose values the audit log leaves out (only that they changed): an address.
+PERSONAL_SETTINGS = frozenset({"mail_from"})
+
+
 def shop_values() -> ShopValues:
     """The shop's settings, read once per request (every page shows the shop's name); a job
     or the mail worker, which live long, read them each time."""
@@ -209,8 +214,10 @@ def change_shop(staff_id: int, values: ShopValues) -> bool:
             session,
             "settings.shop_changed",
             actor=accounts.find_user(session, staff_id),
-            before={key: before[key] for key in changed},
-            after=changed,
+            changed=sorted(changed),
+            # The mail sender is an address: which one stays in the settings, not here.
+            before={key: before[key] for key in changed if key not in PERSONAL_SETTINGS},
+            after={key: value for key, value in changed.items() if key not in PERSONAL_SETTINGS},
         )
     g.pop("kiosk_shop_values", None)
     return True

@@ -102,8 +102,7 @@ def adjust(
             "stock.adjusted",
             actor=audit.Account(staff_id),
             product=product_id,
-            reason=reason.value,
-            note=note,
+            reason=reason.value,  # the note (free text) stays in the stock ledger
             before={"on_hand": on_hand},
             after={"on_hand": after},
         )

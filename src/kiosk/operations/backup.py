@@ -50,6 +50,7 @@ from flask_migrate import upgrade
 from sqlalchemy import Connection, create_engine, inspect
 from sqlalchemy.engine import URL
 
+from kiosk.audit.models import APPEND_ONLY_FUNCTION
 from kiosk.config import PROJECT_ROOT
 from kiosk.extensions import db
 from kiosk.operations import queries
@@ -424,6 +425,8 @@ def _restore_postgresql(dump: Path) -> None:
     dsn, env = pg_connection(db.engine.url)
     tables = [queries.ALEMBIC_TABLE, *(t.name for t in Base.metadata.sorted_tables)]
     drop = "".join(f'DROP TABLE IF EXISTS "{name}" CASCADE;\n' for name in tables)
+    # The audit log's trigger function outlives its table; the dump creates it again.
+    drop += f"DROP FUNCTION IF EXISTS {APPEND_ONLY_FUNCTION}() CASCADE;\n"
     script = subprocess.Popen(  # noqa: S603  (the dump as SQL, into psql's standard input)
         [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(dump)],
         env=env,

@@ -28,6 +28,7 @@ def _permissions() -> dict[str, object]:
 
 # The areas register their routes on `bp` when imported.
 from kiosk.backoffice.views import (  # noqa: E402
+    audit,
     categories,
     consent,
     coupons,
@@ -47,6 +48,7 @@ from kiosk.backoffice.views import (  # noqa: E402
 )
 
 __all__ = [
+    "audit",
     "bp",
     "categories",
     "consent",
