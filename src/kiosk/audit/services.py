@@ -212,17 +212,19 @@ def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-def shorten_ip_addresses(session: Session, older_than: datetime) -> int:
+def shorten_ip_addresses(session: Session, older_than: datetime, apply: bool = True) -> int:
     """Shorten the IP addresses of events older than `older_than` (IPv4 to /24, IPv6 to
-    /48, see `models.shorten_ip`); how many entries changed. The retention job calls it
-    in its own transaction. The chain stays valid: it was made over the shortened form,
-    and the append-only triggers let exactly this update through."""
+    /48, see `models.shorten_ip`); how many entries changed (or would, without `apply`:
+    the retention job's dry run). The retention job calls it in its own transaction. The
+    chain stays valid: it was made over the shortened form, and the append-only triggers
+    let exactly this update through."""
     audit = AuditRepository(session)
     changed = 0
     for entry_id, address in audit.addresses_before(older_than):
         short = shorten_ip(address)
         if short != address:
-            audit.set_address(entry_id, short)
+            if apply:
+                audit.set_address(entry_id, short)
             changed += 1
     return changed
 

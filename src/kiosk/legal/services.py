@@ -22,6 +22,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.audit import services as audit
@@ -84,19 +85,23 @@ def _stored_number(session: Session, kind: str) -> int:
     if number is not None:
         return number
     digest = initial.template_digest(kind) if kind != TextKind.PRIVACY else None
-    repository.add(
-        [
-            LegalTextVersion(
-                kind=kind,
-                language=language,
-                number=1,
-                markdown=initial.shipped_text(session, kind, language),
-                source_digest=digest,
-            )
-            for language in LANGUAGES
-        ]
-    )
-    return 1
+    rows = [
+        LegalTextVersion(
+            kind=kind,
+            language=language,
+            number=1,
+            markdown=initial.shipped_text(session, kind, language),
+            source_digest=digest,
+        )
+        for language in LANGUAGES
+    ]
+    try:
+        with session.begin_nested():  # a savepoint: losing the race keeps the order's work
+            repository.add(rows)
+    except IntegrityError:
+        # Two first orders at once (PostgreSQL): the other stored version 1 a moment ago.
+        pass
+    return repository.latest_number(kind) or 1
 
 
 def versions(session: Session) -> dict[str, str]:

@@ -719,7 +719,7 @@ MAP: tuple[Table, ...] = (
         ),
         # Details hold ids, codes and amounts only, never a personal value; the log is
         # append-only, and its ids point at the anonymised account after erasure.
-        not_personal=_names("id occurred_at event actor_id subject_id details"),
+        not_personal=_names("id occurred_at event actor_id subject_id details prev_hash hash"),
         owners=(ByUser("subject_id"),),
         rows_on_erasure=Erasure.RETAIN,
         age_column="occurred_at",
@@ -863,6 +863,7 @@ MAP: tuple[Table, ...] = (
             " free_above_cents carrier updated_at"
         ),
     ),
+    Table("audit_chain_head", not_personal=_names("id last_hash length")),
     Table("carrier", not_personal=_names("id code position active name tracking_url updated_at")),
     Table("document_counter", not_personal=_names("id kind year last")),
     Table(

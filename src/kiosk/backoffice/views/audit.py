@@ -13,8 +13,8 @@ from kiosk.backoffice import audit_log
 from kiosk.backoffice.access import Permission, require
 from kiosk.backoffice.audit_log import AuditFilter
 from kiosk.backoffice.views import bp
-from kiosk.hypermedia import render_page
-from kiosk.validation import InputProblem, parse_int, search_text
+from kiosk.hypermedia import page_count, page_number, render_page
+from kiosk.validation import search_text
 
 ENTRIES_PER_PAGE = 50
 # Days outside these years are typing mistakes (and would overflow the day after).
@@ -48,10 +48,7 @@ def audit_log_page() -> ResponseReturnValue:
         since=_day("from", problems),
         until=_day("to", problems),
     )
-    try:
-        page = parse_int(request.args.get("page", "1"), minimum=1, maximum=100_000)
-    except InputProblem:
-        page = 1
+    page = page_number()
     rows, total = audit_log.log_page(filters, page, ENTRIES_PER_PAGE)
     return render_page(
         "staff/audit.html",
@@ -62,5 +59,5 @@ def audit_log_page() -> ResponseReturnValue:
         problems=problems,
         events=audit_log.events(),
         page_number=page,
-        pages=max(1, -(-total // ENTRIES_PER_PAGE)),
+        pages=page_count(total, ENTRIES_PER_PAGE),
     )
