@@ -3,6 +3,9 @@ verification mail, and disabling sign-in (which ends every session at once)."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from email.message import Message
 
 from flask import Flask
@@ -236,3 +239,38 @@ def test_actions_need_the_csrf_token(app: Flask) -> None:
     assert staff.post(f"/staff/customers/{customer}/disable").status_code == 400
     with app.app_context():
         assert db.session.get(User, customer).is_active  # type: ignore[union-attr]
+
+
+def test_staff_start_a_customers_export_and_erasure_which_the_customer_completes(
+    app: Flask,
+) -> None:
+    """A customer who asks by phone: staff start it, but the link goes to the customer's
+    own address, the export covers the whole account, and only the customer confirms."""
+    staff = staff_member(app)
+    with app.app_context():
+        customer = make_user("ruth@example.org", name="Ruth Weiss").id
+        save_address(customer, AddressData(**ADDRESS, is_default_shipping=True,
+                                           is_default_billing=True))  # fmt: skip
+    page = staff.get(f"/staff/customers/{customer}").text
+    assert "Mail the customer their data" in page and "No erasure requested." in page
+
+    assert _post(staff, f"/staff/customers/{customer}/privacy-export").status_code == 303
+    with app.app_context():
+        [mail] = outbox("ruth@example.org")
+        link = link_in(mail, "/privacy/export/")
+    [event] = _audit(app, "privacy.export_requested")
+    assert event.subject_id == customer and event.actor_id == _id(app, "staff@example.org")
+    guest = new_client(app)
+    zipped = guest.post(link, data={"csrf_token": csrf_token(guest, link)})
+    assert zipped.status_code == 200 and zipped.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
+        data = json.loads(archive.read("data.json"))
+    assert [a["street"] for a in data["address"]] == [ADDRESS["street"]]  # the account's rows
+
+    assert _post(staff, f"/staff/customers/{customer}/erasure").status_code == 303
+    with app.app_context():
+        assert db.session.get(User, customer).email == "ruth@example.org"  # type: ignore[union-attr]
+        assert link_in(outbox("ruth@example.org")[-1], "/privacy/erase/confirm/")
+    [event] = _audit(app, "privacy.erasure_requested")
+    assert event.subject_id == customer and event.details["by"] == "staff"
+    assert "Erasure: waiting for confirmation" in staff.get(f"/staff/customers/{customer}").text

@@ -33,11 +33,7 @@ from kiosk.orm import utcnow
 from kiosk.payments.models import PaymentStatus
 from kiosk.privacy.data_map import (
     ERASURE_NOTICE_TEMPLATE,
-    ByEmail,
-    ByParent,
-    ByUser,
     Erasure,
-    Mentions,
     Personal,
     Table,
     about_persons,
@@ -49,6 +45,8 @@ from kiosk.privacy.queries import (
     fitting,
     table,
 )
+from kiosk.privacy.repository import Person as Whose
+from kiosk.privacy.repository import rows_of
 from kiosk.uow import read_session, unit_of_work
 from kiosk.urls import external_url
 
@@ -77,23 +75,10 @@ class ErasureReport:
 
 
 def find_rows(session: Session, person: Person) -> dict[str, set[int]]:
-    """The ids of the person's rows in every table the map says holds someone's rows."""
-    repo = PersonalDataRepository(session)
-    found: dict[str, set[int]] = {}
-    for declared in about_persons():
-        ids: set[int] = set()
-        for owner in declared.owners:
-            if isinstance(owner, ByUser):
-                if person.user_id is not None:
-                    ids |= repo.ids_by_value(declared.name, owner.column, person.user_id)
-            elif isinstance(owner, ByEmail):
-                ids |= repo.ids_by_email(declared.name, owner.column, person.email)
-            elif isinstance(owner, ByParent):
-                ids |= repo.ids_of_children(declared.name, owner.column, found[owner.parent])
-            elif isinstance(owner, Mentions):
-                ids |= repo.ids_mentioning(declared.name, owner.columns, person.email)
-        found[declared.name] = ids
-    return found
+    """The ids of the person's rows in every table the map says holds someone's rows: the
+    same question export asks, answered by the same query (`repository.rows_of`)."""
+    rows = rows_of(session, Whose(account_id=person.user_id, email=person.email), ids_only=True)
+    return {name: {row["id"] for row in found} for name, found in rows.items()}
 
 
 def anonymised(declared: Table, personal: Personal, row_id: int) -> Any:
@@ -196,8 +181,10 @@ class StaffAccount(Exception):
     the team (the shop must keep an owner, and staff's actions stay attributable)."""
 
 
-def request_for_account(user_id: int) -> ErasureRequest:
+def request_for_account(user_id: int, staff_id: int | None = None) -> ErasureRequest:
     """Step one from the account: mail the confirmation link to the account's address.
+    Staff may start it for a customer who asked them (`staff_id`): the customer still
+    confirms by the mailed link, so no one erases another person's data.
 
     Asking again while a request is open sends a fresh link (the old one stops working)."""
     with unit_of_work() as session:
@@ -218,9 +205,10 @@ def request_for_account(user_id: int) -> ErasureRequest:
         audit.record(
             session,
             "privacy.erasure_requested",
-            actor=user,
+            actor=audit.Account(staff_id) if staff_id is not None else user,
+            subject=user,
             request_id=request.id,
-            by="account",
+            by="staff" if staff_id is not None else "account",
         )
         return request
 

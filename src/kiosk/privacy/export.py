@@ -32,7 +32,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
 
+from kiosk.accounts import services as accounts
 from kiosk.accounts.tokens import TokenError, TokenProblem
 from kiosk.audit import services as audit
 from kiosk.mail.services import queue_mail
@@ -243,22 +245,47 @@ def request_guest_export(email: str, locale: str) -> None:
     if not any(rows_of(read_session(), Person(email=email)).values()):
         return  # read outside the write transaction: most unknown addresses end here
     with unit_of_work() as session:
-        token = _serializer().dumps({"e": email, "l": locale, "n": secrets.token_urlsafe(12)})
-        link = ExportLinkRepository(session).add(
-            ExportLink(token_hash=_hash(token), expires_at=utcnow() + LINK_VALID)
-        )
+        link = _mail_link(session, {"e": email, "l": locale})
         audit.record(session, "privacy.export_requested", link=link.id)
-        queue_mail(
+
+
+def request_for_customer(staff_id: int, user_id: int) -> None:
+    """Staff start a customer's export (the customer asked by phone or letter): the link
+    goes to the account's own address, never to staff, and covers the whole account."""
+    with unit_of_work() as session:
+        user = accounts.find_user(session, user_id)
+        if user is None:
+            raise LookupError(user_id)
+        payload = {"e": user.email, "a": user.id, "l": user.locale}
+        link = _mail_link(session, payload)
+        audit.record(
             session,
-            email,
-            "privacy_export_link",
-            locale if locale in LOCALES else LOCALES[0],
-            export_url=external_url("privacy.guest_download", token=token),
-            hours=int(LINK_VALID.total_seconds() // 3600),
+            "privacy.export_requested",
+            actor=audit.Account(staff_id),
+            subject=user,
+            link=link.id,
+            by="staff",
         )
 
 
-def _read(token: str) -> dict[str, str]:
+def _mail_link(session: Session, payload: dict[str, Any]) -> ExportLink:
+    locale = str(payload["l"])
+    token = _serializer().dumps({**payload, "n": secrets.token_urlsafe(12)})
+    link = ExportLinkRepository(session).add(
+        ExportLink(token_hash=_hash(token), expires_at=utcnow() + LINK_VALID)
+    )
+    queue_mail(
+        session,
+        str(payload["e"]),
+        "privacy_export_link",
+        locale if locale in LOCALES else LOCALES[0],
+        export_url=external_url("privacy.guest_download", token=token),
+        hours=int(LINK_VALID.total_seconds() // 3600),
+    )
+    return link
+
+
+def _read(token: str) -> dict[str, Any]:
     try:
         payload = _serializer().loads(token, max_age=int(LINK_VALID.total_seconds()))
     except SignatureExpired as error:
@@ -266,6 +293,8 @@ def _read(token: str) -> dict[str, str]:
     except BadSignature as error:
         raise TokenError(TokenProblem.INVALID) from error
     if not isinstance(payload, dict) or not isinstance(payload.get("e"), str):
+        raise TokenError(TokenProblem.INVALID)
+    if not isinstance(payload.get("a"), int | None):
         raise TokenError(TokenProblem.INVALID)
     return payload
 
@@ -287,15 +316,16 @@ def check_guest_link(token: str) -> None:
 
 
 def export_by_link(token: str) -> Export:
-    """The ZIP of the address the link was sent to; the link is used up in the same
-    transaction, so of two clicks only one downloads."""
+    """The ZIP of the address (or account) the link was sent to; the link is used up in the
+    same transaction, so of two clicks only one downloads."""
     payload = _read(token)
     with unit_of_work() as session:
         links = ExportLinkRepository(session)
         link = _usable(links.by_hash(_hash(token)))
         if not links.use(link.token_hash, utcnow()):
             raise TokenError(TokenProblem.USED)
-        rows = rows_of(session, Person(email=payload["e"]))
+        # A link staff sent for an account covers the account; a guest's, the address.
+        rows = rows_of(session, Person(account_id=payload.get("a"), email=payload["e"]))
         audit.record(
             session, "privacy.exported", via="email_link", link=link.id, rows=_counts(rows)
         )

@@ -5,11 +5,11 @@ personal-data map, instead of asking each domain's repository. Finding a person'
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, LargeBinary, Table, and_, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, LargeBinary, Table, and_, delete, func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -37,20 +37,6 @@ class PersonalDataRepository:
     def ids_where(self, name: str, condition: ColumnElement[bool]) -> set[int]:
         sql_table = table(name)
         return set(self.session.scalars(select(sql_table.c.id).where(condition)))
-
-    def ids_by_value(self, name: str, column: str, value: int) -> set[int]:
-        return self.ids_where(name, table(name).c[column] == value)
-
-    def ids_by_email(self, name: str, column: str, email: str) -> set[int]:
-        return self.ids_where(name, func.lower(table(name).c[column]) == email.lower())
-
-    def ids_mentioning(self, name: str, columns: Iterable[str], email: str) -> set[int]:
-        sql_table = table(name)
-        conditions = [
-            func.lower(sql_table.c[column]).contains(email.lower(), autoescape=True)
-            for column in columns
-        ]
-        return self.ids_where(name, or_(false(), *conditions))
 
     def ids_of_children(self, name: str, column: str, parents: Collection[int]) -> set[int]:
         if not parents:

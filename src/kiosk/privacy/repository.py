@@ -52,7 +52,7 @@ def _parent_key(column: Column[Any]) -> str:
     return foreign_key.column.name
 
 
-def rows_of(session: Session, person: Person) -> dict[str, list[Row]]:
+def rows_of(session: Session, person: Person, ids_only: bool = False) -> dict[str, list[Row]]:
     """Every row of `person` in every table of the map that holds someone's rows.
 
     The answer has one key per table of `about_persons()`, in the map's order (parents
@@ -61,7 +61,8 @@ def rows_of(session: Session, person: Person) -> dict[str, list[Row]]:
     account id (`ByUser`), an address, compared case-insensitively (`ByEmail`), or a parent
     row already found (`ByParent`, through the foreign key), or a text naming the address
     (`Mentions`: a notice to staff about the person's order). What to leave out (security
-    columns for export) or do with the rows (erasure) is the caller's decision.
+    columns for export) or do with the rows (erasure) is the caller's decision; erasure
+    asks for the ids only (`ids_only`), which parents are found by too.
     """
     found: dict[str, list[Row]] = {}
     for declared in about_persons():
@@ -77,12 +78,13 @@ def rows_of(session: Session, person: Person) -> dict[str, list[Row]]:
                 continue
             column = table.c[owner.column]
             if isinstance(owner, ByParent):
-                key = _parent_key(column)
+                key = _parent_key(column)  # "id" throughout the map
                 parents = {row[key] for row in found[owner.parent]}
                 conditions.append(column.in_(sorted(parents)) if parents else false())
             else:
                 conditions.append(_owned_by(person, column, owner))
-        statement = select(table).where(or_(*conditions)).order_by(*table.primary_key.columns)
+        chosen = [table.c.id] if ids_only else [table]
+        statement = select(*chosen).where(or_(*conditions)).order_by(*table.primary_key.columns)
         found[declared.name] = [dict(row) for row in session.execute(statement).mappings()]
     return found
 

@@ -15,6 +15,8 @@ from kiosk.backoffice.access import Permission, require
 from kiosk.backoffice.forms import CustomerNoteForm
 from kiosk.backoffice.views import bp
 from kiosk.hypermedia import page_count, page_number, render_page
+from kiosk.privacy import erasure, export
+from kiosk.privacy.labels import erasure_state_names
 from kiosk.validation import EmptyForm, search_text
 
 CUSTOMERS_PER_PAGE = 50
@@ -51,6 +53,8 @@ def _customer_page(
         note_form=note_form or CustomerNoteForm(formdata=None),
         form=EmptyForm(),
         may_disable=accounts.may_disable(current_user.id, file.user),
+        erasure_request=erasure.open_for_account(user_id),
+        state_names=erasure_state_names(),
     )
     return page, status
 
@@ -129,4 +133,35 @@ def enable_customer(user_id: int) -> ResponseReturnValue:
             flash(_("Sign-in was enabled already."), "info")
     except LookupError:
         abort(404)
+    return _back_to(user_id)
+
+
+@bp.post("/customers/<int:user_id>/privacy-export")
+@require(Permission.HANDLE_PRIVACY_REQUESTS)
+def start_customer_export(user_id: int) -> ResponseReturnValue:
+    """A customer asked staff for their data: the download link goes to their address."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        export.request_for_customer(current_user.id, user_id)
+    except LookupError:
+        abort(404)
+    flash(_("A link to download their data is on its way to the customer."), "success")
+    return _back_to(user_id)
+
+
+@bp.post("/customers/<int:user_id>/erasure")
+@require(Permission.HANDLE_PRIVACY_REQUESTS)
+def start_customer_erasure(user_id: int) -> ResponseReturnValue:
+    """A customer asked staff to erase their data: they confirm by the mailed link."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        erasure.request_for_account(user_id, staff_id=current_user.id)
+    except LookupError:
+        abort(404)
+    except erasure.StaffAccount:
+        flash(_("Staff accounts are taken off the team before they can be erased."), "error")
+        return _back_to(user_id)
+    flash(_("The customer has been sent a link to confirm the erasure."), "success")
     return _back_to(user_id)
