@@ -86,14 +86,16 @@ def too_wide(page: Page, width: int) -> list[str]:
 
 
 def test_legal_pages_are_linked_from_every_page(page: Page) -> None:
-    """Imprint, privacy policy, terms, withdrawal and shipping are one click from the footer."""
+    """Imprint, privacy policy, terms, withdrawal, shipping, the accessibility statement and
+    the cookie settings are one click from the footer."""
     for name, heading in (
         ("Imprint", "Imprint"),
         ("Privacy policy", "Privacy policy"),
         ("Terms and conditions", "Terms and conditions"),
-        ("Right of withdrawal", "Withdrawal policy"),
+        ("Right of withdrawal", "Right of withdrawal"),
         ("Withdraw from contract", "Withdraw from contract"),
         ("Shipping and delivery", "Shipping and delivery"),
+        ("Accessibility", "Accessibility statement"),
     ):
         page.goto("/")
         page.get_by_role("contentinfo").get_by_role("link", name=name).click()

@@ -42,7 +42,7 @@ def test_the_owner_saves_new_seller_details_and_creates_a_coupon(
 ) -> None:
     page, email = owner_page
     page.goto("/staff/orders")
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Settings", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Seller details")
     page.get_by_label("Seller name").fill("Papeterie Lindner")
     page.get_by_label("IBAN").fill("DE89 3704 0044 0532 0130 01")
