@@ -194,9 +194,12 @@ class Shop:
     category: str
 
 
-@pytest.fixture(scope="module")
+# Session-scoped, not module-scoped: pytest orders the browser tests by the session-wide
+# JavaScript parameter, so this module's tests interleave with others' and a module
+# fixture would be torn down and the whole tour walked again for each test.
+@pytest.fixture(scope="session")
 def shop(live_app: Flask) -> Iterator[Shop]:
-    """A product of the module's own to buy; it leaves the catalog afterwards."""
+    """A product of the tours' own to buy; it leaves the catalog afterwards."""
     token = uuid.uuid4().hex[:8]
     with live_app.app_context():
         product = make_product(
@@ -216,11 +219,11 @@ def shop(live_app: Flask) -> Iterator[Shop]:
         db.session.remove()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tours(
     browser: Browser, browser_context_args: dict[str, Any], live_app: Flask, shop: Shop
 ) -> Iterator[dict[bool, Tour]]:
-    """Both tours, each walked once for the module, when a test first asks for it."""
+    """Both tours, each walked once for the session, when a test first asks for it."""
     contexts, broken = [], set()
 
     class Tours(dict[bool, Tour]):
