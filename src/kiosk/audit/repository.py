@@ -82,10 +82,11 @@ class AuditRepository:
         )
         return [(entry_id, address) for entry_id, address in rows]
 
-    def set_address(self, entry_id: int, address: str) -> None:
+    def set_address(self, entry_ids: list[int], address: str) -> None:
+        """One statement for all entries whose address shortens to the same network."""
         self.session.execute(
             update(AuditEvent)
-            .where(AuditEvent.id == entry_id)
+            .where(AuditEvent.id.in_(entry_ids))
             .values(ip_address=address)
             .execution_options(synchronize_session=False)
         )

@@ -219,14 +219,16 @@ def shorten_ip_addresses(session: Session, older_than: datetime, apply: bool = T
     chain stays valid: it was made over the shortened form, and the append-only triggers
     let exactly this update through."""
     audit = AuditRepository(session)
-    changed = 0
+    by_network: dict[str, list[int]] = {}
     for entry_id, address in audit.addresses_before(older_than):
         short = shorten_ip(address)
         if short != address:
-            if apply:
-                audit.set_address(entry_id, short)
-            changed += 1
-    return changed
+            by_network.setdefault(short, []).append(entry_id)
+    if apply:
+        for short, entry_ids in by_network.items():
+            for start in range(0, len(entry_ids), 500):  # within SQLite's bound parameters
+                audit.set_address(entry_ids[start : start + 500], short)
+    return sum(map(len, by_network.values()))
 
 
 @dataclass(frozen=True)
