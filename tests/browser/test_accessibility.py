@@ -22,6 +22,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -198,25 +199,43 @@ class Shop:
 # JavaScript parameter, so this module's tests interleave with others' and a module
 # fixture would be torn down and the whole tour walked again for each test.
 @pytest.fixture(scope="session")
-def shop(live_app: Flask) -> Iterator[Shop]:
-    """A product of the tours' own to buy; it leaves the catalog afterwards."""
+def shop(live_app: Flask) -> Shop:
+    """A product of the tours' own to buy; it is in the catalog only while a tour walks
+    (`on_sale`), so the other tests of the session see the demo catalog as seeded."""
     token = uuid.uuid4().hex[:8]
     with live_app.app_context():
         product = make_product(
-            name=f"Becher {token}", slug=f"axe-{token}", price_cents=1290, stock_on_hand=50
+            name=f"Becher {token}",
+            slug=f"axe-{token}",
+            price_cents=1290,
+            stock_on_hand=50,
+            is_active=False,
         )
-        product_id, slug = product.id, product.slug
+        slug = product.slug
         db.session.remove()
-    yield Shop(
+    return Shop(
         product=slug,
         sold_out=next(p.slug for p in demo_products() if p.stock == 0),
         gallery=gallery_product().slug,
         category="kaffee-tee",
     )
-    with live_app.app_context():
-        with unit_of_work() as session:
-            session.execute(update(Product).where(Product.id == product_id).values(is_active=False))
-        db.session.remove()
+
+
+@contextmanager
+def on_sale(app: Flask, slug: str) -> Iterator[None]:
+    def set_active(active: bool) -> None:
+        with app.app_context():
+            with unit_of_work() as session:
+                session.execute(
+                    update(Product).where(Product.slug == slug).values(is_active=active)
+                )
+            db.session.remove()
+
+    set_active(True)
+    try:
+        yield
+    finally:
+        set_active(False)
 
 
 @pytest.fixture(scope="session")
@@ -240,7 +259,8 @@ def tours(
             tour = Tour(context.new_page(), js, live_app)
             started = time.monotonic()
             broken.add(js)
-            walk(tour, shop)
+            with on_sale(live_app, shop.product):
+                walk(tour, shop)
             broken.discard(js)
             tour.walk_seconds = time.monotonic() - started
             self[js] = tour
