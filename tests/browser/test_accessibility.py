@@ -759,6 +759,8 @@ def owner_legal_texts(tour: Tour) -> None:
     tour.check("staff: legal texts")
     tour.goto("/staff/legal/privacy")
     page.get_by_role("button", name="Generate draft").click()
+    # The shipped policy also names the controller: wait for the draft's own message.
+    expect(page.get_by_text("The generated draft is in the editor.")).to_be_visible()
     expect(page.get_by_label("English text")).to_have_value(re.compile("Controller"))
     page.get_by_role("button", name="Preview", exact=True).click()
     expect(page.locator("#markdown-preview h2").first).to_be_visible()
