@@ -277,6 +277,10 @@ def load_settings(
         "KIOSK_RETENTION_INVOICE_YEARS": _int(env, "KIOSK_RETENTION_INVOICE_YEARS", 8),
         "KIOSK_RETENTION_LETTER_YEARS": _int(env, "KIOSK_RETENTION_LETTER_YEARS", 6),
         "KIOSK_RETENTION_IP_DAYS": _int(env, "KIOSK_RETENTION_IP_DAYS", 30),
+        # Cookieless first-party analytics (kiosk.analytics): on unless switched off; raw
+        # events are deleted after this many days, their daily figures are kept.
+        "KIOSK_ANALYTICS": _flag(env.get("KIOSK_ANALYTICS"), True),
+        "KIOSK_ANALYTICS_RAW_DAYS": _int(env, "KIOSK_ANALYTICS_RAW_DAYS", 90),
         "REDIS_URL": env.get("REDIS_URL", ""),
         "KIOSK_RATE_LIMITS": dict(DEFAULT_RATE_LIMITS),
         # Counted in Redis where there is one, else in the shop's database: never per

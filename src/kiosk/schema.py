@@ -5,6 +5,7 @@ This module assembles the domains, like `app.py`; no domain imports it.
 """
 
 import kiosk.accounts.models
+import kiosk.analytics.models
 import kiosk.audit.models
 import kiosk.backoffice.models
 import kiosk.cart.models

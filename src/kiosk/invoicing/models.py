@@ -87,6 +87,8 @@ class Invoice(Base):
         ForeignKey("seller_profile_version.id", ondelete="RESTRICT")
     )
     amount_cents: Mapped[int]  # gross; a credit note's amount is what it takes back
+    # The sum of the breakdown's net amounts: the dashboard adds up revenue in SQL.
+    net_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivery_date: Mapped[date]

@@ -82,6 +82,7 @@ def _issue(
         refers_to_id=refers_to.id if refers_to else None,
         seller_version_id=seller.current_version_id(session),
         amount_cents=amount.cents,
+        net_cents=sum(line.net.cents for line in vat),
         currency=amount.currency,
         issued_at=now,
         delivery_date=today,

@@ -563,6 +563,7 @@ MAP: tuple[Table, ...] = (
         ),
         not_personal=_names(
             "id order_id kind year sequence number refers_to_id seller_version_id amount_cents"
+            " net_cents"
             " currency issued_at delivery_date reason vat_breakdown sha256"
         ),
         owners=(ByParent("order_id", "customer_order"),),
@@ -864,6 +865,26 @@ MAP: tuple[Table, ...] = (
         ),
     ),
     Table("audit_chain_head", not_personal=_names("id last_hash length")),
+    # The analytics (kiosk.analytics) hold no personal data, by construction: no account,
+    # order, IP address or user agent is stored, and no cookie is set. `visitor` is a hash
+    # of address, user agent and a random salt that is deleted when its day ends; without
+    # the salt the hash cannot be recomputed from anyone's address, nor linked to the same
+    # visitor's hash of another day, so it identifies no one (recital 26 GDPR). Search
+    # words are kept without anything that says who searched.
+    Table(
+        "analytics_event",
+        not_personal=_names(
+            "id occurred_at kind visitor product_id category_id quantity step query results"
+        ),
+    ),
+    Table("analytics_salt", not_personal=_names("day salt")),
+    Table(
+        "analytics_rollup",
+        not_personal=_names(
+            "id bucket start kind product_id category_id step query zero events visitors"
+            " quantity rolled_up_at"
+        ),
+    ),
     Table("carrier", not_personal=_names("id code position active name tracking_url updated_at")),
     Table("document_counter", not_personal=_names("id kind year last")),
     Table(
