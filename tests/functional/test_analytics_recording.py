@@ -25,7 +25,7 @@ from kiosk.orders import lifecycle, settlement
 from kiosk.orders.models import Order
 from kiosk.orm import Base
 from kiosk.uow import unit_of_work
-from tests.conftest import discard_analytics, new_client, settings_for
+from tests.conftest import new_client, settings_for
 from tests.factories import make_category, make_product, make_user
 from tests.shopping import (
     add_to_cart,
@@ -234,7 +234,7 @@ def test_a_failing_write_neither_fails_the_page_nor_goes_unlogged(
             assert analytics.flush(app) == 0
         assert "1 analytics events could not be written" in caplog.text
     finally:
-        discard_analytics(app)
+        analytics.recorder(app).discard()
         with app.app_context():
             db.engine.dispose()
 

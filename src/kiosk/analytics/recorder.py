@@ -236,6 +236,13 @@ def _flush_every_recorder() -> None:
         each.flush()
 
 
+def discard_every_recorder() -> None:
+    """Forget what waits in every app of the process (tests, before their rows are
+    wiped: an app a test made aside must not write into the next test's tables)."""
+    for each in list(_every_recorder):
+        each.discard()
+
+
 def _start_over_after_fork() -> None:
     for each in list(_every_recorder):
         each._start_over()
