@@ -6,6 +6,9 @@ first event, and again after a fork: gunicorn's workers fork from a preloaded ma
 writes what waits every `INTERVAL_SECONDS`, or at once when `BATCH_SIZE` events wait, in
 its own session and transaction, never the request's. A batch that cannot be written is
 logged and lost; a full queue drops new events and counts them (`Recorder.dropped`).
+A visitor's event waits with its user agent, and the thread leaves out bots' events
+before writing (`bots.is_bot`, about a millisecond for a user agent it has not seen yet:
+too much for the request); the user agent is never written.
 `flush()` writes everything synchronously (tests, the CLI, the end of the process).
 
 Each app has its own recorder (a process normally has one app; the tests make many),
@@ -33,6 +36,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kiosk.analytics.bots import is_bot
 from kiosk.analytics.models import EventKind
 from kiosk.analytics.repository import RecordingRepository
 from kiosk.database import WRITE_OPTION
@@ -94,7 +98,7 @@ class Recorder:
         self._lock = threading.Lock()  # guards the queue and the thread
         self._writing = threading.Lock()  # one writer at a time; flush() waits for it
         self._salt_lock = threading.Lock()
-        self._pending: deque[Row] = deque()
+        self._pending: deque[tuple[Row, str | None]] = deque()  # with the user agent
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -102,15 +106,16 @@ class Recorder:
     def pending(self) -> int:
         return len(self._pending)
 
-    def add(self, row: Row) -> None:
-        """Queue one event: an append, and a thread start when none runs."""
+    def add(self, row: Row, user_agent: str | None = None) -> None:
+        """Queue one event: an append, and a thread start when none runs. With the
+        visitor's `user_agent`, the event is written only if that is no bot's."""
         with self._lock:
             if len(self._pending) >= CAPACITY:
                 self.dropped += 1
                 if self.dropped % 1000 == 1:
                     log.warning("analytics queue full: %d events dropped so far", self.dropped)
                 return
-            self._pending.append(row)
+            self._pending.append((row, user_agent))
             if len(self._pending) >= BATCH_SIZE:
                 self._wake.set()
             if self._thread is None:
@@ -138,13 +143,18 @@ class Recorder:
         with self._writing:
             while True:
                 with self._lock:
-                    batch = [self._pending.popleft() for _ in range(min(BATCH_SIZE, self.pending))]
-                if not batch:
+                    waiting = [
+                        self._pending.popleft() for _ in range(min(BATCH_SIZE, self.pending))
+                    ]
+                if not waiting:
                     return written
+                batch = [row for row, agent in waiting if agent is None or not is_bot(agent)]
                 if self._write(batch):
                     written += len(batch)
 
     def _write(self, batch: list[Row]) -> bool:
+        if not batch:
+            return True
         try:
             with Session(self.engine) as session, session.begin():
                 session.connection(execution_options={WRITE_OPTION: True})

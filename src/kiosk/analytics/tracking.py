@@ -6,8 +6,9 @@ who it was, nor link two days, once the salt is deleted. The address is the one 
 sees after ProxyFix (`request.remote_addr`). Neither address nor user agent is kept, and
 nothing is stored in the browser: no cookie, no storage, no script.
 
-`track` costs a cached bot check, a hash and an append to the recorder's queue; it never
-raises, so analytics can neither slow a page down nor break it.
+`track` costs a hash and an append to the recorder's queue (whose thread leaves out bots
+by their user agent before writing); it never raises, so analytics can neither slow a
+page down nor break it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
 
-from kiosk.analytics.bots import is_bot
 from kiosk.analytics.models import EventKind
 from kiosk.analytics.recorder import EventFields, event_row, recorder
 
@@ -57,17 +57,18 @@ def normalise_query(text: str) -> str:
 
 
 def track(kind: EventKind, **fields: Unpack[EventFields]) -> None:
-    """Count what the visitor of this request did; nothing outside a request, for bots,
-    or with KIOSK_ANALYTICS off. A failure is logged, never raised."""
+    """Count what the visitor of this request did; nothing outside a request, for bots
+    (left out by the recorder before writing), or with KIOSK_ANALYTICS off. A failure is
+    logged, never raised."""
     if not has_request_context() or not current_app.config["KIOSK_ANALYTICS"]:
         return
     user_agent = request.headers.get("User-Agent", "")
-    if is_bot(user_agent):
-        return
+    if not user_agent.strip():
+        return  # a bot (`bots.is_bot`): the recorder's thread checks the others
     if "query" in fields:
         fields["query"] = normalise_query(fields["query"])
     try:
         visitor = visitor_of(today(), request.remote_addr or "", user_agent)
-        recorder().add(event_row(kind, visitor, **fields))
+        recorder().add(event_row(kind, visitor, **fields), user_agent)
     except Exception:
         log.exception("an analytics event (%s) was not recorded", kind.value)
