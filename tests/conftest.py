@@ -20,6 +20,7 @@ from flask_migrate import upgrade
 from sqlalchemy import Engine
 
 from kiosk import create_app
+from kiosk.analytics.recorder import discard_every_recorder
 from kiosk.extensions import db
 from kiosk.orm import Base
 from tests import redis_server
@@ -139,6 +140,7 @@ def database_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) 
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app(settings_for(database_url, tmp_path / "media"))
     yield app
+    discard_every_recorder()  # before the wipe: no test's events land in the next test
     with app.app_context():
         db.session.remove()
         wipe(db.engine)

@@ -1,6 +1,7 @@
 """Consent in a real browser, JavaScript on and off: no optional cookie or storage before
-consent nor after "Reject all", on every kind of page reachable from the home page; the
-banner passes axe; "Accept all" brings the recently viewed products.
+consent nor after "Reject all", on every kind of page reachable from the home page, while
+the analytics record that crawl (they need no consent: nothing is stored in the browser);
+the banner passes axe; "Accept all" brings the recently viewed products.
 
 The live shop is shared by every browser test, so this test switches the optional
 category "preferences" on for itself and off again at the end.
@@ -16,9 +17,14 @@ import pytest
 from axe_playwright_python.base import AXE_FILE_PATH
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from kiosk.analytics.models import AnalyticsEvent
+from kiosk.analytics.recorder import flush as flush_analytics
+from kiosk.catalog.models import Product
+from kiosk.extensions import db
 from kiosk.i18n import LANGUAGE_COOKIE
 from kiosk.privacy.cookies import CONSENT_COOKIE, REGISTRY, Category
 from kiosk.privacy.repository import ConsentRepository
@@ -98,6 +104,24 @@ def assert_only_necessary(page: Page) -> None:
     assert stored <= NECESSARY, f"{page.url}: {stored - NECESSARY}"
 
 
+def recorded_since(app: Flask, after_id: int) -> list[AnalyticsEvent]:
+    """The analytics events after `after_id`, once what waits in memory is written."""
+    with app.app_context():
+        flush_analytics(app)
+        query = select(AnalyticsEvent).where(AnalyticsEvent.id > after_id)
+        found = list(db.session.scalars(query.order_by(AnalyticsEvent.id)))
+        db.session.remove()
+        return found
+
+
+def last_event_id(app: Flask) -> int:
+    with app.app_context():
+        flush_analytics(app)
+        last = db.session.scalar(select(func.max(AnalyticsEvent.id))) or 0
+        db.session.remove()
+        return last
+
+
 def axe_violations(page: Page, js: bool, selector: str) -> list[Any]:
     """axe-core on one part of the page (the rest is in test_accessibility.py's tours)."""
     if not js:
@@ -123,8 +147,16 @@ def test_no_optional_storage_before_consent_or_after_reject_all(
     first, second = demo_products()[:2]
     banner = page.get_by_role("region", name=words["heading"])
 
+    before = last_event_id(live_app)
     visited = crawl(page, live_app, [f"/p/{first.slug}", "/"])
     assert len(visited) >= 10 and f"/p/{first.slug}" in visited
+    # The analytics counted the crawl, and the crawl found nothing of theirs in the browser.
+    recorded = recorded_since(live_app, before)
+    with live_app.app_context():
+        first_id = db.session.scalar(select(Product.id).where(Product.slug == first.slug))
+        db.session.remove()
+    assert ("product_view", first_id) in {(e.kind, e.product_id) for e in recorded}
+    assert all(e.visitor for e in recorded) and len({e.visitor for e in recorded}) == 1
     page.goto("/")
     expect(banner).to_be_visible()
     banner.get_by_role("button", name=words["reject"]).click()

@@ -6,6 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from kiosk.analytics.models import EventKind
+from kiosk.analytics.tracking import track
 from kiosk.cart import services as cart
 from kiosk.cart.owner import cart_owner
 from kiosk.cart.services import CartProblem
@@ -47,6 +49,7 @@ def add() -> ResponseReturnValue:
     except ValueError:
         flash(_("This product is no longer available."), "error")
         return redirect(back, code=303)
+    track(EventKind.ADD_TO_CART, product_id=product_id, quantity=quantity)
     flash(_("Added to your cart."), "success")
     if wants_fragment():  # stay on the product page; badge and message update in place
         badge = render_template("partials/cart_badge.html", oob=True)

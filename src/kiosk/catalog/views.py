@@ -21,6 +21,8 @@ from flask_login import current_user
 
 from kiosk.accounts.links import link_problem
 from kiosk.accounts.tokens import TokenError
+from kiosk.analytics.models import EventKind
+from kiosk.analytics.tracking import track
 from kiosk.catalog import recently_viewed
 from kiosk.catalog import services as catalog
 from kiosk.catalog.models import Product
@@ -54,6 +56,16 @@ def _listing(category_slug: str | None) -> Response:
     listing = catalog.list_products(
         query, current_app.config["KIOSK_PAGE_SIZE"], category=category, tree=tree
     )
+    if query.page == 1:  # paging on is the same view, the same search
+        if category is not None:
+            track(EventKind.CATEGORY_VIEW, category_id=category.id)
+        if query.q:
+            track(
+                EventKind.SEARCH,
+                category_id=category.id if category else None,
+                query=query.q,
+                results=listing.total,
+            )
     return render_page(
         "catalog/listing.html",
         "catalog/_results.html",
@@ -118,6 +130,7 @@ def product(slug: str) -> ResponseReturnValue:
     if not 0 <= image_index < len(item.images):
         image_index = 0
     response = make_response(_product_page(item, _alert_form(), image_index))
+    track(EventKind.PRODUCT_VIEW, product_id=item.id, category_id=item.category_id)
     if allows("preferences"):
         recently_viewed.remember(response, item.id)
     return response

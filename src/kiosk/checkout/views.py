@@ -20,6 +20,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from kiosk.accounts import addresses as address_book
+from kiosk.analytics.models import EventKind
+from kiosk.analytics.tracking import track
 from kiosk.cart.owner import cart_owner
 from kiosk.checkout import services as checkout
 from kiosk.checkout.forms import CouponForm, PlaceOrderForm, address_as_dict, address_forms
@@ -36,7 +38,7 @@ from kiosk.validation import EmptyForm
 bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
 STATE_KEY = "checkout"
-STEPS = ("address", "shipping", "payment", "review")
+STEPS = ("address", "shipping", "payment", "review")  # also the analytics' step names
 
 
 def _state() -> dict[str, Any]:
@@ -96,6 +98,8 @@ def _enter(step: str, state: dict[str, Any]) -> Response | None:
 
 
 def _page(template: str, step: str, status: int = 200, **context: Any) -> Response:
+    if request.method == "GET" and status == 200:  # the shopper reached the step
+        track(EventKind.CHECKOUT_STEP, step=step)
     return render_page(template, template, status, step=step, steps=STEPS, **context)
 
 
@@ -106,7 +110,8 @@ def _expired() -> Response:
 
 @bp.get("")
 def start() -> ResponseReturnValue:
-    """The first step that still needs the shopper."""
+    """The first step that still needs the shopper (the cart's checkout button)."""
+    track(EventKind.CHECKOUT_STARTED)
     return redirect(url_for(f"checkout.{_first_missing(_state()) or 'review'}"))
 
 
@@ -349,6 +354,8 @@ def place() -> ResponseReturnValue:
         target = "cart.show" if problem.step == "cart" else f"checkout.{problem.step}"
         return redirect(url_for(target), code=303)
     remember_order(placed.number)
+    if not placed.repeated:
+        track(EventKind.ORDER_PLACED)
     method = state["payment"]
     session.pop(STATE_KEY, None)
     if placed.repeated:

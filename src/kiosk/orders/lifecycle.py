@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from kiosk.accounts import services as accounts
 from kiosk.accounts.models import User
 from kiosk.accounts.services import mail_staff
+from kiosk.analytics.models import EventKind
+from kiosk.analytics.recorder import record_on_commit
 from kiosk.audit import services as audit
 from kiosk.inventory import services as inventory
 from kiosk.invoicing import services as invoicing
@@ -138,6 +140,16 @@ def sold_for(order: Order) -> bool:
     )
 
 
+# History entries the shop's figures count. Every way money arrives (staff confirming a
+# transfer, Stripe's webhook), goes back (staff, the webhook of a refund made at Stripe)
+# or a buyer withdraws writes one of these, once: so the analytics count them here.
+COUNTED = {
+    "payment_received": EventKind.PAYMENT_RECEIVED,
+    "refund": EventKind.REFUND,
+    "withdrawal_received": EventKind.WITHDRAWAL,
+}
+
+
 def record(
     session: Session,
     order: Order,
@@ -158,6 +170,8 @@ def record(
             data=data,
         )
     )
+    if kind in COUNTED:
+        record_on_commit(session, COUNTED[kind])
 
 
 def change(

@@ -11,6 +11,8 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from kiosk.analytics.models import EventKind
+from kiosk.analytics.tracking import track
 from kiosk.cart import services as cart
 from kiosk.cart.owner import cart_owner
 from kiosk.cart.services import CartProblem
@@ -169,6 +171,7 @@ def reorder(number: str) -> ResponseReturnValue:
             if line.product_id is None:
                 raise CartProblem(_("%(name)s is no longer available.", name=line.name))
             cart.add(owner, line.product_id, line.quantity)
+            track(EventKind.ADD_TO_CART, product_id=line.product_id, quantity=line.quantity)
             added += 1
         except CartProblem as problem:
             flash(str(problem), "error")
