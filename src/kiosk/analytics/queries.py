@@ -131,6 +131,7 @@ class FiguresRepository:
             select(Rollup.start, Rollup.events, Rollup.rolled_up_at).where(
                 Rollup.bucket == bucket,
                 Rollup.kind == ALL_KINDS,
+                _no_key(),
                 Rollup.start >= start,
                 Rollup.start < end,
             )
