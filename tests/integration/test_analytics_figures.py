@@ -273,6 +273,10 @@ def test_a_range_ending_now_counts_what_happened_since_the_last_roll_up(app: Fla
             1, 4, 3, 0
         )
         daily = reports.series(K.PRODUCT_VIEW, start, now)
+        today = reports.series(K.PRODUCT_VIEW, local(TODAY), now)
+    # Today, per hour up to now (noon): the view at half past eleven in the last hour.
+    assert [p.start for p in today] == [local(TODAY, hour) for hour in range(12)]
+    assert [p.events for p in today] == [0] * 11 + [1]
     assert [(p.start, p.events) for p in daily] == [
         (start, 4),
         (local(TODAY - timedelta(days=1)), 0),

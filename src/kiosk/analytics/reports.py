@@ -113,14 +113,15 @@ def funnel(start: datetime, end: datetime) -> Funnel:
 
 def series(kind: EventKind | str, start: datetime, end: datetime) -> list[Point]:
     """Events and visitors per local day, days without events as zeros; per hour when the
-    range is one day (23 or 25 points on the days the clocks change). A day whose raw
+    range is one day (23 or 25 points on the days the clocks change; today's up to now).
+    A point starts with its period, or with the range where that begins inside it. A day whose raw
     events were deleted long ago has no hours any more: it comes back as one daily point.
     `kind` may be ALL_KINDS: every event, and every visitor once per period."""
     repo = FiguresRepository(read_session())
     days = days_between(start, end, _zone())
     if len(days) == 1:
-        day = days[0]
-        points = _points(repo, str(kind), _split(repo, Bucket.HOUR, hours(day), start, end))
+        within = [hour for hour in hours(days[0]) if hour.start < end and start < hour.end]
+        points = _points(repo, str(kind), _split(repo, Bucket.HOUR, within, start, end))
         if any(point.events for point in points):
             return points
         daily = _points(repo, str(kind), _split(repo, Bucket.DAY, days, start, end))

@@ -32,7 +32,8 @@ class RollupReport:
     hours: int = 0  # hours whose figures were written
     rows: int = 0  # rollup rows written
     purged: int = 0  # raw events deleted
-    rolled: list[datetime] = field(default_factory=list)  # starts of the days written
+    # Starts of the days written or found complete: a dry run purges as if they were final.
+    settled: list[datetime] = field(default_factory=list)
 
 
 class _DryRun(Exception):
@@ -98,12 +99,14 @@ def _roll(
     raw: int,
     now: datetime,
 ) -> int | None:
-    """Rewrite the period if needed (its rows), else confirm it once it is over."""
+    """Rewrite the period if needed (the rows written), else confirm it once it is over
+    (0 rows); None when there was nothing to do."""
     if _needs(marker, raw):
         return repo.replace(bucket, period, now)
-    settled = marker is not None and is_final(period, marker.rolled_up_at)
-    if marker is not None and raw == marker.events and not settled and is_final(period, now):
+    final = marker is not None and is_final(period, marker.rolled_up_at)
+    if marker is not None and raw == marker.events and not final and is_final(period, now):
         repo.confirm(bucket, period, now)
+        return 0
     return None
 
 
@@ -115,16 +118,17 @@ def _roll_day(
     [raw] = repo.event_counts([period])
     rows = _roll(repo, Bucket.DAY, period, marker, raw, now)
     if rows is not None:
+        report.settled.append(period.start)
+    if rows:
         report.days += 1
         report.rows += rows
-        report.rolled.append(period.start)
     if not recent:
         return
     started = [hour for hour in hours(period) if hour.start <= now]
     hour_markers = repo.markers(Bucket.HOUR, period.start, period.end)
     for hour, raw_hour in zip(started, repo.event_counts(started), strict=True):
         rows = _roll(repo, Bucket.HOUR, hour, hour_markers.get(hour.start), raw_hour, now)
-        if rows is not None:
+        if rows:
             report.hours += 1
             report.rows += rows
 
@@ -152,6 +156,6 @@ def _purge_day(
     repo.lock()
     marker = repo.markers(Bucket.DAY, period.start, period.end).get(period.start)
     final = marker is not None and is_final(period, marker.rolled_up_at)
-    if not final and not (dry_run and period.start in report.rolled and is_final(period, now)):
+    if not final and not (dry_run and period.start in report.settled and is_final(period, now)):
         return
     report.purged += repo.delete_events(period)
