@@ -150,47 +150,24 @@ class FiguresRepository:
         counts: dict[int, int] = {int(i): int(n) for i, n in self.session.execute(query)}
         return [int(counts.get(i, 0)) for i in range(len(periods))]
 
-    def replace(self, bucket: str, period: Period, now: datetime) -> int:
-        """Write the period's figures anew from its raw events; the number of rows."""
-        self.session.execute(
-            delete(Rollup).where(Rollup.bucket == bucket, Rollup.start == period.start)
-        )
-        within = and_(Event.occurred_at >= period.start, Event.occurred_at < period.end)
-        head = (literal(bucket, String), literal(period.start, UTCDateTime()))
-        stamp = literal(now, UTCDateTime())
-        no_key = (
-            literal(0, Integer),
-            literal(0, Integer),
-            literal("", String),
-            literal("", String),
-            false(),
-        )
-        # The ALL_KINDS row first: if events arrive meanwhile, it counts no more of them
-        # than the rows below, so the next run sees the difference and rolls up again.
-        everyone = select(
-            *head,
-            literal(ALL_KINDS, String),
-            *no_key,
-            func.count(),
-            func.count(Event.visitor.distinct()),
-            literal(0, Integer),
-            stamp,
-        ).where(within)
-        totals = (
-            select(
-                *head,
-                Event.kind,
-                *no_key,
-                func.count(),
-                func.count(Event.visitor.distinct()),
-                func.coalesce(func.sum(Event.quantity), 0),
-                stamp,
+    def replace(self, bucket: str, periods: Sequence[Period], now: datetime) -> int:
+        """Write the periods' figures anew from their raw events, all periods in one
+        statement per kind of row (grouped by a CASE over their bounds); the rows written."""
+        starts = [p.start for p in periods]
+        mine = and_(Rollup.bucket == bucket, Rollup.start.in_(starts))
+        self.session.execute(delete(Rollup).where(mine))
+        start_of = case(
+            *(
+                (
+                    and_(Event.occurred_at >= p.start, Event.occurred_at < p.end),
+                    literal(p.start, UTCDateTime()),
+                )
+                for p in periods
             )
-            .where(within)
-            .group_by(Event.kind)
         )
-        keys = (
+        events = (
             select(
+                start_of.label("start"),
                 Event.kind,
                 case(
                     (
@@ -221,47 +198,54 @@ class FiguresRepository:
                 Event.visitor,
                 Event.quantity,
             )
-            .where(within)
+            .where(_within(Event.occurred_at, periods))
             .subquery()
         )
-        key = (
-            keys.c.kind,
-            keys.c.product_id,
-            keys.c.category_id,
-            keys.c.step,
-            keys.c.query,
-            keys.c.zero,
+        e = events.c
+        stamp = literal(now, UTCDateTime())
+        no_key = (
+            literal(0, Integer),
+            literal(0, Integer),
+            literal("", String),
+            literal("", String),
+            false(),
         )
+        counts = (func.count(), func.count(e.visitor.distinct()))
+        quantity = func.coalesce(func.sum(e.quantity), 0)
+        head = (literal(bucket, String), e.start)
+        # The ALL_KINDS rows first: if events arrive meanwhile, they count no more of them
+        # than the rows below, so the next run sees the difference and rolls up again.
+        everyone = select(
+            *head, literal(ALL_KINDS, String), *no_key, *counts, literal(0, Integer), stamp
+        ).group_by(e.start)
+        totals = select(*head, e.kind, *no_key, *counts, quantity, stamp).group_by(e.start, e.kind)
+        key = (e.kind, e.product_id, e.category_id, e.step, e.query, e.zero)
         keyed = (
-            select(
-                *head,
-                *key,
-                func.count(),
-                func.count(keys.c.visitor.distinct()),
-                func.coalesce(func.sum(keys.c.quantity), 0),
-                stamp,
-            )
-            .where(
-                or_(
-                    keys.c.product_id != 0,
-                    keys.c.category_id != 0,
-                    keys.c.step != "",
-                    keys.c.query != "",
-                )
-            )
-            .group_by(*key)
+            select(*head, *key, *counts, quantity, stamp)
+            .where(or_(e.product_id != 0, e.category_id != 0, e.step != "", e.query != ""))
+            .group_by(e.start, *key)
         )
         for query in (everyone, totals, keyed):
             self.session.execute(insert(Rollup).from_select(_ROLLUP_COLUMNS, query))
+        # A period without events gets its ALL_KINDS row too: it is rolled up, as nothing.
+        present = set(
+            self.session.scalars(select(Rollup.start).where(mine, Rollup.kind == ALL_KINDS))
+        )
+        empty = [
+            dict(bucket=bucket, start=start, kind=ALL_KINDS, events=0, visitors=0, rolled_up_at=now)
+            for start in starts
+            if start not in present
+        ]
+        if empty:
+            self.session.execute(insert(Rollup), empty)
         # psycopg does not tell how many rows an INSERT … SELECT wrote.
-        written = select(func.count()).where(Rollup.bucket == bucket, Rollup.start == period.start)
-        return int(self.session.scalar(written) or 0)
+        return int(self.session.scalar(select(func.count()).where(mine)) or 0)
 
-    def confirm(self, bucket: str, period: Period, now: datetime) -> None:
-        """The period's figures were found complete at `now`."""
+    def confirm(self, bucket: str, periods: Sequence[Period], now: datetime) -> None:
+        """The periods' figures were found complete at `now`."""
         self.session.execute(
             update(Rollup)
-            .where(Rollup.bucket == bucket, Rollup.start == period.start)
+            .where(Rollup.bucket == bucket, Rollup.start.in_([p.start for p in periods]))
             .values(rolled_up_at=now)
             .execution_options(synchronize_session=False)
         )

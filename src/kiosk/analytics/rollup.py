@@ -2,8 +2,9 @@
 into figures per local day (and per hour for today and yesterday), then deletes the raw
 events that are older than KIOSK_ANALYTICS_RAW_DAYS and whose days are rolled up for good.
 
-Safe to run again at any time, and alongside another run: each period is rewritten whole
-in its own transaction, from the raw events, so the same events always give the same rows.
+Safe to run again at any time, and alongside another run: each day (with its hours) is
+rewritten whole in its own transaction, from the raw events, so the same events always give
+the same rows.
 A period is rewritten only when it has none yet or when more raw events are counted for it
 than its figures hold; so today's figures follow the events, yesterday's take in events
 written late, and a day whose raw events are gone keeps the figures it has.
@@ -94,43 +95,52 @@ def _needs(marker: Marker | None, raw: int) -> bool:
 def _roll(
     repo: FiguresRepository,
     bucket: Bucket,
-    period: Period,
-    marker: Marker | None,
-    raw: int,
+    periods: list[Period],
+    markers: dict[datetime, Marker],
+    counts: list[int],
     now: datetime,
-) -> int | None:
-    """Rewrite the period if needed (the rows written), else confirm it once it is over
-    (0 rows); None when there was nothing to do."""
-    if _needs(marker, raw):
-        return repo.replace(bucket, period, now)
-    final = marker is not None and is_final(period, marker.rolled_up_at)
-    if marker is not None and raw == marker.events and not final and is_final(period, now):
-        repo.confirm(bucket, period, now)
-        return 0
-    return None
+) -> tuple[list[Period], list[Period], int]:
+    """Rewrite the periods that need it, all at once, and confirm those found complete once
+    they are over: the periods rewritten, those confirmed, and the rows written."""
+    stale: list[Period] = []
+    complete: list[Period] = []
+    for period, raw in zip(periods, counts, strict=True):
+        marker = markers.get(period.start)
+        if _needs(marker, raw):
+            stale.append(period)
+        elif (
+            marker is not None
+            and raw == marker.events
+            and not is_final(period, marker.rolled_up_at)
+            and is_final(period, now)
+        ):
+            complete.append(period)
+    rows = repo.replace(bucket, stale, now) if stale else 0
+    if complete:
+        repo.confirm(bucket, complete, now)
+    return stale, complete, rows
 
 
 def _roll_day(
     period: Period, recent: bool, now: datetime, report: RollupReport, repo: FiguresRepository
 ) -> None:
     repo.lock()
-    marker = repo.markers(Bucket.DAY, period.start, period.end).get(period.start)
-    [raw] = repo.event_counts([period])
-    rows = _roll(repo, Bucket.DAY, period, marker, raw, now)
-    if rows is not None:
-        report.settled.append(period.start)
-    if rows:
-        report.days += 1
-        report.rows += rows
+    markers = repo.markers(Bucket.DAY, period.start, period.end)
+    stale, complete, rows = _roll(
+        repo, Bucket.DAY, [period], markers, repo.event_counts([period]), now
+    )
+    report.settled += [p.start for p in stale + complete]
+    report.days += len(stale)
+    report.rows += rows
     if not recent:
         return
     started = [hour for hour in hours(period) if hour.start <= now]
-    hour_markers = repo.markers(Bucket.HOUR, period.start, period.end)
-    for hour, raw_hour in zip(started, repo.event_counts(started), strict=True):
-        rows = _roll(repo, Bucket.HOUR, hour, hour_markers.get(hour.start), raw_hour, now)
-        if rows:
-            report.hours += 1
-            report.rows += rows
+    markers = repo.markers(Bucket.HOUR, period.start, period.end)
+    stale, _complete, rows = _roll(
+        repo, Bucket.HOUR, started, markers, repo.event_counts(started), now
+    )
+    report.hours += len(stale)
+    report.rows += rows
 
 
 def _purge(now: datetime, zone: ZoneInfo, report: RollupReport, dry_run: bool) -> None:
