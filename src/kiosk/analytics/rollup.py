@@ -4,10 +4,9 @@ events that are older than KIOSK_ANALYTICS_RAW_DAYS and whose days are rolled up
 
 Safe to run again at any time, and alongside another run: each day (with its hours) is
 rewritten whole in its own transaction, from the raw events, so the same events always give
-the same rows.
-A period is rewritten only when it has none yet or when more raw events are counted for it
-than its figures hold; so today's figures follow the events, yesterday's take in events
-written late, and a day whose raw events are gone keeps the figures it has.
+the same rows. A period is rewritten only when it has none yet or when more raw events are
+counted for it than its figures hold; so today's figures follow the events, yesterday's
+take in events written late, and a day whose raw events are gone keeps the figures it has.
 """
 
 from __future__ import annotations
@@ -25,6 +24,8 @@ from kiosk.analytics.periods import Period, days, hours, is_final, local_day, mi
 from kiosk.analytics.queries import FiguresRepository, Marker
 from kiosk.orm import utcnow
 from kiosk.uow import read_session, unit_of_work
+
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass
@@ -47,13 +48,13 @@ def roll_up(now: datetime | None = None, dry_run: bool = False) -> RollupReport:
     now = now or utcnow()
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     today = local_day(now, zone)
-    yesterday = today - timedelta(days=1)
+    yesterday = today - ONE_DAY
     repo = FiguresRepository(read_session())
     first = yesterday
     if oldest := repo.oldest_event():
         first = min(first, local_day(oldest, zone))
     if newest := repo.newest_marker(Bucket.DAY):
-        first = min(first, local_day(newest, zone) + timedelta(days=1))
+        first = min(first, local_day(newest, zone) + ONE_DAY)
     markers = repo.markers(Bucket.DAY, midnight(first, zone), midnight(today + ONE_DAY, zone))
     read_session().rollback()  # end the read before the writes take their locks
 
@@ -66,9 +67,6 @@ def roll_up(now: datetime | None = None, dry_run: bool = False) -> RollupReport:
     _in_transaction(partial(_delete_hours, midnight(yesterday, zone)), dry_run)
     _purge(now, zone, report, dry_run)
     return report
-
-
-ONE_DAY = timedelta(days=1)
 
 
 def _in_transaction(work: Callable[[FiguresRepository], object], dry_run: bool) -> None:
