@@ -5,6 +5,7 @@ not yet rolled up, or rolled up and their raw events deleted."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -299,3 +300,30 @@ def test_the_command_reports_and_its_dry_run_changes_nothing(
         "Analytics: 2 day(s) and" in result.output and ", 0 raw event(s) deleted." in result.output
     )
     assert len(rows(app)) == 14
+
+
+def test_runs_that_overlap_wait_for_each_other(app: Flask) -> None:
+    for n in range(1, 4):
+        add(app, *a_day_of_shopping(local(TODAY - timedelta(days=n), 9)))
+    start, errors = threading.Barrier(3), []
+
+    def run() -> None:
+        start.wait()
+        with app.app_context():
+            try:
+                roll_up(now=NOW)
+            except Exception as exc:  # any failure fails the test below
+                errors.append(repr(exc))
+
+    runners = [threading.Thread(target=run) for _ in range(3)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    assert errors == []
+    with app.app_context():
+        assert roll_up(now=NOW).rows == 0
+    everyone = [(r[0], r[7]) for r in rows(app) if r[1] == ALL_KINDS]
+    assert everyone == [(local(TODAY - timedelta(days=n)), 11) for n in (3, 2, 1)] + [
+        (local(TODAY), 0)
+    ]
