@@ -67,23 +67,34 @@ class AnalyticsSalt(Base):
     salt: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
+# What a rollup row is counted by, besides its period and kind.
+_KEYS = ("product_id", "category_id", "step", "query", "zero")
+
+
 class AnalyticsRollup(Base):
     """Counts per period and key. Rows of one period are replaced as a whole, so rolling
     up again gives the same rows. Keys use 0 and '' rather than NULL so that the unique
-    constraint holds on both databases."""
+    constraint holds on both databases. A kind's row with every key empty is its total for
+    the period (its `visitors` counts each visitor once); `analytics.queries` says more."""
 
     __tablename__ = "analytics_rollup"
     __table_args__ = (
-        UniqueConstraint(
+        UniqueConstraint("bucket", "start", "kind", *_KEYS, name="uq_analytics_rollup_key"),
+        # The reports' two ways in: a kind's total rows (all keys empty) over a range of
+        # periods, and every row of a kind over a range, with what the top lists sum up, so
+        # neither has to visit the table.
+        Index("ix_analytics_rollup_totals", "bucket", "kind", *_KEYS, "start"),
+        Index(
+            "ix_analytics_rollup_periods",
             "bucket",
-            "start",
             "kind",
+            "start",
             "product_id",
-            "category_id",
-            "step",
             "query",
             "zero",
-            name="uq_analytics_rollup_key",
+            "events",
+            "visitors",
+            "quantity",
         ),
     )
 
