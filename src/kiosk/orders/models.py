@@ -48,6 +48,8 @@ class Order(Base):
             name="total_adds_up",
         ),
         Index("ix_customer_order_user", "user_id", "placed_at"),
+        # The dashboard sums the orders of a period.
+        Index("ix_customer_order_placed_at", "placed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +154,8 @@ class OrderEvent(Base):
     """One entry in an order's history."""
 
     __tablename__ = "order_event"
+    # The dashboard counts the withdrawals received in a period.
+    __table_args__ = (Index("ix_order_event_kind_created_at", "kind", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(
