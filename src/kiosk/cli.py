@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 
 from kiosk.accounts import services as accounts
 from kiosk.accounts import two_factor
+from kiosk.analytics import rollup
 from kiosk.audit import services as audit
 from kiosk.backoffice import imports
 from kiosk.catalog import pictures, product_csv
@@ -280,6 +281,21 @@ def privacy_jobs_command(dry_run: bool) -> None:
     verb = "would remove" if dry_run else "removed"
     for result in results:
         click.echo(f"{result.rule}: {verb} {result.count}")
+
+
+@kiosk_cli.command("analytics-rollup")
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be rolled up and deleted; change nothing."
+)
+def analytics_rollup_command(dry_run: bool) -> None:
+    """Add the analytics' raw events up into daily and hourly figures and delete raw events
+    older than KIOSK_ANALYTICS_RAW_DAYS (every 10 minutes; safe to run again)."""
+    report = rollup.roll_up(dry_run=dry_run)
+    would = "would be " if dry_run else ""
+    click.echo(
+        f"Analytics: {report.days} day(s) and {report.hours} hour(s) {would}rolled up "
+        f"({report.rows} rows), {report.purged} raw event(s) {would}deleted."
+    )
 
 
 @kiosk_cli.command("backup")

@@ -1,0 +1,463 @@
+"""The analytics' SQL: rolling raw events up into figures, and reading the figures back.
+
+Everything is counted in the database (INSERT … SELECT … GROUP BY, sums over the rollup),
+never by looping over events in Python. A period's rollup rows are:
+
+- one row per kind and key (a product for product views and cart additions, a category,
+  a checkout step, a search query with whether it found nothing), for events that have it;
+- one total row per kind, all keys empty (0 and ''), whose `visitors` counts each visitor
+  once however many products they looked at;
+- one ALL_KINDS row, written even for a period without events: its presence and
+  `rolled_up_at` tell whether, and how finally, the period is rolled up.
+
+Raw events that are counted instead are grouped by period with a CASE over the periods'
+bounds, inside a subquery: PostgreSQL would not match an expression with parameters in the
+SELECT list to the same expression in GROUP BY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from kiosk.analytics.models import ALL_KINDS, AnalyticsEvent, AnalyticsRollup, EventKind
+from kiosk.analytics.periods import Period, Split, runs
+from kiosk.orm import UTCDateTime
+
+Event = AnalyticsEvent
+Rollup = AnalyticsRollup
+
+# Which kinds are counted per which key.
+PRODUCT_KINDS = (EventKind.PRODUCT_VIEW, EventKind.ADD_TO_CART)
+
+# Every column but the id, in the table's order: the order the INSERT … SELECTs follow.
+_ROLLUP_COLUMNS = [c.name for c in Rollup.__table__.columns if c.name != "id"]
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A period's ALL_KINDS row: how many events it counted, and when."""
+
+    events: int
+    rolled_up_at: datetime
+
+
+def _within(column: Any, periods: Sequence[Period]) -> ColumnElement[bool]:
+    return or_(*(and_(column >= p.start, column < p.end) for p in runs(list(periods))))
+
+
+def _period_index(periods: Sequence[Period]) -> ColumnElement[int]:
+    """The position of the period an event falls in (the caller keeps to the periods)."""
+    return case(
+        *(
+            (and_(Event.occurred_at >= p.start, Event.occurred_at < p.end), i)
+            for i, p in enumerate(periods)
+        ),
+        else_=-1,
+    )
+
+
+def _no_key() -> ColumnElement[bool]:
+    return and_(
+        Rollup.product_id == 0,
+        Rollup.category_id == 0,
+        Rollup.step == "",
+        Rollup.query == "",
+        Rollup.zero == false(),
+    )
+
+
+def _found_nothing() -> ColumnElement[bool]:
+    return case(
+        (
+            and_(
+                Event.kind == EventKind.SEARCH,
+                Event.query.is_not(None),
+                Event.query != "",
+                Event.results == 0,
+            ),
+            true(),
+        ),
+        else_=false(),
+    )
+
+
+class FiguresRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- rolling up ---------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Keep a second roll-up from writing the same period at the same time. On SQLite
+        the unit of work's BEGIN IMMEDIATE already does; readers are never blocked."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("LOCK TABLE analytics_rollup IN SHARE ROW EXCLUSIVE MODE"))
+
+    def oldest_event(self) -> datetime | None:
+        return self.session.scalar(select(func.min(Event.occurred_at)))
+
+    def newest_marker(self, bucket: str) -> datetime | None:
+        return self.session.scalar(
+            select(func.max(Rollup.start)).where(Rollup.bucket == bucket, Rollup.kind == ALL_KINDS)
+        )
+
+    def markers(self, bucket: str, start: datetime, end: datetime) -> dict[datetime, Marker]:
+        """The ALL_KINDS rows of the periods starting in [start, end), by start."""
+        rows = self.session.execute(
+            select(Rollup.start, Rollup.events, Rollup.rolled_up_at).where(
+                Rollup.bucket == bucket,
+                Rollup.kind == ALL_KINDS,
+                Rollup.start >= start,
+                Rollup.start < end,
+            )
+        )
+        return {row.start: Marker(row.events, row.rolled_up_at) for row in rows}
+
+    def event_counts(self, periods: Sequence[Period]) -> list[int]:
+        """Raw events per period."""
+        if not periods:
+            return []
+        inner = select(_period_index(periods).label("period")).where(
+            _within(Event.occurred_at, periods)
+        )
+        sub = inner.subquery()
+        query = select(sub.c.period, func.count()).group_by(sub.c.period)
+        counts: dict[int, int] = {int(i): int(n) for i, n in self.session.execute(query)}
+        return [int(counts.get(i, 0)) for i in range(len(periods))]
+
+    def replace(self, bucket: str, period: Period, now: datetime) -> int:
+        """Write the period's figures anew from its raw events; the number of rows."""
+        self.session.execute(
+            delete(Rollup).where(Rollup.bucket == bucket, Rollup.start == period.start)
+        )
+        within = and_(Event.occurred_at >= period.start, Event.occurred_at < period.end)
+        head = (literal(bucket, String), literal(period.start, UTCDateTime()))
+        stamp = literal(now, UTCDateTime())
+        no_key = (
+            literal(0, Integer),
+            literal(0, Integer),
+            literal("", String),
+            literal("", String),
+            false(),
+        )
+        # The ALL_KINDS row first: if events arrive meanwhile, it counts no more of them
+        # than the rows below, so the next run sees the difference and rolls up again.
+        everyone = select(
+            *head,
+            literal(ALL_KINDS, String),
+            *no_key,
+            func.count(),
+            func.count(Event.visitor.distinct()),
+            literal(0, Integer),
+            stamp,
+        ).where(within)
+        totals = (
+            select(
+                *head,
+                Event.kind,
+                *no_key,
+                func.count(),
+                func.count(Event.visitor.distinct()),
+                func.coalesce(func.sum(Event.quantity), 0),
+                stamp,
+            )
+            .where(within)
+            .group_by(Event.kind)
+        )
+        keys = (
+            select(
+                Event.kind,
+                case(
+                    (
+                        and_(Event.kind.in_(PRODUCT_KINDS), Event.product_id.is_not(None)),
+                        Event.product_id,
+                    ),
+                    else_=0,
+                ).label("product_id"),
+                case(
+                    (
+                        and_(Event.kind == EventKind.CATEGORY_VIEW, Event.category_id.is_not(None)),
+                        Event.category_id,
+                    ),
+                    else_=0,
+                ).label("category_id"),
+                case(
+                    (
+                        and_(Event.kind == EventKind.CHECKOUT_STEP, Event.step.is_not(None)),
+                        Event.step,
+                    ),
+                    else_="",
+                ).label("step"),
+                case(
+                    (and_(Event.kind == EventKind.SEARCH, Event.query.is_not(None)), Event.query),
+                    else_="",
+                ).label("query"),
+                _found_nothing().label("zero"),
+                Event.visitor,
+                Event.quantity,
+            )
+            .where(within)
+            .subquery()
+        )
+        key = (
+            keys.c.kind,
+            keys.c.product_id,
+            keys.c.category_id,
+            keys.c.step,
+            keys.c.query,
+            keys.c.zero,
+        )
+        keyed = (
+            select(
+                *head,
+                *key,
+                func.count(),
+                func.count(keys.c.visitor.distinct()),
+                func.coalesce(func.sum(keys.c.quantity), 0),
+                stamp,
+            )
+            .where(
+                or_(
+                    keys.c.product_id != 0,
+                    keys.c.category_id != 0,
+                    keys.c.step != "",
+                    keys.c.query != "",
+                )
+            )
+            .group_by(*key)
+        )
+        for query in (everyone, totals, keyed):
+            self.session.execute(insert(Rollup).from_select(_ROLLUP_COLUMNS, query))
+        # psycopg does not tell how many rows an INSERT … SELECT wrote.
+        written = select(func.count()).where(Rollup.bucket == bucket, Rollup.start == period.start)
+        return int(self.session.scalar(written) or 0)
+
+    def confirm(self, bucket: str, period: Period, now: datetime) -> None:
+        """The period's figures were found complete at `now`."""
+        self.session.execute(
+            update(Rollup)
+            .where(Rollup.bucket == bucket, Rollup.start == period.start)
+            .values(rolled_up_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    def delete_periods_before(self, bucket: str, start: datetime) -> int:
+        result = self.session.execute(
+            delete(Rollup).where(Rollup.bucket == bucket, Rollup.start < start)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def delete_events(self, period: Period) -> int:
+        result = self.session.execute(
+            delete(Event).where(Event.occurred_at >= period.start, Event.occurred_at < period.end)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _rolled(self, split: Split, kind: str) -> ColumnElement[bool]:
+        return and_(
+            Rollup.bucket == split.bucket,
+            Rollup.kind == kind,
+            _within(Rollup.start, split.rolled),
+        )
+
+    def _raw(self, split: Split, kind: str) -> ColumnElement[bool]:
+        within = _within(Event.occurred_at, split.raw)
+        return within if kind == ALL_KINDS else and_(within, Event.kind == kind)
+
+    def series(
+        self, kind: str, split: Split
+    ) -> tuple[dict[datetime, tuple[int, int]], list[tuple[int, int]]]:
+        """Events and visitors per rolled-up period (by start) and per raw period (in the
+        order of `split.raw`)."""
+        rolled: dict[datetime, tuple[int, int]] = {}
+        if split.rolled:
+            query = select(Rollup.start, Rollup.events, Rollup.visitors).where(
+                self._rolled(split, kind), _no_key()
+            )
+            rolled = {
+                row.start: (int(row.events), int(row.visitors))
+                for row in self.session.execute(query)
+            }
+        raw = [(0, 0)] * len(split.raw)
+        if split.raw:
+            sub = (
+                select(_period_index(split.raw).label("period"), Event.visitor)
+                .where(self._raw(split, kind))
+                .subquery()
+            )
+            per_period = select(
+                sub.c.period, func.count(), func.count(sub.c.visitor.distinct())
+            ).group_by(sub.c.period)
+            for period, events, visitors in self.session.execute(per_period):
+                raw[int(period)] = (int(events), int(visitors))
+        return rolled, raw
+
+    def visitors_by_kind(self, kinds: Sequence[str], split: Split) -> dict[str, int]:
+        """Each kind's visitors per period, summed over the periods."""
+        totals = dict.fromkeys(kinds, 0)
+        if split.rolled:
+            query = (
+                select(Rollup.kind, func.sum(Rollup.visitors))
+                .where(
+                    Rollup.bucket == split.bucket,
+                    Rollup.kind.in_(kinds),
+                    _within(Rollup.start, split.rolled),
+                    _no_key(),
+                )
+                .group_by(Rollup.kind)
+            )
+            for kind, visitors in self.session.execute(query):
+                totals[kind] += int(visitors or 0)
+        if split.raw:
+            within = _within(Event.occurred_at, split.raw)
+            if ALL_KINDS not in kinds:
+                within = and_(within, Event.kind.in_(kinds))
+            sub = (
+                select(Event.kind, _period_index(split.raw).label("period"), Event.visitor)
+                .where(within)
+                .subquery()
+            )
+            if ALL_KINDS in kinds:
+                query = select(
+                    literal(ALL_KINDS, String), func.count(sub.c.visitor.distinct())
+                ).group_by(sub.c.period)
+            else:
+                query = select(sub.c.kind, func.count(sub.c.visitor.distinct())).group_by(
+                    sub.c.kind, sub.c.period
+                )
+            for kind, visitors in self.session.execute(query):
+                totals[kind] += int(visitors)
+        return totals
+
+    def events(self, kind: str, split: Split) -> int:
+        total = 0
+        if split.rolled:
+            total += int(
+                self.session.scalar(
+                    select(func.coalesce(func.sum(Rollup.events), 0)).where(
+                        self._rolled(split, kind), _no_key()
+                    )
+                )
+                or 0
+            )
+        if split.raw:
+            total += int(
+                self.session.scalar(select(func.count()).where(self._raw(split, kind))) or 0
+            )
+        return total
+
+    def top_products(self, kind: str, split: Split, limit: int) -> list[tuple[int, int, int, int]]:
+        """(product id, events, visitors, quantity), most events first."""
+        parts: list[Select[*tuple[Any, ...]]] = []
+        if split.rolled:
+            parts.append(
+                select(
+                    Rollup.product_id.label("product_id"),
+                    Rollup.events.label("events"),
+                    Rollup.visitors.label("visitors"),
+                    Rollup.quantity.label("quantity"),
+                ).where(self._rolled(split, kind), Rollup.product_id != 0)
+            )
+        if split.raw:
+            sub = (
+                select(
+                    Event.product_id,
+                    _period_index(split.raw).label("period"),
+                    Event.visitor,
+                    Event.quantity,
+                )
+                .where(self._raw(split, kind), Event.product_id.is_not(None))
+                .subquery()
+            )
+            parts.append(
+                select(
+                    sub.c.product_id,
+                    func.count().label("events"),
+                    func.count(sub.c.visitor.distinct()).label("visitors"),
+                    func.coalesce(func.sum(sub.c.quantity), 0).label("quantity"),
+                ).group_by(sub.c.product_id, sub.c.period)
+            )
+        if not parts:
+            return []
+        both = union_all(*parts).subquery()
+        events = func.sum(both.c.events).label("events")
+        query = (
+            select(both.c.product_id, events, func.sum(both.c.visitors), func.sum(both.c.quantity))
+            .group_by(both.c.product_id)
+            .order_by(events.desc(), both.c.product_id)
+            .limit(limit)
+        )
+        return [
+            (int(product), int(count), int(visitors), int(quantity))
+            for product, count, visitors, quantity in self.session.execute(query)
+        ]
+
+    def searches(self, split: Split, limit: int, zero_only: bool) -> list[tuple[str, int, bool]]:
+        """(query, searches, whether every one found nothing), most searched first."""
+        parts: list[Select[*tuple[Any, ...]]] = []
+        if split.rolled:
+            rolled = select(
+                Rollup.query.label("query"),
+                Rollup.zero.label("zero"),
+                Rollup.events.label("searches"),
+            ).where(self._rolled(split, EventKind.SEARCH), Rollup.query != "")
+            if zero_only:
+                rolled = rolled.where(Rollup.zero == true())
+            parts.append(rolled)
+        if split.raw:
+            sub = (
+                select(Event.query, _found_nothing().label("zero"))
+                .where(
+                    self._raw(split, EventKind.SEARCH),
+                    Event.query.is_not(None),
+                    Event.query != "",
+                )
+                .subquery()
+            )
+            raw = select(sub.c.query, sub.c.zero, func.count().label("searches")).group_by(
+                sub.c.query, sub.c.zero
+            )
+            if zero_only:
+                raw = raw.where(sub.c.zero == true())
+            parts.append(raw)
+        if not parts:
+            return []
+        both = union_all(*parts).subquery()
+        searches = func.sum(both.c.searches).label("searches")
+        nothing = func.min(case((both.c.zero == true(), 1), else_=0)).label("found_nothing")
+        query = (
+            select(both.c.query, searches, nothing)
+            .group_by(both.c.query)
+            .order_by(searches.desc(), both.c.query)
+            .limit(limit)
+        )
+        return [
+            (text, int(count), bool(nothing))
+            for text, count, nothing in self.session.execute(query)
+        ]

@@ -1,0 +1,157 @@
+"""The roll-up job (`flask kiosk analytics-rollup`, every 10 minutes): adds raw events up
+into figures per local day (and per hour for today and yesterday), then deletes the raw
+events that are older than KIOSK_ANALYTICS_RAW_DAYS and whose days are rolled up for good.
+
+Safe to run again at any time, and alongside another run: each period is rewritten whole
+in its own transaction, from the raw events, so the same events always give the same rows.
+A period is rewritten only when it has none yet or when more raw events are counted for it
+than its figures hold; so today's figures follow the events, yesterday's take in events
+written late, and a day whose raw events are gone keeps the figures it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from kiosk.analytics.models import Bucket
+from kiosk.analytics.periods import Period, days, hours, is_final, local_day, midnight
+from kiosk.analytics.queries import FiguresRepository, Marker
+from kiosk.orm import utcnow
+from kiosk.uow import read_session, unit_of_work
+
+
+@dataclass
+class RollupReport:
+    days: int = 0  # days whose figures were written
+    hours: int = 0  # hours whose figures were written
+    rows: int = 0  # rollup rows written
+    purged: int = 0  # raw events deleted
+    rolled: list[datetime] = field(default_factory=list)  # starts of the days written
+
+
+class _DryRun(Exception):
+    """Undo the transaction: the dry run wanted the counts only."""
+
+
+def roll_up(now: datetime | None = None, dry_run: bool = False) -> RollupReport:
+    """Roll up every day from the first one not rolled up for good (or the oldest raw
+    event's) to today, then purge. A dry run does the same work and rolls it back."""
+    now = now or utcnow()
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    today = local_day(now, zone)
+    yesterday = today - timedelta(days=1)
+    repo = FiguresRepository(read_session())
+    first = yesterday
+    if oldest := repo.oldest_event():
+        first = min(first, local_day(oldest, zone))
+    if newest := repo.newest_marker(Bucket.DAY):
+        first = min(first, local_day(newest, zone) + timedelta(days=1))
+    markers = repo.markers(Bucket.DAY, midnight(first, zone), midnight(today + ONE_DAY, zone))
+    read_session().rollback()  # end the read before the writes take their locks
+
+    report = RollupReport()
+    for period in days(first, today, zone):
+        marker = markers.get(period.start)
+        recent = period.start >= midnight(yesterday, zone)
+        if recent or marker is None or not is_final(period, marker.rolled_up_at):
+            _in_transaction(partial(_roll_day, period, recent, now, report), dry_run)
+    _in_transaction(partial(_delete_hours, midnight(yesterday, zone)), dry_run)
+    _purge(now, zone, report, dry_run)
+    return report
+
+
+ONE_DAY = timedelta(days=1)
+
+
+def _in_transaction(work: Callable[[FiguresRepository], object], dry_run: bool) -> None:
+    try:
+        with unit_of_work() as session:
+            work(FiguresRepository(session))
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+
+
+def _delete_hours(before: datetime, repo: FiguresRepository) -> None:
+    """Hours are kept for today and yesterday only."""
+    repo.delete_periods_before(Bucket.HOUR, before)
+
+
+def _needs(marker: Marker | None, raw: int) -> bool:
+    """Events are only ever added to a period still kept raw: more of them than counted
+    means news; fewer means they were purged, and the figures must stay."""
+    return marker is None or raw > marker.events
+
+
+def _roll(
+    repo: FiguresRepository,
+    bucket: Bucket,
+    period: Period,
+    marker: Marker | None,
+    raw: int,
+    now: datetime,
+) -> int | None:
+    """Rewrite the period if needed (its rows), else confirm it once it is over."""
+    if _needs(marker, raw):
+        return repo.replace(bucket, period, now)
+    settled = marker is not None and is_final(period, marker.rolled_up_at)
+    if marker is not None and raw == marker.events and not settled and is_final(period, now):
+        repo.confirm(bucket, period, now)
+    return None
+
+
+def _roll_day(
+    period: Period, recent: bool, now: datetime, report: RollupReport, repo: FiguresRepository
+) -> None:
+    repo.lock()
+    marker = repo.markers(Bucket.DAY, period.start, period.end).get(period.start)
+    [raw] = repo.event_counts([period])
+    rows = _roll(repo, Bucket.DAY, period, marker, raw, now)
+    if rows is not None:
+        report.days += 1
+        report.rows += rows
+        report.rolled.append(period.start)
+    if not recent:
+        return
+    started = [hour for hour in hours(period) if hour.start <= now]
+    hour_markers = repo.markers(Bucket.HOUR, period.start, period.end)
+    for hour, raw_hour in zip(started, repo.event_counts(started), strict=True):
+        rows = _roll(repo, Bucket.HOUR, hour, hour_markers.get(hour.start), raw_hour, now)
+        if rows is not None:
+            report.hours += 1
+            report.rows += rows
+
+
+def _purge(now: datetime, zone: ZoneInfo, report: RollupReport, dry_run: bool) -> None:
+    """Delete the raw events of days before the cutoff, one day per transaction, each only
+    if its figures are final (a dry run counts the days it just rolled up as such)."""
+    raw_days = max(int(current_app.config["KIOSK_ANALYTICS_RAW_DAYS"]), 0)
+    # Never today's or yesterday's: those are rolled up again and again.
+    cutoff: date = min(
+        local_day(now - timedelta(days=raw_days), zone), local_day(now, zone) - ONE_DAY
+    )
+    repo = FiguresRepository(read_session())
+    oldest = repo.oldest_event()
+    read_session().rollback()
+    if oldest is None:
+        return
+    for period in days(local_day(oldest, zone), cutoff - ONE_DAY, zone):
+        _in_transaction(partial(_purge_day, period, now, report, dry_run), dry_run)
+
+
+def _purge_day(
+    period: Period, now: datetime, report: RollupReport, dry_run: bool, repo: FiguresRepository
+) -> None:
+    repo.lock()
+    marker = repo.markers(Bucket.DAY, period.start, period.end).get(period.start)
+    final = marker is not None and is_final(period, marker.rolled_up_at)
+    if not final and not (dry_run and period.start in report.rolled and is_final(period, now)):
+        return
+    report.purged += repo.delete_events(period)
