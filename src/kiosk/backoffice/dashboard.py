@@ -11,13 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from kiosk.analytics import reports as analytics
+from kiosk.analytics.models import ALL_KINDS, EventKind
+from kiosk.analytics.reports import SearchCount
 from kiosk.backoffice import charts as drawing
+from kiosk.catalog import services as catalog
 from kiosk.invoicing import services as invoicing
 from kiosk.money import Money
 from kiosk.orders import services as orders
@@ -29,6 +34,7 @@ DEFAULT_RANGE = "30d"
 MAX_DAYS = 3 * 366  # a custom range of at most three years
 FIRST_YEAR, LAST_YEAR = 2000, 2999
 TOP = 10
+CHART_POINTS = 31  # at most; more days are summed per point
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Bucket:
     """One day (or hour, for a single day) of the charts."""
 
     label: str
+    visitors: int
     orders: int
     gross_cents: int
     net_cents: int
@@ -93,6 +100,23 @@ class ProductSales:
 
 
 @dataclass(frozen=True)
+class FunnelStep:
+    name: str
+    visitors: int
+    drop: float | None  # the share of the step before lost here (None: the first step)
+
+
+@dataclass(frozen=True)
+class Viewed:
+    """A product viewed often, against the units ordered of it in the same period."""
+
+    product_id: int
+    name: str
+    views: int
+    units: int
+
+
+@dataclass(frozen=True)
 class Dashboard:
     choice: RangeChoice
     period: Period
@@ -104,10 +128,17 @@ class Dashboard:
     withdrawal_rate: Compared  # withdrawals received ÷ orders placed
     new_buyers: Compared
     returning_buyers: Compared
+    visitors: Compared  # unique per day, summed over the days
+    conversion: Compared  # orders placed ÷ visitors
+    abandonment: Compared  # 1 − orders placed ÷ checkouts started (both as events)
     buckets: list[Bucket]
     hourly: bool
     by_revenue: list[ProductSales]
     by_units: list[ProductSales]
+    funnel: list[FunnelStep]
+    viewed_not_bought: list[Viewed]
+    searches: list[SearchCount]
+    zero_searches: list[SearchCount]
 
     def money(self, cents: float, currency: str) -> Money:
         """A figure in cents as money, for the page."""
@@ -164,14 +195,25 @@ def _labels(period: Period, hourly: bool) -> list[str]:
     return period.hour_labels() if hourly else [d.isoformat() for d in period.day_list()]
 
 
+def _visitors(period: Period, hourly: bool) -> dict[str, int]:
+    """Visitors per bucket, by the labels the money and order sums use."""
+    zone, pattern = ZoneInfo(period.zone), "%Y-%m-%d %H" if hourly else "%Y-%m-%d"
+    found: dict[str, int] = {}
+    for point in analytics.series(ALL_KINDS, period.start, period.end):
+        label = point.start.astimezone(zone).strftime(pattern)
+        found[label] = found.get(label, 0) + point.visitors
+    return found
+
+
 def _buckets(period: Period, currency: str, hourly: bool) -> list[Bucket]:
     placed = orders.orders_per_bucket(period, hourly)
+    visitors = _visitors(period, hourly)
     money: dict[str, tuple[int, int]] = {}
     for label, cur, gross, net in invoicing.revenue_per_bucket(period, hourly):
         if cur == currency:
             money[label] = (gross, net)
     return [
-        Bucket(label, placed.get(label, 0), *money.get(label, (0, 0)))
+        Bucket(label, visitors.get(label, 0), placed.get(label, 0), *money.get(label, (0, 0)))
         for label in _labels(period, hourly)
     ]
 
@@ -181,6 +223,43 @@ def _sales(period: Period, by_units: bool) -> list[ProductSales]:
         ProductSales(*row)
         for row in orders.best_sellers(period.start, period.end, by_units=by_units, limit=TOP)
     ]
+
+
+def _funnel(period: Period) -> list[FunnelStep]:
+    counted = analytics.funnel(period.start, period.end)
+    steps = [
+        (_("Viewed a product"), counted.viewed),
+        (_("Added to the cart"), counted.carted),
+        (_("Started the checkout"), counted.checkout),
+        (_("Placed an order"), counted.ordered),
+    ]
+    funnel = [FunnelStep(steps[0][0], steps[0][1], None)]
+    for (_before_name, before), (name, visitors) in pairwise(steps):
+        funnel.append(
+            FunnelStep(name, visitors, max(0.0, 1 - visitors / before) if before else 0.0)
+        )
+    return funnel
+
+
+def _viewed_not_bought(period: Period) -> list[Viewed]:
+    """Of the most viewed products, those with the fewest units ordered per view."""
+    viewed = analytics.top_products(EventKind.PRODUCT_VIEW, period.start, period.end, 3 * TOP)
+    ids = [p.product_id for p in viewed]
+    units = orders.units_ordered(period.start, period.end, ids)
+    names = catalog.names_by_id(ids)
+    rows = [
+        Viewed(p.product_id, names.get(p.product_id, f"#{p.product_id}"), p.events,
+               units.get(p.product_id, 0))
+        for p in viewed
+    ]  # fmt: skip
+    rows.sort(key=lambda row: (row.units / row.views if row.views else 0, -row.views))
+    return rows[:TOP]
+
+
+def _abandonment(period: Period) -> float:
+    started = analytics.count(EventKind.CHECKOUT_STARTED, period.start, period.end)
+    placed = analytics.count(EventKind.ORDER_PLACED, period.start, period.end)
+    return max(0.0, 1 - placed / started) if started else 0.0
 
 
 def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
@@ -194,6 +273,7 @@ def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
     credited = {p: sum(row[3] for row in money[p]) for p in (period, previous)}
     withdrawn = {p: orders.withdrawals_received(p.start, p.end) for p in (period, previous)}
     buyers = {p: orders.new_and_returning_buyers(p.start, p.end) for p in (period, previous)}
+    visitors = {p: analytics.visitors(p.start, p.end) for p in (period, previous)}
     shop_currency = str(current_app.config["KIOSK_CURRENCY"])
     currencies = sorted(
         {row[0] for p in money for row in money[p]} | {row[0] for p in sales for row in sales[p]}
@@ -237,10 +317,19 @@ def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
             ),
             new_buyers=Compared(buyers[period][0], buyers[previous][0]),
             returning_buyers=Compared(buyers[period][1], buyers[previous][1]),
+            visitors=Compared(visitors[period], visitors[previous]),
+            conversion=Compared(
+                _rate(placed[period], visitors[period]), _rate(placed[previous], visitors[previous])
+            ),
+            abandonment=Compared(_abandonment(period), _abandonment(previous)),
             buckets=_buckets(period, shop_currency, hourly),
             hourly=hourly,
             by_revenue=_sales(period, by_units=False),
             by_units=_sales(period, by_units=True),
+            funnel=_funnel(period),
+            viewed_not_bought=_viewed_not_bought(period),
+            searches=analytics.searches(period.start, period.end, limit=2 * TOP),
+            zero_searches=analytics.searches(period.start, period.end, 2 * TOP, zero_only=True),
         ),
         problems,
     )
@@ -248,7 +337,16 @@ def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
 
 # The reports as CSV: the page's figures, one file per table -----------------------
 
-REPORTS = ("summary", "days", "products-by-revenue", "products-by-units")
+REPORTS = (
+    "summary",
+    "days",
+    "products-by-revenue",
+    "products-by-units",
+    "funnel",
+    "viewed-not-bought",
+    "searches",
+    "searches-without-result",
+)
 
 
 def _cents(cents: float, currency: str) -> str:
@@ -265,16 +363,19 @@ def csv_rows(report: str, board: Dashboard) -> Iterator[list[str]]:
                 yield [name, r.currency, _cents(figure.current, r.currency),
                        _cents(figure.previous, r.currency)]  # fmt: skip
         for name, count in (("orders", board.orders), ("new_buyers", board.new_buyers),
-                            ("returning_buyers", board.returning_buyers)):  # fmt: skip
+                            ("returning_buyers", board.returning_buyers),
+                            ("visitors", board.visitors)):  # fmt: skip
             yield [name, "", str(int(count.current)), str(int(count.previous))]
-        for name, rate in (("refund_rate", board.refund_rate),
+        for name, rate in (("conversion_rate", board.conversion),
+                           ("cart_abandonment", board.abandonment),
+                           ("refund_rate", board.refund_rate),
                            ("withdrawal_rate", board.withdrawal_rate)):  # fmt: skip
             yield [name, "", f"{rate.current:.4f}", f"{rate.previous:.4f}"]
     elif report == "days":
-        yield ["hour" if board.hourly else "day", "orders", "revenue_gross", "revenue_net",
-               "currency"]  # fmt: skip
+        yield ["hour" if board.hourly else "day", "visitors", "orders", "revenue_gross",
+               "revenue_net", "currency"]  # fmt: skip
         for b in board.buckets:
-            yield [b.label, str(b.orders), _cents(b.gross_cents, board.currency),
+            yield [b.label, str(b.visitors), str(b.orders), _cents(b.gross_cents, board.currency),
                    _cents(b.net_cents, board.currency), board.currency]  # fmt: skip
     elif report in ("products-by-revenue", "products-by-units"):
         yield ["product_id", "name", "units", "revenue", "currency"]
@@ -282,6 +383,21 @@ def csv_rows(report: str, board: Dashboard) -> Iterator[list[str]]:
         for p in rows:
             yield [str(p.product_id or ""), orders.spreadsheet_text(p.name), str(p.units),
                    p.revenue.plain(), p.currency]  # fmt: skip
+    elif report == "funnel":
+        yield ["step", "visitors", "drop"]
+        for step in board.funnel:
+            drop = "" if step.drop is None else f"{step.drop:.4f}"
+            yield [orders.spreadsheet_text(step.name), str(step.visitors), drop]
+    elif report == "viewed-not-bought":
+        yield ["product_id", "name", "views", "units"]
+        for v in board.viewed_not_bought:
+            yield [str(v.product_id), orders.spreadsheet_text(v.name), str(v.views), str(v.units)]
+    elif report in ("searches", "searches-without-result"):
+        yield ["query", "searches", "found_nothing"]
+        found = board.searches if report == "searches" else board.zero_searches
+        for search in found:
+            yield [orders.spreadsheet_text(search.query), str(search.searches),
+                   "yes" if search.zero else "no"]  # fmt: skip
     else:
         raise LookupError(report)
 
@@ -290,19 +406,30 @@ def csv_rows(report: str, board: Dashboard) -> Iterator[list[str]]:
 class Charts:
     revenue: Markup
     orders: Markup
+    funnel: Markup
 
 
 def charts(board: Dashboard) -> Charts:
-    """The page's charts of the period's days (or hours), drawn on the server."""
-    labels = [b.label[-2:] + ":00" if board.hourly else b.label for b in board.buckets]
-    gross = [b.gross_cents / 100 for b in board.buckets]
-    placed = [b.orders for b in board.buckets]
+    """The page's charts of the period's days (or hours), drawn on the server. A long
+    range draws sums of several days per point (pygal's time grows with the points, and
+    a chart of 1,000 bars says no more than one of 60); the table keeps every day."""
+    size = -(-len(board.buckets) // CHART_POINTS)
+    groups = [board.buckets[n : n + size] for n in range(0, len(board.buckets), size)]
+    labels = [g[0].label[-2:] + ":00" if board.hourly else g[0].label for g in groups]
+    gross = [sum(b.gross_cents for b in g) / 100 for g in groups]
+    placed = [sum(b.orders for b in g) for g in groups]
+    revenue = _("Revenue (gross, %(currency)s)", currency=board.currency)
+    orders_name = _("Orders")
+    if size > 1:
+        revenue = _("%(chart)s, sums of %(days)d days", chart=revenue, days=size)
+        orders_name = _("%(chart)s, sums of %(days)d days", chart=orders_name, days=size)
     return Charts(
-        revenue=drawing.line(
-            _("Revenue (gross, %(currency)s)", currency=board.currency),
-            "chart-revenue",
-            labels,
-            gross,
+        revenue=drawing.line(revenue, "chart-revenue", labels, gross),
+        orders=drawing.bars(orders_name, "chart-orders", labels, placed),
+        funnel=drawing.bars(
+            _("Funnel: visitors per step"),
+            "chart-funnel",
+            [step.name for step in board.funnel],
+            [step.visitors for step in board.funnel],
         ),
-        orders=drawing.bars(_("Orders"), "chart-orders", labels, placed),
     )
