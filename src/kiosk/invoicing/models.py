@@ -66,8 +66,17 @@ class Invoice(Base):
     __tablename__ = "invoice"
     __table_args__ = (
         UniqueConstraint("kind", "year", "sequence"),
-        # The dashboard sums the documents issued in a period.
-        Index("ix_invoice_issued_at", "issued_at"),
+        # The dashboard sums the documents issued in a period from this index alone (the
+        # rows hold the PDF).
+        Index(
+            "ix_invoice_issued_at",
+            "issued_at",
+            "currency",
+            "kind",
+            "amount_cents",
+            "net_cents",
+            "order_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,8 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from kiosk.invoicing.models import DocumentKind, Invoice
 from kiosk.orders.models import Order, OrderEvent, OrderFilter, OrderLine, OrderStatus
@@ -310,25 +310,35 @@ class SalesRepository:
         return [(str(label), int(count)) for label, count in rows]
 
     def customers(self, start: datetime, end: datetime) -> tuple[int, int]:
-        """(new, returning) buyers of the period: a buyer (the account, or the email of a
-        guest) is returning when they placed an order before `start`."""
-        buyer = case(
-            (Order.user_id.is_not(None), "u" + cast(Order.user_id, String)),
-            else_="e" + func.lower(Order.email),
-        ).label("buyer")
-        buyers = (
-            select(buyer, func.min(Order.placed_at).label("first"))
-            .where(Order.placed_at < end)
-            .group_by(buyer)
-            .having(func.max(Order.placed_at) >= start)
-            .subquery()
+        """(new, returning) buyers of the period. A buyer is their account, or a guest's
+        email address (as typed); they are returning when they placed an order before
+        `start`. Each buyer of the period costs one probe of an index on (user_id or email,
+        placed_at), so the history before the period is never scanned."""
+        earlier = aliased(Order)
+        in_period = (Order.placed_at >= start, Order.placed_at < end)
+        account_before = (
+            exists()
+            .where(earlier.user_id == Order.user_id, earlier.placed_at < start)
+            .correlate(Order)
         )
-        returning = case((buyers.c.first < start, 1), else_=0)
-        row = self.session.execute(
-            select(func.count(), func.coalesce(func.sum(returning), 0)).select_from(buyers)
+        guest_before = (
+            exists().where(earlier.email == Order.email, earlier.placed_at < start).correlate(Order)
+        )
+        accounts = self.session.execute(
+            select(
+                func.count(func.distinct(Order.user_id)),
+                func.count(func.distinct(case((account_before, Order.user_id)))),
+            ).where(*in_period, Order.user_id.is_not(None))
         ).one()
-        everyone, earlier = int(row[0]), int(row[1])
-        return everyone - earlier, earlier
+        guests = self.session.execute(
+            select(
+                func.count(func.distinct(Order.email)),
+                func.count(func.distinct(case((guest_before, Order.email)))),
+            ).where(*in_period, Order.user_id.is_(None))
+        ).one()
+        everyone = int(accounts[0]) + int(guests[0])
+        returning = int(accounts[1]) + int(guests[1])
+        return everyone - returning, returning
 
     def top_lines(
         self, start: datetime, end: datetime, by_units: bool, limit: int
