@@ -58,6 +58,7 @@ NOT_VISITED = {
     "/media/<path:filename>": "picture files",
     "/staff/orders.csv": "a CSV download",
     "/staff/products.csv": "a CSV download",
+    "/staff/dashboard/<report>.csv": "CSV downloads of the dashboard's tables",
     "/orders/<number>/documents/<document_number>.pdf": "a PDF download",
     "/staff/orders/<number>/documents/<document_number>.pdf": "a PDF download",
     "/staff/orders/<number>/packing-slip.pdf": "a PDF download",
@@ -655,6 +656,10 @@ def as_owner(tour: Tour) -> None:
 
     tour.goto("/staff/audit?event=signin.ok")
     tour.check("staff: audit log")
+    tour.goto("/staff/dashboard?range=30d")
+    tour.check("staff: dashboard")
+    tour.goto("/staff/dashboard?range=custom&from=2026-12-05&to=2026-12-01")
+    tour.check("staff: dashboard with a wrong range")
     tour.goto("/staff/team")
     invitee = f"invitee-{uuid.uuid4().hex[:8]}@example.org"
     page.get_by_label("Email address").fill(invitee)

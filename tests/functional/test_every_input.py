@@ -442,6 +442,7 @@ def seed_shop(app: Flask) -> Shop:
             "session_id": str(other_device),
             "category_id": str(kaffee_id),
             "kind": "terms",  # a legal text; version 1 is stored by the first order
+            "report": "summary",  # a table of the dashboard
             "ref": "1",
             "static.filename": "css/kiosk.css",
             "core.media.filename": "bild.webp",

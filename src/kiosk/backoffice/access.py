@@ -37,6 +37,7 @@ class Permission(enum.StrEnum):
     HANDLE_PRIVACY_REQUESTS = "handle_privacy_requests"
 
     VIEW_AUDIT_LOG = "view_audit_log"
+    VIEW_DASHBOARD = "view_dashboard"
 
 
 # The lowest role that may do each kind of work. Owners may do everything staff may.
@@ -57,6 +58,9 @@ TABLE: dict[Permission, Role] = {
     # The log shows who did what, staff included: the owner checks it, staff cannot
     # browse what their colleagues (or the owner) did.
     Permission.VIEW_AUDIT_LOG: Role.OWNER,
+    # Revenue, margins of the month and what sells are the owner's business figures; staff
+    # see what needs doing (the overview), not how much the shop earns.
+    Permission.VIEW_DASHBOARD: Role.OWNER,
 }
 
 # What each row means, for the staff page that shows the table.
@@ -75,6 +79,10 @@ DESCRIPTIONS: dict[Permission, Any] = {
     Permission.MANAGE_LEGAL_TEXTS: _l("Change the legal texts"),
     Permission.HANDLE_PRIVACY_REQUESTS: _l("See erasure requests and their state"),
     Permission.VIEW_AUDIT_LOG: _l("See the audit log: who did what, and when"),
+    Permission.VIEW_DASHBOARD: _l(
+        "See the dashboard: revenue, orders, best sellers, visitors and searches "
+        "(owner only: revenue is the owner's business)"
+    ),
 }
 
 

@@ -209,6 +209,10 @@ class ProductRepository:
         query = select(Product.name).where(Product.id.in_(list(product_ids)))
         return list(self.session.scalars(query))
 
+    def names_by_id(self, product_ids: Iterable[int]) -> dict[int, str]:
+        query = select(Product.id, Product.name).where(Product.id.in_(list(product_ids)))
+        return {product_id: name for product_id, name in self.session.execute(query)}
+
     def get_by_sku(self, sku: str) -> Product | None:
         return self.session.scalar(select(Product).where(Product.sku == sku))
 

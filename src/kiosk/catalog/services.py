@@ -279,6 +279,11 @@ def product_names(session: Session, product_ids: Iterable[int]) -> list[str]:
     return ProductRepository(session).names(product_ids)
 
 
+def names_by_id(product_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these products by id, active or not (absent: deleted)."""
+    return ProductRepository(read_session()).names_by_id(product_ids)
+
+
 def has_products() -> bool:
     """Whether the catalog holds any product at all (the demo loads only into an empty shop)."""
     return ProductRepository(read_session()).count() > 0

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kiosk.money import Money
@@ -64,7 +64,20 @@ class SellerProfileVersion(Base):
 
 class Invoice(Base):
     __tablename__ = "invoice"
-    __table_args__ = (UniqueConstraint("kind", "year", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "year", "sequence"),
+        # The dashboard sums the documents issued in a period from this index alone (the
+        # rows hold the PDF).
+        Index(
+            "ix_invoice_issued_at",
+            "issued_at",
+            "currency",
+            "kind",
+            "amount_cents",
+            "net_cents",
+            "order_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(

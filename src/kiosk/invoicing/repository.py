@@ -3,7 +3,10 @@ stored once."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,3 +80,48 @@ class SellerRepository:
         self.session.add(version)
         self.session.flush()
         return version
+
+
+def _signed(column: Any) -> ColumnElement[int]:
+    """A document's amount as revenue: an invoice adds it, a credit note takes it back."""
+    return case((Invoice.kind == DocumentKind.CREDIT_NOTE, -column), else_=column)
+
+
+class RevenueRepository:
+    """Revenue as the documents say it, for the dashboard: sums in SQL over the documents
+    issued in [start, end), credit notes subtracted, per currency."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def totals(self, start: datetime, end: datetime) -> list[tuple[str, int, int, int]]:
+        """(currency, gross cents, net cents, orders with a credit note), per currency."""
+        credited = case((Invoice.kind == DocumentKind.CREDIT_NOTE, Invoice.order_id))
+        rows = self.session.execute(
+            select(
+                Invoice.currency,
+                func.coalesce(func.sum(_signed(Invoice.amount_cents)), 0),
+                func.coalesce(func.sum(_signed(Invoice.net_cents)), 0),
+                func.count(func.distinct(credited)),
+            )
+            .where(Invoice.issued_at >= start, Invoice.issued_at < end)
+            .group_by(Invoice.currency)
+            .order_by(Invoice.currency)
+        )
+        return [(cur, int(gross), int(net), int(credit)) for cur, gross, net, credit in rows]
+
+    def per_bucket(
+        self, start: datetime, end: datetime, bucket: ColumnElement[str]
+    ) -> list[tuple[str, str, int, int]]:
+        """(local day or hour, currency, gross cents, net cents) where documents were issued."""
+        rows = self.session.execute(
+            select(
+                bucket.label("bucket"),
+                Invoice.currency,
+                func.sum(_signed(Invoice.amount_cents)),
+                func.sum(_signed(Invoice.net_cents)),
+            )
+            .where(Invoice.issued_at >= start, Invoice.issued_at < end)
+            .group_by("bucket", Invoice.currency)
+        )
+        return [(str(label), cur, int(gross), int(net)) for label, cur, gross, net in rows]

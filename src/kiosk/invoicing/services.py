@@ -33,10 +33,11 @@ from sqlalchemy.orm import Session
 
 from kiosk.invoicing import seller
 from kiosk.invoicing.models import DocumentKind, Invoice, InvoicedOrder
-from kiosk.invoicing.repository import InvoiceRepository
+from kiosk.invoicing.repository import InvoiceRepository, RevenueRepository
 from kiosk.mail.services import Attachment
 from kiosk.money import Money
 from kiosk.orm import utcnow
+from kiosk.periods import Period, local_bucket
 from kiosk.pricing import VatLine, split_by_weight, vat_lines_from
 from kiosk.uow import read_session
 
@@ -153,3 +154,17 @@ def store_pdf(session: Session, document_id: int, pdf: bytes) -> bool:
     """Keep a document's PDF with its SHA-256, once: False if another process stored it
     first."""
     return InvoiceRepository(session).store_pdf(document_id, pdf, hashlib.sha256(pdf).hexdigest())
+
+
+def revenue(start: datetime, end: datetime) -> list[tuple[str, int, int, int]]:
+    """What the documents issued in [start, end) add up to, per currency: (currency, gross
+    cents, net cents, orders with a credit note); credit notes are subtracted, so the
+    figures match the accounting to the cent."""
+    return RevenueRepository(read_session()).totals(start, end)
+
+
+def revenue_per_bucket(period: Period, hourly: bool) -> list[tuple[str, str, int, int]]:
+    """The same per local day (or hour) of the period, labelled as `kiosk.periods.local_bucket`
+    does: (bucket, currency, gross cents, net cents), where documents were issued."""
+    bucket = local_bucket(Invoice.issued_at, period, hourly)
+    return RevenueRepository(read_session()).per_bucket(period.start, period.end, bucket)

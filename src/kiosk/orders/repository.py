@@ -9,8 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from kiosk.invoicing.models import DocumentKind, Invoice
 from kiosk.orders.models import Order, OrderEvent, OrderFilter, OrderLine, OrderStatus
@@ -277,3 +277,104 @@ class OrderRepository:
                 .order_by(Order.id)
             )
         )
+
+
+class SalesRepository:
+    """What the dashboard counts of orders placed in a period [start, end): aggregates in
+    SQL only, so any history length answers in one pass over an index range."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def totals(self, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
+        """(currency, orders, sum of their totals in cents), per currency."""
+        rows = self.session.execute(
+            select(
+                Order.currency, func.count(Order.id), func.coalesce(func.sum(Order.total_cents), 0)
+            )
+            .where(Order.placed_at >= start, Order.placed_at < end)
+            .group_by(Order.currency)
+            .order_by(Order.currency)
+        )
+        return [(currency, int(count), int(total)) for currency, count, total in rows]
+
+    def per_bucket(
+        self, start: datetime, end: datetime, bucket: ColumnElement[str]
+    ) -> list[tuple[str, int]]:
+        """(local day or hour, orders placed in it), for the buckets that have any."""
+        rows = self.session.execute(
+            select(bucket.label("bucket"), func.count(Order.id))
+            .where(Order.placed_at >= start, Order.placed_at < end)
+            .group_by("bucket")
+        )
+        return [(str(label), int(count)) for label, count in rows]
+
+    def customers(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(new, returning) buyers of the period. A buyer is their account, or a guest's
+        email address (as typed); they are returning when they placed an order before
+        `start`. Each buyer of the period costs one probe of an index on (user_id or email,
+        placed_at), so the history before the period is never scanned."""
+        earlier = aliased(Order)
+        in_period = (Order.placed_at >= start, Order.placed_at < end)
+        account_before = (
+            exists()
+            .where(earlier.user_id == Order.user_id, earlier.placed_at < start)
+            .correlate(Order)
+        )
+        guest_before = (
+            exists().where(earlier.email == Order.email, earlier.placed_at < start).correlate(Order)
+        )
+        accounts = self.session.execute(
+            select(
+                func.count(func.distinct(Order.user_id)),
+                func.count(func.distinct(case((account_before, Order.user_id)))),
+            ).where(*in_period, Order.user_id.is_not(None))
+        ).one()
+        guests = self.session.execute(
+            select(
+                func.count(func.distinct(Order.email)),
+                func.count(func.distinct(case((guest_before, Order.email)))),
+            ).where(*in_period, Order.user_id.is_(None))
+        ).one()
+        everyone = int(accounts[0]) + int(guests[0])
+        returning = int(accounts[1]) + int(guests[1])
+        return everyone - returning, returning
+
+    def top_lines(
+        self, start: datetime, end: datetime, by_units: bool, limit: int
+    ) -> list[tuple[int | None, str, str, int, int]]:
+        """The best-selling products of the period by revenue or units: (product id, name,
+        currency, units, line totals in cents). A deleted product keeps its lines' name."""
+        units = func.sum(OrderLine.quantity)
+        revenue = func.sum(OrderLine.total_cents)
+        rows = self.session.execute(
+            select(OrderLine.product_id, func.max(OrderLine.name), Order.currency, units, revenue)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.placed_at >= start, Order.placed_at < end)
+            .group_by(OrderLine.product_id, Order.currency)
+            .order_by((units if by_units else revenue).desc(), func.max(OrderLine.name))
+            .limit(limit)
+        )
+        return [(pid, name, cur, int(u), int(r)) for pid, name, cur, u, r in rows]
+
+    def units(self, start: datetime, end: datetime, product_ids: Sequence[int]) -> dict[int, int]:
+        """Units of these products ordered in the period (absent: none)."""
+        if not product_ids:
+            return {}
+        rows = self.session.execute(
+            select(OrderLine.product_id, func.sum(OrderLine.quantity))
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.placed_at >= start, Order.placed_at < end)
+            .where(OrderLine.product_id.in_(product_ids))
+            .group_by(OrderLine.product_id)
+        )
+        return {int(pid): int(units) for pid, units in rows if pid is not None}
+
+    def withdrawals(self, start: datetime, end: datetime) -> int:
+        """Orders whose withdrawal was received in the period."""
+        query = select(func.count(func.distinct(OrderEvent.order_id))).where(
+            OrderEvent.kind == "withdrawal_received",
+            OrderEvent.created_at >= start,
+            OrderEvent.created_at < end,
+        )
+        return int(self.session.scalar(query) or 0)

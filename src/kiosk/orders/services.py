@@ -7,15 +7,16 @@ import hmac
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from kiosk.orders.models import Order, OrderFilter
-from kiosk.orders.repository import OrderRepository
+from kiosk.orders.repository import OrderRepository, SalesRepository
 from kiosk.orm import utcnow
 from kiosk.payments import providers
+from kiosk.periods import Period, local_bucket
 from kiosk.uow import read_session
 
 # Paid on an invoice: due KIOSK_PREPAYMENT_DAYS after the invoice (what the invoice says).
@@ -154,3 +155,41 @@ def export_rows(filters: OrderFilter) -> Iterator[list[str]]:
             *(order.money(cents).plain() for cents in amounts),
             order.currency,
         ]
+
+
+# What the dashboard reads of the orders of a period [start, end) ---------------------
+
+
+def sales_totals(start: datetime, end: datetime) -> list[tuple[str, int, int]]:
+    """(currency, orders placed, their totals in cents), per currency."""
+    return SalesRepository(read_session()).totals(start, end)
+
+
+def orders_per_bucket(period: Period, hourly: bool) -> dict[str, int]:
+    """Orders placed per local day (or hour) of the period, where any were, by the labels
+    of `kiosk.periods.local_bucket`."""
+    bucket = local_bucket(Order.placed_at, period, hourly)
+    return dict(SalesRepository(read_session()).per_bucket(period.start, period.end, bucket))
+
+
+def new_and_returning_buyers(start: datetime, end: datetime) -> tuple[int, int]:
+    """How many buyers of the period ordered for the first time, and how many again."""
+    return SalesRepository(read_session()).customers(start, end)
+
+
+def best_sellers(
+    start: datetime, end: datetime, by_units: bool, limit: int = 10
+) -> list[tuple[int | None, str, str, int, int]]:
+    """(product id, name, currency, units, revenue cents) of the period's order lines, the
+    best first by revenue or by units."""
+    return SalesRepository(read_session()).top_lines(start, end, by_units, limit)
+
+
+def units_ordered(start: datetime, end: datetime, product_ids: Sequence[int]) -> dict[int, int]:
+    """Units of these products ordered in the period."""
+    return SalesRepository(read_session()).units(start, end, product_ids)
+
+
+def withdrawals_received(start: datetime, end: datetime) -> int:
+    """Orders whose withdrawal arrived in the period."""
+    return SalesRepository(read_session()).withdrawals(start, end)
