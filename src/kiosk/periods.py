@@ -35,12 +35,12 @@ class Period:
     @property
     def start(self) -> datetime:
         """The first instant (UTC): local midnight of the first day."""
-        return _midnight(self.first, self.zone)
+        return local_midnight(self.first, self.zone)
 
     @property
     def end(self) -> datetime:
         """The first instant after the period (UTC), exclusive."""
-        return _midnight(self.last + timedelta(days=1), self.zone)
+        return local_midnight(self.last + timedelta(days=1), self.zone)
 
     def previous(self) -> Period:
         """The period of equal length that ends the day before this one starts."""
@@ -63,8 +63,9 @@ class Period:
         return labels
 
 
-def _midnight(day: date, zone: str) -> datetime:
-    return datetime.combine(day, time.min, ZoneInfo(zone)).astimezone(UTC)
+def local_midnight(day: date, zone: str | ZoneInfo) -> datetime:
+    """The UTC instant at which the local day begins."""
+    return datetime.combine(day, time.min, ZoneInfo(str(zone))).astimezone(UTC)
 
 
 def _offset(moment: datetime, zone: ZoneInfo) -> int:
@@ -79,7 +80,10 @@ def offsets(period: Period) -> list[tuple[datetime | None, int]]:
     pieces: list[tuple[datetime | None, int]] = []
     current = _offset(period.start, zone)
     for day in period.day_list():
-        low, high = _midnight(day, period.zone), _midnight(day + timedelta(days=1), period.zone)
+        low, high = (
+            local_midnight(day, period.zone),
+            local_midnight(day + timedelta(days=1), period.zone),
+        )
         if _offset(high, zone) == current:
             continue
         while (high - low) > timedelta(seconds=1):  # the change lies in (low, high]

@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from kiosk.analytics.models import ALL_KINDS, AnalyticsEvent, AnalyticsRollup, EventKind
-from kiosk.analytics.periods import Period, Split, runs
+from kiosk.analytics.periods import Span, Split, runs
 from kiosk.orm import UTCDateTime
 
 Event = AnalyticsEvent
@@ -65,11 +65,11 @@ class Marker:
     rolled_up_at: datetime
 
 
-def _within(column: Any, periods: Sequence[Period]) -> ColumnElement[bool]:
+def _within(column: Any, periods: Sequence[Span]) -> ColumnElement[bool]:
     return or_(*(and_(column >= p.start, column < p.end) for p in runs(list(periods))))
 
 
-def _period_index(periods: Sequence[Period]) -> ColumnElement[int]:
+def _period_index(periods: Sequence[Span]) -> ColumnElement[int]:
     """The position of the period an event falls in (the caller keeps to the periods)."""
     return case(
         *(
@@ -138,7 +138,7 @@ class FiguresRepository:
         )
         return {row.start: Marker(row.events, row.rolled_up_at) for row in rows}
 
-    def event_counts(self, periods: Sequence[Period]) -> list[int]:
+    def event_counts(self, periods: Sequence[Span]) -> list[int]:
         """Raw events per period."""
         if not periods:
             return []
@@ -150,7 +150,7 @@ class FiguresRepository:
         counts: dict[int, int] = {int(i): int(n) for i, n in self.session.execute(query)}
         return [int(counts.get(i, 0)) for i in range(len(periods))]
 
-    def replace(self, bucket: str, periods: Sequence[Period], now: datetime) -> int:
+    def replace(self, bucket: str, periods: Sequence[Span], now: datetime) -> int:
         """Write the periods' figures anew from their raw events, all periods in one
         statement per kind of row (grouped by a CASE over their bounds); the rows written."""
         starts = [p.start for p in periods]
@@ -241,7 +241,7 @@ class FiguresRepository:
         # psycopg does not tell how many rows an INSERT … SELECT wrote.
         return int(self.session.scalar(select(func.count()).where(mine)) or 0)
 
-    def confirm(self, bucket: str, periods: Sequence[Period], now: datetime) -> None:
+    def confirm(self, bucket: str, periods: Sequence[Span], now: datetime) -> None:
         """The periods' figures were found complete at `now`."""
         self.session.execute(
             update(Rollup)
@@ -256,7 +256,7 @@ class FiguresRepository:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    def delete_events(self, period: Period) -> int:
+    def delete_events(self, period: Span) -> int:
         result = self.session.execute(
             delete(Event).where(Event.occurred_at >= period.start, Event.occurred_at < period.end)
         )

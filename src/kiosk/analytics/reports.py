@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from kiosk.analytics.models import ALL_KINDS, Bucket, EventKind
-from kiosk.analytics.periods import Period, Split, days_between, hours, is_final
+from kiosk.analytics.periods import Span, Split, days_between, hours, is_final
 from kiosk.analytics.queries import FiguresRepository
 from kiosk.uow import read_session
 
@@ -70,22 +70,22 @@ def _zone() -> ZoneInfo:
 
 
 def _split(
-    repo: FiguresRepository, bucket: str, periods: list[Period], start: datetime, end: datetime
+    repo: FiguresRepository, bucket: str, periods: list[Span], start: datetime, end: datetime
 ) -> Split:
     """Periods inside the range with final figures are read from the rollup; the rest,
     clipped to the range, from the raw events."""
     if not periods:
         return Split(bucket, (), ())
     markers = repo.markers(bucket, periods[0].start, periods[-1].end)
-    rolled: list[Period] = []
-    raw: list[Period] = []
+    rolled: list[Span] = []
+    raw: list[Span] = []
     for period in periods:
         marker = markers.get(period.start)
         inside = start <= period.start and period.end <= end
         if inside and marker is not None and is_final(period, marker.rolled_up_at):
             rolled.append(period)
         else:
-            raw.append(Period(max(period.start, start), min(period.end, end)))
+            raw.append(Span(max(period.start, start), min(period.end, end)))
     return Split(bucket, tuple(rolled), tuple(raw))
 
 

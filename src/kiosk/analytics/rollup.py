@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from kiosk.analytics.models import Bucket
-from kiosk.analytics.periods import Period, days, hours, is_final, local_day, midnight
+from kiosk.analytics.periods import Span, days, hours, is_final, local_day, midnight
 from kiosk.analytics.queries import FiguresRepository, Marker
 from kiosk.orm import utcnow
 from kiosk.uow import read_session, unit_of_work
@@ -93,15 +93,15 @@ def _needs(marker: Marker | None, raw: int) -> bool:
 def _roll(
     repo: FiguresRepository,
     bucket: Bucket,
-    periods: list[Period],
+    periods: list[Span],
     markers: dict[datetime, Marker],
     counts: list[int],
     now: datetime,
-) -> tuple[list[Period], list[Period], int]:
+) -> tuple[list[Span], list[Span], int]:
     """Rewrite the periods that need it, all at once, and confirm those found complete once
     they are over: the periods rewritten, those confirmed, and the rows written."""
-    stale: list[Period] = []
-    complete: list[Period] = []
+    stale: list[Span] = []
+    complete: list[Span] = []
     for period, raw in zip(periods, counts, strict=True):
         marker = markers.get(period.start)
         if _needs(marker, raw):
@@ -120,7 +120,7 @@ def _roll(
 
 
 def _roll_day(
-    period: Period, recent: bool, now: datetime, report: RollupReport, repo: FiguresRepository
+    period: Span, recent: bool, now: datetime, report: RollupReport, repo: FiguresRepository
 ) -> None:
     repo.lock()
     markers = repo.markers(Bucket.DAY, period.start, period.end)
@@ -159,7 +159,7 @@ def _purge(now: datetime, zone: ZoneInfo, report: RollupReport, dry_run: bool) -
 
 
 def _purge_day(
-    period: Period, now: datetime, report: RollupReport, dry_run: bool, repo: FiguresRepository
+    period: Span, now: datetime, report: RollupReport, dry_run: bool, repo: FiguresRepository
 ) -> None:
     repo.lock()
     marker = repo.markers(Bucket.DAY, period.start, period.end).get(period.start)
