@@ -52,7 +52,7 @@ from kiosk.catalog.product_csv import PRODUCT_COLUMNS, import_categories
 from kiosk.extensions import db
 from kiosk.inventory.product_import import import_products
 from kiosk.invoicing.models import DocumentCounter, DocumentKind, Invoice
-from kiosk.orders.models import Order, OrderLine, OrderStatus
+from kiosk.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from kiosk.payments.models import Payment, PaymentStatus
 
 sys.path.insert(1, str(dataset.ROOT))  # for tests/: the shared settings and the owner factory
@@ -60,7 +60,7 @@ sys.path.insert(1, str(dataset.ROOT))  # for tests/: the shared settings and the
 from tests.conftest import settings_for
 from tests.factories import make_user
 
-VERSION = 1  # raise when the generator changes, so stored copies are rebuilt
+VERSION = 3  # raise when the generator changes, so stored copies are rebuilt
 SEED = 20_261_204
 ORDERS = 100_000
 EVENTS = 2_000_000
@@ -77,6 +77,7 @@ STANDARD_BP, REDUCED_BP = 1900, 700
 FREE_SHIPPING_CENTS, SHIPPING_CENTS = 5_000, 495
 PDF = b"%PDF-1.4\n% kiosk bench placeholder: the dashboard never reads it\n%%EOF\n"
 PAYMENT_METHODS = ("bank_transfer", "invoice", "cash_on_delivery")
+PAID_AFTER_HOURS = {"bank_transfer": (1, 30), "cash_on_delivery": (40, 120), "invoice": (48, 330)}
 STEPS = ("address", "shipping", "payment", "review")
 # Shares of the events that are not tied to an order, of what the orders leave.
 KIND_SHARES = {
@@ -318,6 +319,13 @@ class _Tables:
     payments: list[dict[str, Any]] = field(default_factory=list)
     invoices: list[dict[str, Any]] = field(default_factory=list)
     credit_notes: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, order_id: int, kind: str, at: datetime, **data: Any) -> None:
+        """An entry of the order's history, as `orders.lifecycle.record` writes it."""
+        actor = "customer" if kind == "withdrawal_received" else "system"
+        entry = {"order_id": order_id, "kind": kind, "actor_kind": actor, "created_at": at}
+        self.history.append(entry | {"data": data})
 
     def flush(self, conn: Connection) -> None:
         for table, rows in (
@@ -326,6 +334,7 @@ class _Tables:
             (Payment.__table__, self.payments),
             (Invoice.__table__, self.invoices),
             (Invoice.__table__, self.credit_notes),
+            (OrderEvent.__table__, self.history),
         ):
             _insert(conn, table, rows)  # type: ignore[arg-type]
             rows.clear()
@@ -499,10 +508,20 @@ def _add_order(
         pending.lines.append(line)
     if status in {OrderStatus.CANCELLED, OrderStatus.AWAITING_PAYMENT}:
         return  # no invoice: nothing was sold (yet)
-    paid_at = placed_at + timedelta(hours=rng.uniform(0.1, 30))
-    paid = paid_at <= plan.now and method != "invoice"
+    # A transfer arrives within a day or so, cash on delivery with the parcel, an invoice
+    # is paid within its terms: what is still open is recent, as in a real shop.
+    paid_at = placed_at + timedelta(hours=rng.uniform(*PAID_AFTER_HOURS[method]))
+    paid = paid_at <= plan.now
     if paid:
         plan.paid_per_day[min(DAYS - 1, (paid_at - plan.first_day).days)] += 1
+        pending.record(order_id, "payment_received", paid_at, amount_cents=total)
+    if status is OrderStatus.DELIVERED:
+        shipped_at = placed_at + timedelta(hours=rng.uniform(20, 50))
+        for previous, state, at in (
+            ("paid", "shipped", shipped_at),
+            ("shipped", "delivered", shipped_at + timedelta(hours=rng.uniform(20, 70))),
+        ):
+            pending.record(order_id, "status", at, previous=previous, state=state)
     pending.payments.append(
         {
             "order_id": order_id,
@@ -537,6 +556,8 @@ def _add_order(
     plan.refunds_per_day[credit_day] += 1
     if rng.random() < 0.4:
         plan.withdrawals_per_day[credit_day] += 1
+        pending.record(order_id, "withdrawal_received", credited_at - timedelta(days=2))
+    pending.record(order_id, "refund", credited_at, amount_cents=amount)
     sequence = documents.next(DocumentKind.CREDIT_NOTE, credited_at.year)
     note = _document(
         invoice_id + 1, order_id, DocumentKind.CREDIT_NOTE, credited_at, sequence, amount, credit
