@@ -710,13 +710,17 @@ def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
 
 
 def app_for(url: str, media: Path, **extra: Any) -> Flask:
-    """The shop on a bench database, as the bench serves it."""
+    """The shop on a bench database, as the bench serves it. It keeps every raw event
+    (KIOSK_ANALYTICS_RAW_DAYS beyond the data's days): a roll-up would otherwise purge
+    all but 90 days of them, and the stored copy would no longer hold the 2,000,000
+    events the issue names (nor be reusable)."""
     return create_app(
         settings_for(
             url,
             media,
             KIOSK_STAFF_REQUIRE_2FA=False,
             KIOSK_LOG_LEVEL="WARNING",
+            KIOSK_ANALYTICS_RAW_DAYS=DAYS + 30,
             **extra,
         )
     )
