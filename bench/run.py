@@ -12,8 +12,12 @@
    SQLite and PostgreSQL: orders, units sold, oversold units, 5xx and other
    refusals.
 7. Imports (imports.py): 10,000 products uploaded, checked and applied through the
-   back office's pages, on SQLite and PostgreSQL. `--only pages`, `--only checkout`,
-   `--only race` or `--only imports` runs one part.
+   back office's pages, on SQLite and PostgreSQL.
+8. Dashboard (analytics.py): /staff/dashboard in every range with 100,000 orders and
+   2,000,000 events (analytics_data.py), on SQLite and PostgreSQL; and one CSV export.
+9. Recording (analytics.py): what recording events adds to a product page, and one
+   track() call. `--only pages`, `--only checkout`, `--only race`, `--only imports`,
+   `--only dashboard` or `--only recording` runs one part.
 
 The exit code is 0 whether or not the targets are met (this is a benchmark, not
 a test); it is 1 when the harness itself failed, the checkout oversold or the
@@ -23,6 +27,7 @@ race got a server error, and 2 when wrk is missing.
     .venv/bin/python bench/run.py --fresh
     .venv/bin/python bench/run.py --only checkout
     make bench BENCH_ARGS="--only race"
+    make bench BENCH_ARGS="--only dashboard"
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import analytics
 import checkout
 import dataset
 import imports
@@ -46,7 +52,7 @@ from loadgen import LoadResult, LoadSettings
 HERE = Path(__file__).resolve().parent
 WORKERS = 2
 HELLO = "hello world"
-PARTS = ("pages", "checkout", "race", "imports")
+PARTS = ("pages", "checkout", "race", "imports", "dashboard", "recording")
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per page (10)")
     parser.add_argument("--connections", type=int, default=32, help="open connections (32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
-    parser.add_argument("--fresh", action="store_true", help="rebuild the bench catalog first")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the bench data first")
     parser.add_argument("--only", choices=PARTS, help="run one part only (default: all of them)")
     return parser.parse_args(argv)
 
@@ -170,6 +176,21 @@ def run_pages(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_part(part: str, args: argparse.Namespace) -> int:
+    """Run one of the parts after the pages and print its report; its exit status."""
+    if part == "checkout":
+        return checkout.report(checkout.run(args.duration))
+    if part == "race":
+        return checkout.report_race(checkout.run_race())
+    if part == "imports":
+        return imports.report(imports.run())
+    if part == "dashboard":
+        if args.fresh:
+            analytics.forget_shops()
+        return analytics.report_dashboard(analytics.run_dashboard())
+    return analytics.report_recording(analytics.run_recording())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # `kill` (SIGTERM) unwinds like Ctrl-C does, so the servers are stopped either way.
@@ -187,21 +208,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if "pages" in parts:
             status = run_pages(args)
-        if "checkout" in parts:
-            print()
-            status = max(status, checkout.report(checkout.run(args.duration)))
-        if "race" in parts:
-            print()
-            status = max(status, checkout.report_race(checkout.run_race()))
-        if "imports" in parts:
-            print()
-            status = max(status, imports.report(imports.run()))
+        for part in parts:
+            if part != "pages":
+                print()
+                status = max(status, run_part(part, args))
     except (
         dataset.DatasetError,
         server.ServerError,
         loadgen.LoadError,
         checkout.CheckoutBenchError,
         imports.ImportBenchError,
+        analytics.AnalyticsBenchError,
     ) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
