@@ -37,7 +37,7 @@ run: seed
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed translations lint
-	$(BIN)/python -m pytest -n auto --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench

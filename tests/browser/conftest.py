@@ -4,9 +4,9 @@ One session has one browser and one server on a fresh SQLite file with the real
 demo catalog. Every test that takes `page` runs twice: with JavaScript (htmx)
 and without it, because each feature must work both ways.
 
-All tests here are marked `browser` and split into two `xdist_group`s of about equal
-length (`GROUPS`), so `pytest -n auto --dist loadgroup` runs one browser and one live
-server in each of the two workers, and the tests without a browser fill the gaps.
+All tests here are marked `browser`. `make test` runs `pytest -n auto --dist loadfile`:
+each worker starts its own browser and server, and a module's tests stay on one worker, so
+a module's session-long fixtures (the axe tours) are built once.
 """
 
 from __future__ import annotations
@@ -57,12 +57,6 @@ MISSING = (
 )
 
 
-# The files of the first group; the second holds the rest. Measured with --durations
-# (axe's tour is 40 % of all browser time), so that each group takes about half.
-FIRST_GROUP = {"test_accessibility.py", "test_checkout.py", "test_card_payment.py"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the browser tests; without Chromium, skip them, or stop if all must run."""
     browser_items = [item for item in items if HERE in item.path.parents]
@@ -70,8 +64,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(MISSING)  # an xdist worker fails each test instead, below
     for item in browser_items:
         item.add_marker(pytest.mark.browser)
-        group = "browser-1" if item.path.name in FIRST_GROUP else "browser-2"
-        item.add_marker(pytest.mark.xdist_group(group))
         if CHROMIUM is None and not REQUIRE_ALL:
             item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
 

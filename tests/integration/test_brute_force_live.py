@@ -21,8 +21,6 @@ from tests.factories import make_user
 from tests.live_gunicorn import ShopDatabase, Shopper, server_env
 from tests.redis_server import ENV_URL as REDIS_ENV_URL
 
-pytestmark = pytest.mark.xdist_group("live-gunicorn")
-
 ATTEMPTS = 30
 ACCOUNT_LIMIT = 5  # "5 per minute" for the account named in the form
 # What is counted here is checks, not their cost: cheap Argon2 keeps the test fast.

@@ -3,8 +3,8 @@
 The in-process race in test_inventory.py shares one Python; here several
 gunicorn workers (processes, with threads) each hold their own database
 connections, and every shopper has its own cookies and connection, as in
-production. The server runs once per backend for this module; the module is an
-xdist group of its own, so that `--dist loadgroup` keeps it in one worker.
+production. The server runs once per backend for this module (`--dist loadfile` keeps
+the module on one worker).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from bench.server import gunicorn
 from tests.conftest import BACKENDS
 from tests.live_gunicorn import Outcome, Reply, ShopDatabase, Shopper, server_env
 from tests.postgres import ENV_URL, create_database
-
-pytestmark = pytest.mark.xdist_group("live-gunicorn")
 
 WORKERS = 3
 THREADS = 4  # per worker: twelve requests at once, in three processes
