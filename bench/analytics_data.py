@@ -357,7 +357,9 @@ def _orders(
     plan.paid_per_day = [0] * DAYS
     plan.refunds_per_day = [0] * DAYS
     plan.withdrawals_per_day = [0] * DAYS
+    last_order: dict[int | str, datetime] = {}  # per account id or guest address
     for day in range(DAYS):
+        first_of_day = len(pending.orders)
         for _ in range(plan.orders_per_day[day]):
             placed_at = plan.moment(rng, day, rng.choices(range(24), HOUR_WEIGHTS)[0])
             if rng.random() < GUEST_SHARE:
@@ -379,6 +381,7 @@ def _orders(
             )  # fmt: skip
             invoice_id += 2  # an order's invoice and its credit note, if it gets one
             order_id += 1
+        _link_previous(pending.orders[first_of_day:], last_order)
         if len(pending.orders) >= BATCH or day == DAYS - 1:
             pending.flush(conn)
     counters: Table = DocumentCounter.__table__  # type: ignore[assignment]
@@ -391,6 +394,14 @@ def _orders(
     )
     conn.commit()
     return buy_weights
+
+
+def _link_previous(orders: list[dict[str, Any]], last_order: dict[int | str, datetime]) -> None:
+    """Each order's `previous_order_at`, as placing them one after the other would set it."""
+    for order in sorted(orders, key=lambda o: (o["placed_at"], o["id"])):
+        buyer = order["user_id"] if order["user_id"] is not None else order["email"]
+        order["previous_order_at"] = last_order.get(buyer)
+        last_order[buyer] = order["placed_at"]
 
 
 def _lines(

@@ -19,7 +19,7 @@ from kiosk.accounts import services as accounts
 from kiosk.accounts import two_factor
 from kiosk.analytics import rollup
 from kiosk.audit import services as audit
-from kiosk.backoffice import imports
+from kiosk.backoffice import imports, sales
 from kiosk.catalog import pictures, product_csv
 from kiosk.coupons import services as coupons
 from kiosk.coupons.models import CouponKind
@@ -289,12 +289,17 @@ def privacy_jobs_command(dry_run: bool) -> None:
 )
 def analytics_rollup_command(dry_run: bool) -> None:
     """Add the analytics' raw events up into daily and hourly figures and delete raw events
-    older than KIOSK_ANALYTICS_RAW_DAYS (every 10 minutes; safe to run again)."""
+    older than KIOSK_ANALYTICS_RAW_DAYS; add the sales of closed days and months up for the
+    dashboard (every 10 minutes; safe to run again)."""
     report = rollup.roll_up(dry_run=dry_run)
     would = "would be " if dry_run else ""
     click.echo(
         f"Analytics: {report.days} day(s) and {report.hours} hour(s) {would}rolled up "
         f"({report.rows} rows), {report.purged} raw event(s) {would}deleted."
+    )
+    sold = sales.roll_up(dry_run=dry_run)
+    click.echo(
+        f"Sales: {sold.days} day(s) and {sold.months} month(s) {would}rolled up ({sold.rows} rows)."
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from kiosk.database import WRITE_OPTION
@@ -50,3 +51,11 @@ def unit_of_work() -> Iterator[Session]:
         raise
     finally:
         session.info["in_unit_of_work"] = False
+
+
+def lock_for_writers(session: Session, table: str) -> None:
+    """Keep other writers of `table` out until this transaction ends, readers not (a job
+    that must not write the same rows twice when two of its runs meet). On SQLite the unit
+    of work's BEGIN IMMEDIATE already holds the one write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))

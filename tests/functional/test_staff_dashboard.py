@@ -130,11 +130,13 @@ def test_each_range_is_compared_with_the_period_before(app: Flask) -> None:
     with app.app_context():
         mug = make_product(name="Becher", price_cents=1000, stock_on_hand=50).id
     earlier = _buy(app, mug)
-    _buy(app, mug)
-    with app.app_context():
+    later = _buy(app, mug)
+    with app.app_context():  # the same guest's first order was ten days ago
         ten_days_ago = utcnow() - timedelta(days=10)
         db.session.execute(update(Order).where(Order.number == earlier)
                            .values(placed_at=ten_days_ago))  # fmt: skip
+        db.session.execute(update(Order).where(Order.number == later)
+                           .values(previous_order_at=ten_days_ago))  # fmt: skip
         db.session.commit()
     assert _summary(owner, "?range=7d")["orders"] == ["1", "1"]
     assert _summary(owner, "?range=30d")["orders"] == ["2", "0"]

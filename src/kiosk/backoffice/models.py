@@ -1,4 +1,5 @@
-"""What the back office keeps of its own: CSV import jobs, and the owner's shop settings.
+"""What the back office keeps of its own: CSV import jobs, the owner's shop settings, and
+the dashboard's sales figures per day and month.
 
 An import job holds the uploaded file (in the database: files are a few megabytes, and a
 row needs no disk shared between web workers) and how far its check or
@@ -10,10 +11,21 @@ not committed.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kiosk.orm import Base, UTCDateTime, utcnow
@@ -93,3 +105,48 @@ class ShopSetting(Base):
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
+
+
+class SalesBucket(enum.StrEnum):
+    DAY = "day"  # a local day of the shop's time zone
+    MONTH = "month"  # a local calendar month, written once its last day is
+
+
+# The key of a day's marker row: no currency, no product.
+NO_CURRENCY = ""
+TOTAL = 0  # product_id of a currency's totals row
+UNKNOWN_PRODUCT = -1  # product_id of order lines whose product is gone
+
+
+class SalesRollup(Base):
+    """What the shop sold in a closed local day or month, as the orders and documents of
+    that time said when it was rolled up (`kiosk.backoffice.sales`): the dashboard reads
+    these instead of summing a long history on every request.
+
+    Per period: one marker row (currency '', product 0) holding the withdrawals received,
+    written even for a day without sales; per currency one totals row (product 0) and one
+    row per product sold (units and line totals; `name` as the lines had it)."""
+
+    __tablename__ = "sales_rollup"
+    __table_args__ = (
+        # Also the way to every row of a run of days (the product lists).
+        UniqueConstraint("bucket", "day", "currency", "product_id", name="uq_sales_rollup_key"),
+        # The totals of a run of days, without the product rows in between.
+        Index("ix_sales_rollup_totals", "bucket", "product_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(8))  # a SalesBucket
+    day: Mapped[date] = mapped_column(Date)  # the day, or the month's first day
+    currency: Mapped[str] = mapped_column(String(3))
+    product_id: Mapped[int] = mapped_column()  # TOTAL, UNKNOWN_PRODUCT or a product's id
+    name: Mapped[str] = mapped_column(String(200), default="")
+    orders: Mapped[int] = mapped_column(default=0)  # placed
+    order_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # invoices − credit notes
+    net_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    credited_orders: Mapped[int] = mapped_column(default=0)  # with a credit note issued
+    withdrawals: Mapped[int] = mapped_column(default=0)  # received (marker row)
+    units: Mapped[int] = mapped_column(default=0)  # product rows
+    revenue_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # product rows' lines
+    rolled_up_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

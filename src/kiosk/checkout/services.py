@@ -385,6 +385,9 @@ def _new_order(session: Session, request: OrderRequest, priced: Draft, access_ke
         legal_versions=legal.versions(session),
         terms_checkbox_ticked=request.terms_ticked,
         placed_at=utcnow(),
+        previous_order_at=orders.previous_order_at(
+            session, request.buyer.user_id, request.buyer.email
+        ),
     )
     order.payment_reference = order.number
     order.lines = [

@@ -48,17 +48,16 @@ class Order(Base):
             name="total_adds_up",
         ),
         Index("ix_customer_order_user", "user_id", "placed_at"),
-        # The dashboard sums the orders of a period from this index alone (the rows are
-        # wide: addresses, VAT, legal versions), and tells new buyers from returning ones.
+        # The dashboard sums the orders of a period and counts its new and returning buyers
+        # from this index alone (the rows are wide: addresses, VAT, legal versions).
         Index(
             "ix_customer_order_placed_at",
             "placed_at",
             "currency",
             "total_cents",
-            "user_id",
-            "email",
+            "previous_order_at",
         ),
-        # A guest's earlier orders, by the email address (the dashboard's returning buyers).
+        # A guest's earlier orders, by the email address (`previous_order_at` at placement).
         Index("ix_customer_order_email", "email", "placed_at"),
     )
 
@@ -103,6 +102,11 @@ class Order(Base):
     legal_versions: Mapped[dict[str, str]] = mapped_column(JSON)
     terms_checkbox_ticked: Mapped[bool] = mapped_column(default=False)
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the same buyer (the account; a guest: the email address, among guest orders)
+    # placed the order before this one; None: their first. The dashboard counts a period's
+    # buyers as its orders whose buyer had no order earlier in the period, without a scan
+    # of the history.
+    previous_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     lines: Mapped[list[OrderLine]] = relationship(

@@ -30,6 +30,11 @@ def hash_access_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def previous_order_at(session: Session, user_id: int | None, email: str) -> datetime | None:
+    """When the buyer of an order being placed ordered last (None: never)."""
+    return SalesRepository(session).previous_order_at(user_id, email)
+
+
 def new_number(session: Session) -> str:
     """A fresh order number such as K7XQ4-MPD2 (random: it tells nobody how many orders exist)."""
     orders = OrderRepository(session)
@@ -178,16 +183,16 @@ def new_and_returning_buyers(start: datetime, end: datetime) -> tuple[int, int]:
 
 
 def best_sellers(
-    start: datetime, end: datetime, by_units: bool, limit: int = 10
+    start: datetime, end: datetime, by_units: bool, limit: int | None = 10
 ) -> list[tuple[int | None, str, str, int, int]]:
     """(product id, name, currency, units, revenue cents) of the period's order lines, the
-    best first by revenue or by units."""
+    best first by revenue or by units; every product sold with `limit` None."""
     return SalesRepository(read_session()).top_lines(start, end, by_units, limit)
 
 
-def units_ordered(start: datetime, end: datetime, product_ids: Sequence[int]) -> dict[int, int]:
-    """Units of these products ordered in the period."""
-    return SalesRepository(read_session()).units(start, end, product_ids)
+def first_order_at() -> datetime | None:
+    """When the oldest order still kept was placed."""
+    return SalesRepository(read_session()).first_placed_at()
 
 
 def withdrawals_received(start: datetime, end: datetime) -> int:

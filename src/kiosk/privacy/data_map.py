@@ -511,7 +511,8 @@ MAP: tuple[Table, ...] = (
             "id number idempotency_key access_key_hash user_id locale status currency"
             " items_cents discount_cents shipping_cents fee_cents total_cents vat_breakdown"
             " coupon_id coupon_code shipping_method shipping_method_name payment_method"
-            " needs_review legal_versions terms_checkbox_ticked placed_at updated_at"
+            " needs_review legal_versions terms_checkbox_ticked placed_at previous_order_at"
+            " updated_at"
         ),
         owners=(ByUser(), ByEmail()),
         rows_on_erasure=Erasure.RETAIN,
@@ -883,6 +884,14 @@ MAP: tuple[Table, ...] = (
         not_personal=_names(
             "id bucket start kind product_id category_id step query zero events visitors"
             " quantity rolled_up_at"
+        ),
+    ),
+    Table(
+        # Sums per day and month: what was sold, never who bought it.
+        "sales_rollup",
+        not_personal=_names(
+            "id bucket day currency product_id name orders order_total_cents gross_cents"
+            " net_cents credited_orders withdrawals units revenue_cents rolled_up_at"
         ),
     ),
     Table("carrier", not_personal=_names("id code position active name tracking_url updated_at")),
