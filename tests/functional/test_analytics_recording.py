@@ -35,6 +35,7 @@ from tests.shopping import (
     give_address,
     place,
     review_form,
+    staff_member,
 )
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0 Marker-7d1f0c"
@@ -150,6 +151,15 @@ def test_bots_are_not_counted(app: Flask, shelf: tuple[int, int]) -> None:
         assert bot.get("/p/gruener-tee").status_code == 200
         bot.get("/products?q=tee")
     visitor(app).get("/p/gruener-tee")  # a browser in between: counted
+    assert [e.kind for e in events(app)] == ["product_view"]
+
+
+def test_the_shops_own_staff_are_not_counted(app: Flask, shelf: tuple[int, int]) -> None:
+    staff = staff_member(app)
+    staff.environ_base.update(HTTP_USER_AGENT=BROWSER, REMOTE_ADDR=ADDRESS)
+    assert staff.get("/p/gruener-tee").status_code == 200
+    add_to_cart(staff, shelf[1])
+    visitor(app).get("/p/gruener-tee")  # a shopper: counted
     assert [e.kind for e in events(app)] == ["product_view"]
 
 

@@ -21,6 +21,7 @@ from typing import Unpack
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
+from flask_login import current_user
 
 from kiosk.analytics.models import EventKind
 from kiosk.analytics.recorder import EventFields, event_row, recorder
@@ -58,9 +59,11 @@ def normalise_query(text: str) -> str:
 
 def track(kind: EventKind, **fields: Unpack[EventFields]) -> None:
     """Count what the visitor of this request did; nothing outside a request, for bots
-    (left out by the recorder before writing), or with KIOSK_ANALYTICS off. A failure is
-    logged, never raised."""
+    (left out by the recorder before writing), for the shop's own staff (checking the shop
+    is not shopping), or with KIOSK_ANALYTICS off. A failure is logged, never raised."""
     if not has_request_context() or not current_app.config["KIOSK_ANALYTICS"]:
+        return
+    if getattr(current_user, "is_staff", False):
         return
     user_agent = request.headers.get("User-Agent", "")
     if not user_agent.strip():
