@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
 from flask import Flask, current_app, g, url_for
-from flask_babel import format_datetime, format_decimal, get_locale, get_translations
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from markupsafe import Markup, escape
 
 from kiosk.fragments import cached_fragment
@@ -81,6 +81,15 @@ def time_element(value: datetime | None, style: str = "medium") -> Markup:
     )
 
 
+def day_element(value: date | str) -> Markup:
+    """`<time>` for a calendar day (a date, or its ISO text), shown in the page's language:
+    "04.12.2026" in German, "Dec 4, 2026" in English."""
+    day = value if isinstance(value, date) else date.fromisoformat(value)
+    return Markup('<time datetime="{}">{}</time>').format(
+        day.isoformat(), escape(format_date(day, "medium"))
+    )
+
+
 @cache
 def _asset_version(static_folder: str, filename: str) -> str:
     data = (Path(static_folder) / filename).read_bytes()
@@ -137,6 +146,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = format_local_datetime
     app.jinja_env.filters["time_element"] = time_element
+    app.jinja_env.filters["day_element"] = day_element
     app.jinja_env.filters["shorten"] = shorten
     app.jinja_env.filters["summary"] = summary
     app.jinja_env.filters["markdown"] = render_markdown

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from kiosk.accounts.models import Role
 from kiosk.analytics.models import AnalyticsEvent, EventKind
+from kiosk.backoffice import dashboard
 from kiosk.extensions import db
 from kiosk.invoicing.models import DocumentKind, Invoice
 from kiosk.money import Money
@@ -144,6 +145,11 @@ def test_each_range_is_compared_with_the_period_before(app: Flask) -> None:
     assert summary["returning_buyers"] == ["1", "0"]  # ordered before the week began
     page = owner.get("/staff/dashboard?range=7d").get_data(as_text=True)
     assert "unchanged" in page
+    with app.app_context():
+        today = dashboard.today()
+    owner.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    german = owner.get("/staff/dashboard?range=7d").get_data(as_text=True)
+    assert f'<time datetime="{today.isoformat()}">{today:%d.%m.%Y}</time>' in german
     assert len(_csv(owner, "days", "?range=7d")) == 1 + 7
 
 
