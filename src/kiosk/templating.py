@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from babel.dates import format_date
 from flask import Flask, current_app, g, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
+from flask_babel import format_datetime, format_decimal, get_locale, get_translations
 from markupsafe import Markup, escape
 
 from kiosk.fragments import cached_fragment
@@ -81,12 +82,18 @@ def time_element(value: datetime | None, style: str = "medium") -> Markup:
     )
 
 
+@lru_cache(maxsize=4096)
+def _day_text(day: date, locale: str) -> str:
+    """Babel looks up the locale's pattern on every call; a year's table has 365 days."""
+    return format_date(day, "medium", locale=locale)
+
+
 def day_element(value: date | str) -> Markup:
     """`<time>` for a calendar day (a date, or its ISO text), shown in the page's language:
     "04.12.2026" in German, "Dec 4, 2026" in English."""
     day = value if isinstance(value, date) else date.fromisoformat(value)
     return Markup('<time datetime="{}">{}</time>').format(
-        day.isoformat(), escape(format_date(day, "medium"))
+        day.isoformat(), escape(_day_text(day, str(get_locale() or "de")))
     )
 
 
