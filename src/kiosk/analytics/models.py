@@ -33,6 +33,9 @@ ALL_KINDS = "all"
 class Bucket(StrEnum):
     DAY = "day"  # a day of the shop's time zone (KIOSK_TIMEZONE), starting at its midnight
     HOUR = "hour"  # kept for today and yesterday only
+    # A calendar month of the shop's time zone, summed from its day rows once all are final:
+    # a long range reads a dozen month rows where it would read hundreds of day rows.
+    MONTH = "month"
 
 
 class AnalyticsEvent(Base):
@@ -99,7 +102,7 @@ class AnalyticsRollup(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    bucket: Mapped[str] = mapped_column(String(4))
+    bucket: Mapped[str] = mapped_column(String(8))
     start: Mapped[datetime] = mapped_column(UTCDateTime)  # the period's first instant
     kind: Mapped[str] = mapped_column(String(24))  # an EventKind, or ALL_KINDS
     product_id: Mapped[int] = mapped_column(default=0)
