@@ -59,10 +59,11 @@ _ROLLUP_COLUMNS = [c.name for c in Rollup.__table__.columns if c.name != "id"]
 
 @dataclass(frozen=True)
 class Marker:
-    """A period's ALL_KINDS row: how many events it counted, and when."""
+    """A period's ALL_KINDS row: how many events (and visitors) it counted, and when."""
 
     events: int
     rolled_up_at: datetime
+    visitors: int = 0
 
 
 def _within(column: Any, periods: Sequence[Span]) -> ColumnElement[bool]:
@@ -151,7 +152,7 @@ class FiguresRepository:
     def markers(self, bucket: str, start: datetime, end: datetime) -> dict[datetime, Marker]:
         """The ALL_KINDS rows of the periods starting in [start, end), by start."""
         rows = self.session.execute(
-            select(Rollup.start, Rollup.events, Rollup.rolled_up_at).where(
+            select(Rollup.start, Rollup.events, Rollup.rolled_up_at, Rollup.visitors).where(
                 Rollup.bucket == bucket,
                 Rollup.kind == ALL_KINDS,
                 _no_key(),
@@ -159,14 +160,14 @@ class FiguresRepository:
                 Rollup.start < end,
             )
         )
-        return {row.start: Marker(row.events, row.rolled_up_at) for row in rows}
+        return {row.start: Marker(row.events, row.rolled_up_at, row.visitors) for row in rows}
 
     def markers_in(self, bucket: str, stretches: Sequence[Span]) -> dict[datetime, Marker]:
         """The ALL_KINDS rows of the periods starting within any of the stretches."""
         if not stretches:
             return {}
         rows = self.session.execute(
-            select(Rollup.start, Rollup.events, Rollup.rolled_up_at).where(
+            select(Rollup.start, Rollup.events, Rollup.rolled_up_at, Rollup.visitors).where(
                 Rollup.kind == ALL_KINDS,
                 _no_key(),
                 or_(
@@ -177,7 +178,7 @@ class FiguresRepository:
                 ),
             )
         )
-        return {row.start: Marker(row.events, row.rolled_up_at) for row in rows}
+        return {row.start: Marker(row.events, row.rolled_up_at, row.visitors) for row in rows}
 
     def oldest_marker(self, bucket: str) -> datetime | None:
         return self.session.scalar(
@@ -412,19 +413,22 @@ class FiguresRepository:
                 .where(within)
                 .subquery()
             )
-            counts = (func.count(), func.count(sub.c.visitor.distinct()))
-            parts: list[Select[*tuple[Any, ...]]] = []
-            if ALL_KINDS in kinds:
-                parts.append(select(literal(ALL_KINDS, String), *counts).group_by(sub.c.period))
-            if others := [kind for kind in kinds if kind != ALL_KINDS]:
-                parts.append(
-                    select(sub.c.kind, *counts)
-                    .where(sub.c.kind.in_(others))
-                    .group_by(sub.c.kind, sub.c.period)
-                )
-            both = parts[0] if len(parts) == 1 else union_all(*parts)
-            for kind, events, visitors in self.session.execute(both):
-                add(kind, events, visitors)
+            # One pass, one row per period, two columns per kind. (A UNION of a query for
+            # ALL_KINDS and one per kind made PostgreSQL start workers for its two halves,
+            # 16 ms instead of 7 for a day of 4,000 events.)
+            columns: list[ColumnElement[Any]] = []
+            for kind in kinds:
+                if kind == ALL_KINDS:
+                    columns += [func.count(), func.count(sub.c.visitor.distinct())]
+                else:
+                    mine = sub.c.kind == kind
+                    columns += [
+                        func.count(case((mine, 1))),
+                        func.count(case((mine, sub.c.visitor)).distinct()),
+                    ]
+            for row in self.session.execute(select(*columns).group_by(sub.c.period)):
+                for n, kind in enumerate(kinds):
+                    add(kind, row[2 * n], row[2 * n + 1])
         return totals
 
     def top_products(self, kind: str, split: Split, limit: int) -> list[tuple[int, int, int, int]]:

@@ -21,7 +21,7 @@ one go, with one split of the range and two queries, where `visitors`, `funnel` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -116,20 +116,24 @@ def _split(
     return Split(bucket, tuple(rolled), tuple(raw))
 
 
-def _range(
+def _range(repo: FiguresRepository, start: datetime, end: datetime) -> Split:
+    return _cut(repo, start, end, by_month=True)[0]
+
+
+def _cut(
     repo: FiguresRepository,
     start: datetime,
     end: datetime,
     by_month: bool,
     days: list[Span] | None = None,
-) -> Split:
+) -> tuple[Split, dict[datetime, Marker]]:
     """The range cut into whole months with final month rows (if `by_month`), days with
     final day rows, and days or parts of days counted raw. Days outside those months are
     looked at only where they can have figures: those with day rows, and those from the
     oldest raw event on; any other day holds nothing. `days`: the range's days, if the
-    caller has them already."""
+    caller has them already. Also the day markers read: their ALL_KINDS figures."""
     if end <= start:
-        return Split(Bucket.DAY, (), ())
+        return Split(Bucket.DAY, (), ()), {}
     zone = _zone()
     known = {d.start: d for d in days or ()}
     # The oldest event first: a day purged after this read had final rows before it.
@@ -159,7 +163,7 @@ def _range(
             rolled.append(period)
         else:
             raw.append(Span(max(period.start, start), min(period.end, end)))
-    return Split(Bucket.DAY, tuple(rolled), tuple(raw), tuple(months))
+    return Split(Bucket.DAY, tuple(rolled), tuple(raw), tuple(months)), markers
 
 
 def _final(period: Span, marker: Marker | None) -> bool:
@@ -181,7 +185,7 @@ def _gaps(whole: Span, taken: list[Span]) -> list[Span]:
 
 def _totals(kinds: list[str], start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
     repo = FiguresRepository(read_session())
-    return repo.totals(kinds, _range(repo, start, end, by_month=True))
+    return repo.totals(kinds, _range(repo, start, end))
 
 
 def visitors(start: datetime, end: datetime) -> int:
@@ -226,17 +230,26 @@ def series(kind: EventKind | str, start: datetime, end: datetime) -> list[Point]
         daily = _points(repo, str(kind), _split(repo, Bucket.DAY, days, start, end))
         return daily if daily[0].events else points
     # Day rows, not month rows: the chart needs its days.
+    split, markers = _cut(repo, start, end, False, days)
     clipped = [Span(max(d.start, start), min(d.end, end)) for d in days]
-    return _points(repo, str(kind), _range(repo, start, end, False, days), clipped)
+    if kind != ALL_KINDS:
+        return _points(repo, str(kind), split, clipped)
+    # The ALL_KINDS figures of the rolled days came with their markers: no second read.
+    read = {p.start: (markers[p.start].events, markers[p.start].visitors) for p in split.rolled}
+    return _points(repo, ALL_KINDS, replace(split, rolled=()), clipped, read)
 
 
 def _points(
-    repo: FiguresRepository, kind: str, split: Split, periods: list[Span] | None = None
+    repo: FiguresRepository,
+    kind: str,
+    split: Split,
+    periods: list[Span] | None = None,
+    read: dict[datetime, tuple[int, int]] | None = None,
 ) -> list[Point]:
     """A point for each of `periods` (clipped to the range; by default the split's), zero
-    where the split has nothing for it."""
+    where the split has nothing for it; `read`: figures of periods the caller has read."""
     rolled, raw = repo.series(kind, split)
-    figures = dict(rolled)
+    figures = {**(read or {}), **rolled}
     for period, counted in zip(split.raw, raw, strict=True):
         figures[period.start] = counted
     if periods is None:
@@ -250,7 +263,7 @@ def top_products(
     """Products by how often they had the kind of event (product_view or add_to_cart),
     most first; ties by product id."""
     repo = FiguresRepository(read_session())
-    rows = repo.top_products(str(kind), _range(repo, start, end, by_month=True), limit)
+    rows = repo.top_products(str(kind), _range(repo, start, end), limit)
     return [ProductCount(*row) for row in rows]
 
 
@@ -261,5 +274,5 @@ def searches(
     the searches that found nothing are counted: the owner's list of what to stock or to
     name better."""
     repo = FiguresRepository(read_session())
-    rows = repo.searches(_range(repo, start, end, by_month=True), limit, zero_only)
+    rows = repo.searches(_range(repo, start, end), limit, zero_only)
     return [SearchCount(*row) for row in rows]
