@@ -113,4 +113,5 @@ class AnalyticsRollup(Base):
     events: Mapped[int]
     visitors: Mapped[int]  # distinct visitor hashes among those events
     quantity: Mapped[int] = mapped_column(default=0)
+    # When the period was counted; a month's rows: the newest of its days' `rolled_up_at`.
     rolled_up_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

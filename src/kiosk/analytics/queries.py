@@ -10,9 +10,14 @@ never by looping over events in Python. A period's rollup rows are:
 - one ALL_KINDS row, written even for a period without events: its presence and
   `rolled_up_at` tell whether, and how finally, the period is rolled up.
 
-Raw events that are counted instead are grouped by period with a CASE over the periods'
-bounds, inside a subquery: PostgreSQL would not match an expression with parameters in the
-SELECT list to the same expression in GROUP BY.
+Day and hour rows are counted from raw events; month rows are the sums of their day rows
+(`sum_days`), key by key, with the newest `rolled_up_at` of those days.
+
+Reads name the rollup rows they want as a flat OR of (bucket, range of starts) terms, one
+per run of whole months and one per run of days, so each is an index range on both
+databases. Raw events that are counted instead are grouped by period with a CASE that
+searches the periods' starts, inside a subquery: PostgreSQL would not match an expression
+with parameters in the SELECT list to the same expression in GROUP BY.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ Visitors are counted per day and summed: a visitor's hash changes with the day's
 the same person on two days is two visitors, as with every privacy-first analytics; a
 month's visitors are its days' summed, so months and days add up alike.
 
+`series` gives a point per day, so it reads day rows, never month rows; a chart of a year
+reads 365 of them (its ALL_KINDS points are the days' markers, read once).
+
 `totals` answers the dashboard's summary (visitors, the funnel, checkouts and orders) in
 one go, with one split of the range and two queries, where `visitors`, `funnel` and two
 `count`s would cut the range four times.
