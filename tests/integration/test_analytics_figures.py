@@ -414,3 +414,17 @@ def test_a_late_event_rolls_its_day_up_again_and_then_its_month(app: Flask) -> N
     assert (late.days, late.months) == (1, 1)  # 31 March, then March
     assert march == 3
     assert [r[7] for r in rows(app, "month") if r[1] == K.ORDER_PLACED] == [3]
+
+
+def test_a_month_whose_last_day_has_23_hours_waits_for_that_day(app: Flask) -> None:
+    """March 2024 ends on the Sunday the clocks go forward: its end minus 24 hours is
+    still 30 March."""
+    add(
+        app,
+        ev(K.SEARCH, local(date(2024, 3, 1), 9), query="tee", results=1),
+        ev(K.SEARCH, local(date(2024, 3, 31), 9), query="tee", results=1),
+    )
+    with app.app_context():
+        assert roll_up(now=local(date(2024, 3, 31), 23)).months == 0
+        assert roll_up(now=local(date(2024, 4, 1), 0, 20)).months == 1
+    assert [r[7] for r in rows(app, "month") if r[1] == ALL_KINDS] == [2]

@@ -175,7 +175,9 @@ def _summed_days(
     """The newest `rolled_up_at` and the events of a month's days if every one of them is
     final; None if not."""
     newest, events = period.start, 0
-    for day in days(local_day(period.start, zone), local_day(period.end - ONE_DAY, zone), zone):
+    # The last day by the calendar: the month's end minus 24 hours falls in the day before
+    # it when that last day is 23 hours long (clocks going forward on the 31st).
+    for day in days(local_day(period.start, zone), local_day(period.end, zone) - ONE_DAY, zone):
         marker = markers.get(day.start)
         if marker is None or not is_final(day, marker.rolled_up_at):
             return None
