@@ -157,7 +157,9 @@ def _cut(
                 found = days_between(max(stretch.start, oldest), stretch.end, zone)
                 candidates |= {d.start: d for d in found}
     for first in markers.keys() - candidates.keys():
-        candidates[first] = known.get(first) or day(local_day(first, zone), zone)
+        period = known.get(first) or day(local_day(first, zone), zone)
+        if period.start == first:  # else a day of another time zone, from before a change
+            candidates[first] = period
     rolled: list[Span] = []
     raw: list[Span] = []
     for first in sorted(candidates):
