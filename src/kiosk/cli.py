@@ -288,14 +288,15 @@ def privacy_jobs_command(dry_run: bool) -> None:
     "--dry-run", is_flag=True, help="Print what would be rolled up and deleted; change nothing."
 )
 def analytics_rollup_command(dry_run: bool) -> None:
-    """Add the analytics' raw events up into daily and hourly figures and delete raw events
-    older than KIOSK_ANALYTICS_RAW_DAYS; add the sales of closed days and months up for the
-    dashboard (every 10 minutes; safe to run again)."""
+    """Add the analytics' raw events up into daily and hourly figures, sum complete months,
+    and delete raw events older than KIOSK_ANALYTICS_RAW_DAYS; add the sales of closed days
+    and months up for the dashboard (every 10 minutes; safe to run again)."""
     report = rollup.roll_up(dry_run=dry_run)
     would = "would be " if dry_run else ""
     click.echo(
-        f"Analytics: {report.days} day(s) and {report.hours} hour(s) {would}rolled up "
-        f"({report.rows} rows), {report.purged} raw event(s) {would}deleted."
+        f"Analytics: {report.days} day(s) and {report.hours} hour(s) {would}rolled up, "
+        f"{report.months} month(s) {would}summed ({report.rows} rows), "
+        f"{report.purged} raw event(s) {would}deleted."
     )
     sold = sales.roll_up(dry_run=dry_run)
     click.echo(

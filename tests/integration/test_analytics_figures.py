@@ -1,7 +1,8 @@
 """Rolling analytics events up, and reading the figures back: the rollup holds the counts a
 person works out by hand, rolling up again changes nothing, days that last 23 or 25 hours
-are whole days, and every report gives the same answer whether its days are rolled up,
-not yet rolled up, or rolled up and their raw events deleted."""
+are whole days, a month is summed from its days once they are all final, and every report
+gives the same answer whether its days and months are rolled up, not yet rolled up, or
+rolled up and their raw events deleted."""
 
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ def everything(app: Flask, start: datetime, end: datetime) -> dict[str, Any]:
             "top carted": reports.top_products(K.ADD_TO_CART, start, end, limit=1),
             "top searches": reports.searches(start, end),
             "found nothing": reports.searches(start, end, zero_only=True),
+            "totals": reports.totals(start, end),
         }
 
 
@@ -327,3 +329,102 @@ def test_runs_that_overlap_wait_for_each_other(app: Flask) -> None:
     assert everyone == [(local(TODAY - timedelta(days=n)), 11) for n in (3, 2, 1)] + [
         (local(TODAY), 0)
     ]
+
+
+# Five weeks around the spring change of the clocks (Sunday 29 March 2026): all of March,
+# the end of February and the start of April; NOW_APRIL is the day after the last events.
+SHOPPING_DAYS = [date(2026, 2, 27), date(2026, 3, 1), date(2026, 3, 15), date(2026, 4, 1)]
+NOW_APRIL = local(date(2026, 4, 3), 12)
+
+
+def five_weeks_of_shopping(app: Flask) -> None:
+    add(app, *(e for day in SHOPPING_DAYS for e in a_day_of_shopping(local(day, 9))))
+    add(
+        app,
+        ev(K.PRODUCT_VIEW, local(date(2026, 2, 28), 23, 59), "edge", product_id=4),
+        ev(K.PRODUCT_VIEW, local(date(2026, 3, 1), 0, 5), "edge", product_id=4),  # UTC: Feb
+        ev(K.PRODUCT_VIEW, local(date(2026, 3, 29), 1, 30), "dst", product_id=4),
+        ev(K.PRODUCT_VIEW, local(date(2026, 3, 29), 3, 30), "dst", product_id=4),
+        ev(K.SEARCH, local(date(2026, 3, 31), 23, 59), "edge", query="tee", results=0),
+        ev(K.ORDER_PLACED, local(date(2026, 4, 1), 0, 0), "edge"),
+    )
+
+
+def test_reports_read_whole_months_and_answer_as_before_and_after_purging(app: Flask) -> None:
+    five_weeks_of_shopping(app)
+    ranges = [
+        (local(date(2026, 2, 27)), local(date(2026, 4, 2))),  # part, March, part
+        (local(date(2026, 3, 1)), local(date(2026, 4, 1))),  # March alone
+        (local(date(2026, 2, 28)), NOW_APRIL),  # to now (a part of a day is raw: purged, gone)
+        (local(date(2026, 3, 2)), local(date(2026, 3, 31))),  # inside March
+    ]
+    before = [everything(app, *r) for r in ranges]
+    assert before[1]["views"] == 2 * 4 + 3  # two days of shopping, the edge and the change
+    assert before[1]["totals"] == reports.Totals(
+        visitors=before[1]["visitors"],
+        funnel=before[1]["funnel"],
+        checkouts_started=2,
+        orders_placed=2,
+    )
+
+    with app.app_context():
+        assert roll_up(now=NOW_APRIL).months == 1  # March; February and April are partial
+    assert {r[0] for r in rows(app, "month")} == {local(date(2026, 3, 1))}
+    assert [everything(app, *r) for r in ranges] == before
+
+    app.config["KIOSK_ANALYTICS_RAW_DAYS"] = 1
+    months = rows(app, "month")
+    with app.app_context():
+        report = roll_up(now=NOW_APRIL)
+    assert report.purged > 0 and report.months == 0
+    assert rows(app, "month") == months
+    assert [everything(app, *r) for r in ranges] == before
+
+
+def test_only_complete_final_months_are_summed_and_a_second_run_changes_nothing(
+    app: Flask,
+) -> None:
+    five_weeks_of_shopping(app)
+    with app.app_context():
+        # Ten minutes after March ended its last day is not final yet: no month.
+        assert roll_up(now=local(date(2026, 4, 1), 0, 10)).months == 0
+        assert rows(app, "month") == []
+        assert roll_up(now=local(date(2026, 4, 1), 0, 20)).months == 1
+    march = local(date(2026, 3, 1))
+    summed = rows(app, "month")
+    # Its days' rows added up key by key; visitors per day, summed.
+    assert [r for r in summed if r[1] == ALL_KINDS] == [
+        (march, ALL_KINDS, 0, 0, "", "", False, 2 * 11 + 4, 4 + 3 + 1 + 1, 0)
+    ]
+    assert (march, K.ADD_TO_CART, 1, 0, "", "", False, 2, 2, 4) in summed
+    assert (march, K.SEARCH, 0, 0, "", "tee", True, 3, 3, 0) in summed
+    with app.app_context():
+        again = roll_up(now=NOW_APRIL)
+    assert (again.months, rows(app, "month")) == (0, summed)
+
+
+def test_a_late_event_rolls_its_day_up_again_and_then_its_month(app: Flask) -> None:
+    five_weeks_of_shopping(app)
+    with app.app_context():
+        roll_up(now=local(date(2026, 4, 1), 0, 20))
+    add(app, ev(K.ORDER_PLACED, local(date(2026, 3, 31), 23, 30), "late"))
+    with app.app_context():
+        late = roll_up(now=local(date(2026, 4, 1), 0, 30))
+        march = reports.count(K.ORDER_PLACED, local(date(2026, 3, 1)), local(date(2026, 4, 1)))
+    assert (late.days, late.months) == (1, 1)  # 31 March, then March
+    assert march == 3
+    assert [r[7] for r in rows(app, "month") if r[1] == K.ORDER_PLACED] == [3]
+
+
+def test_a_month_whose_last_day_has_23_hours_waits_for_that_day(app: Flask) -> None:
+    """March 2024 ends on the Sunday the clocks go forward: its end minus 24 hours is
+    still 30 March."""
+    add(
+        app,
+        ev(K.SEARCH, local(date(2024, 3, 1), 9), query="tee", results=1),
+        ev(K.SEARCH, local(date(2024, 3, 31), 9), query="tee", results=1),
+    )
+    with app.app_context():
+        assert roll_up(now=local(date(2024, 3, 31), 23)).months == 0
+        assert roll_up(now=local(date(2024, 4, 1), 0, 20)).months == 1
+    assert [r[7] for r in rows(app, "month") if r[1] == ALL_KINDS] == [2]

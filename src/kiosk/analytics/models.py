@@ -33,6 +33,9 @@ ALL_KINDS = "all"
 class Bucket(StrEnum):
     DAY = "day"  # a day of the shop's time zone (KIOSK_TIMEZONE), starting at its midnight
     HOUR = "hour"  # kept for today and yesterday only
+    # A calendar month of the shop's time zone, summed from its day rows once all are final:
+    # a long range reads a dozen month rows where it would read hundreds of day rows.
+    MONTH = "month"
 
 
 class AnalyticsEvent(Base):
@@ -99,7 +102,7 @@ class AnalyticsRollup(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    bucket: Mapped[str] = mapped_column(String(4))
+    bucket: Mapped[str] = mapped_column(String(8))
     start: Mapped[datetime] = mapped_column(UTCDateTime)  # the period's first instant
     kind: Mapped[str] = mapped_column(String(24))  # an EventKind, or ALL_KINDS
     product_id: Mapped[int] = mapped_column(default=0)
@@ -110,4 +113,5 @@ class AnalyticsRollup(Base):
     events: Mapped[int]
     visitors: Mapped[int]  # distinct visitor hashes among those events
     quantity: Mapped[int] = mapped_column(default=0)
+    # When the period was counted; a month's rows: the newest of its days' `rolled_up_at`.
     rolled_up_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

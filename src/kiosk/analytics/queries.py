@@ -10,9 +10,14 @@ never by looping over events in Python. A period's rollup rows are:
 - one ALL_KINDS row, written even for a period without events: its presence and
   `rolled_up_at` tell whether, and how finally, the period is rolled up.
 
-Raw events that are counted instead are grouped by period with a CASE over the periods'
-bounds, inside a subquery: PostgreSQL would not match an expression with parameters in the
-SELECT list to the same expression in GROUP BY.
+Day and hour rows are counted from raw events; month rows are the sums of their day rows
+(`sum_days`), key by key, with the newest `rolled_up_at` of those days.
+
+Reads name the rollup rows they want as a flat OR of (bucket, range of starts) terms, one
+per run of whole months and one per run of days, so each is an index range on both
+databases. Raw events that are counted instead are grouped by period with a CASE that
+searches the periods' starts, inside a subquery: PostgreSQL would not match an expression
+with parameters in the SELECT list to the same expression in GROUP BY.
 """
 
 from __future__ import annotations
@@ -36,16 +41,16 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     true,
     union_all,
     update,
 )
 from sqlalchemy.orm import Session
 
-from kiosk.analytics.models import ALL_KINDS, AnalyticsEvent, AnalyticsRollup, EventKind
+from kiosk.analytics.models import ALL_KINDS, AnalyticsEvent, AnalyticsRollup, Bucket, EventKind
 from kiosk.analytics.periods import Span, Split, runs
 from kiosk.orm import UTCDateTime
+from kiosk.uow import lock_for_writers
 
 Event = AnalyticsEvent
 Rollup = AnalyticsRollup
@@ -59,10 +64,11 @@ _ROLLUP_COLUMNS = [c.name for c in Rollup.__table__.columns if c.name != "id"]
 
 @dataclass(frozen=True)
 class Marker:
-    """A period's ALL_KINDS row: how many events it counted, and when."""
+    """A period's ALL_KINDS row: how many events (and visitors) it counted, and when."""
 
     events: int
     rolled_up_at: datetime
+    visitors: int = 0
 
 
 def _within(column: Any, periods: Sequence[Span]) -> ColumnElement[bool]:
@@ -70,14 +76,21 @@ def _within(column: Any, periods: Sequence[Span]) -> ColumnElement[bool]:
 
 
 def _period_index(periods: Sequence[Span]) -> ColumnElement[int]:
-    """The position of the period an event falls in (the caller keeps to the periods)."""
-    return case(
-        *(
-            (and_(Event.occurred_at >= p.start, Event.occurred_at < p.end), i)
-            for i, p in enumerate(periods)
-        ),
-        else_=-1,
-    )
+    """The position of the period an event falls in (the caller keeps to the periods, which
+    do not overlap). A search over the periods' starts, nested CASEs: an event costs a few
+    comparisons, not one per period, when hundreds of days are counted raw."""
+    order = sorted(range(len(periods)), key=lambda i: periods[i].start)
+
+    def among(first: int, last: int) -> ColumnElement[int]:
+        if first == last:
+            return literal(order[first], Integer)
+        middle = (first + last + 1) // 2
+        return case(
+            (Event.occurred_at < periods[order[middle]].start, among(first, middle - 1)),
+            else_=among(middle, last),
+        )
+
+    return among(0, len(order) - 1)
 
 
 def _no_key() -> ColumnElement[bool]:
@@ -87,6 +100,22 @@ def _no_key() -> ColumnElement[bool]:
         Rollup.step == "",
         Rollup.query == "",
         Rollup.zero == false(),
+    )
+
+
+def _summed(split: Split) -> ColumnElement[bool]:
+    """The rollup rows of the split's whole months and rolled periods: a flat OR of one
+    bucket's range each, which SQLite reads as one index range per term (MULTI-INDEX OR)
+    and PostgreSQL as a BitmapOr; an OR nested inside a term would read the whole bucket."""
+    return or_(
+        *(
+            and_(Rollup.bucket == Bucket.MONTH, Rollup.start >= r.start, Rollup.start < r.end)
+            for r in runs(split.months)
+        ),
+        *(
+            and_(Rollup.bucket == split.bucket, Rollup.start >= r.start, Rollup.start < r.end)
+            for r in runs(split.rolled)
+        ),
     )
 
 
@@ -112,10 +141,8 @@ class FiguresRepository:
     # --- rolling up ---------------------------------------------------------------------
 
     def lock(self) -> None:
-        """Keep a second roll-up from writing the same period at the same time. On SQLite
-        the unit of work's BEGIN IMMEDIATE already does; readers are never blocked."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("LOCK TABLE analytics_rollup IN SHARE ROW EXCLUSIVE MODE"))
+        """Keep a second roll-up from writing the same period at the same time."""
+        lock_for_writers(self.session, Rollup.__tablename__)
 
     def oldest_event(self) -> datetime | None:
         return self.session.scalar(select(func.min(Event.occurred_at)))
@@ -128,7 +155,7 @@ class FiguresRepository:
     def markers(self, bucket: str, start: datetime, end: datetime) -> dict[datetime, Marker]:
         """The ALL_KINDS rows of the periods starting in [start, end), by start."""
         rows = self.session.execute(
-            select(Rollup.start, Rollup.events, Rollup.rolled_up_at).where(
+            select(Rollup.start, Rollup.events, Rollup.rolled_up_at, Rollup.visitors).where(
                 Rollup.bucket == bucket,
                 Rollup.kind == ALL_KINDS,
                 _no_key(),
@@ -136,7 +163,30 @@ class FiguresRepository:
                 Rollup.start < end,
             )
         )
-        return {row.start: Marker(row.events, row.rolled_up_at) for row in rows}
+        return {row.start: Marker(row.events, row.rolled_up_at, row.visitors) for row in rows}
+
+    def markers_in(self, bucket: str, stretches: Sequence[Span]) -> dict[datetime, Marker]:
+        """The ALL_KINDS rows of the periods starting within any of the stretches."""
+        if not stretches:
+            return {}
+        rows = self.session.execute(
+            select(Rollup.start, Rollup.events, Rollup.rolled_up_at, Rollup.visitors).where(
+                Rollup.kind == ALL_KINDS,
+                _no_key(),
+                or_(
+                    *(
+                        and_(Rollup.bucket == bucket, Rollup.start >= s.start, Rollup.start < s.end)
+                        for s in runs(list(stretches))
+                    )
+                ),
+            )
+        )
+        return {row.start: Marker(row.events, row.rolled_up_at, row.visitors) for row in rows}
+
+    def oldest_marker(self, bucket: str) -> datetime | None:
+        return self.session.scalar(
+            select(func.min(Rollup.start)).where(Rollup.bucket == bucket, Rollup.kind == ALL_KINDS)
+        )
 
     def event_counts(self, periods: Sequence[Span]) -> list[int]:
         """Raw events per period."""
@@ -241,6 +291,46 @@ class FiguresRepository:
         # psycopg does not tell how many rows an INSERT … SELECT wrote.
         return int(self.session.scalar(select(func.count()).where(mine)) or 0)
 
+    def sum_days(self, month: Span, stamp: datetime) -> int:
+        """Write the month's rows anew as the sums of its day rows, key by key, stamped with
+        `stamp` (the newest of the days' `rolled_up_at`); the rows written. A visitor is
+        counted per day, so the days' visitors add up like their events."""
+        mine = and_(Rollup.bucket == Bucket.MONTH, Rollup.start == month.start)
+        self.session.execute(delete(Rollup).where(mine))
+        keys = (
+            Rollup.kind,
+            Rollup.product_id,
+            Rollup.category_id,
+            Rollup.step,
+            Rollup.query,
+            Rollup.zero,
+        )
+        days = (
+            select(
+                literal(Bucket.MONTH.value, String),
+                literal(month.start, UTCDateTime()),
+                *keys,
+                func.sum(Rollup.events),
+                func.sum(Rollup.visitors),
+                func.sum(Rollup.quantity),
+                literal(stamp, UTCDateTime()),
+            )
+            .where(
+                Rollup.bucket == Bucket.DAY,
+                Rollup.start >= month.start,
+                Rollup.start < month.end,
+            )
+            .group_by(*keys)
+        )
+        self.session.execute(insert(Rollup).from_select(_ROLLUP_COLUMNS, days))
+        return int(self.session.scalar(select(func.count()).where(mine)) or 0)
+
+    def delete_period(self, bucket: str, start: datetime) -> int:
+        result = self.session.execute(
+            delete(Rollup).where(Rollup.bucket == bucket, Rollup.start == start)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     def confirm(self, bucket: str, periods: Sequence[Span], now: datetime) -> None:
         """The periods' figures were found complete at `now`."""
         self.session.execute(
@@ -265,11 +355,7 @@ class FiguresRepository:
     # --- reading ------------------------------------------------------------------------
 
     def _rolled(self, split: Split, kind: str) -> ColumnElement[bool]:
-        return and_(
-            Rollup.bucket == split.bucket,
-            Rollup.kind == kind,
-            _within(Rollup.start, split.rolled),
-        )
+        return and_(Rollup.kind == kind, _summed(split))
 
     def _raw(self, split: Split, kind: str) -> ColumnElement[bool]:
         within = _within(Event.occurred_at, split.raw)
@@ -303,22 +389,24 @@ class FiguresRepository:
                 raw[int(period)] = (int(events), int(visitors))
         return rolled, raw
 
-    def visitors_by_kind(self, kinds: Sequence[str], split: Split) -> dict[str, int]:
-        """Each kind's visitors per period, summed over the periods."""
-        totals = dict.fromkeys(kinds, 0)
-        if split.rolled:
+    def totals(self, kinds: Sequence[str], split: Split) -> dict[str, tuple[int, int]]:
+        """Each kind's (events, visitors), visitors counted per period and summed over the
+        periods: one query over the rollup's total rows, one over the raw events. ALL_KINDS
+        counts every event, and every visitor once per period whatever they did."""
+        totals = dict.fromkeys(kinds, (0, 0))
+
+        def add(kind: str, events: Any, visitors: Any) -> None:
+            before = totals[kind]
+            totals[kind] = (before[0] + int(events or 0), before[1] + int(visitors or 0))
+
+        if split.summed:
             query = (
-                select(Rollup.kind, func.sum(Rollup.visitors))
-                .where(
-                    Rollup.bucket == split.bucket,
-                    Rollup.kind.in_(kinds),
-                    _within(Rollup.start, split.rolled),
-                    _no_key(),
-                )
+                select(Rollup.kind, func.sum(Rollup.events), func.sum(Rollup.visitors))
+                .where(Rollup.kind.in_(kinds), _no_key(), _summed(split))
                 .group_by(Rollup.kind)
             )
-            for kind, visitors in self.session.execute(query):
-                totals[kind] += int(visitors or 0)
+            for kind, events, visitors in self.session.execute(query):
+                add(kind, events, visitors)
         if split.raw:
             within = _within(Event.occurred_at, split.raw)
             if ALL_KINDS not in kinds:
@@ -328,39 +416,28 @@ class FiguresRepository:
                 .where(within)
                 .subquery()
             )
-            if ALL_KINDS in kinds:
-                query = select(
-                    literal(ALL_KINDS, String), func.count(sub.c.visitor.distinct())
-                ).group_by(sub.c.period)
-            else:
-                query = select(sub.c.kind, func.count(sub.c.visitor.distinct())).group_by(
-                    sub.c.kind, sub.c.period
-                )
-            for kind, visitors in self.session.execute(query):
-                totals[kind] += int(visitors)
+            # One pass, one row per period, two columns per kind. (A UNION of a query for
+            # ALL_KINDS and one per kind made PostgreSQL start workers for its two halves,
+            # 16 ms instead of 7 for a day of 4,000 events.)
+            columns: list[ColumnElement[Any]] = []
+            for kind in kinds:
+                if kind == ALL_KINDS:
+                    columns += [func.count(), func.count(sub.c.visitor.distinct())]
+                else:
+                    mine = sub.c.kind == kind
+                    columns += [
+                        func.count(case((mine, 1))),
+                        func.count(case((mine, sub.c.visitor)).distinct()),
+                    ]
+            for row in self.session.execute(select(*columns).group_by(sub.c.period)):
+                for n, kind in enumerate(kinds):
+                    add(kind, row[2 * n], row[2 * n + 1])
         return totals
-
-    def events(self, kind: str, split: Split) -> int:
-        total = 0
-        if split.rolled:
-            total += int(
-                self.session.scalar(
-                    select(func.coalesce(func.sum(Rollup.events), 0)).where(
-                        self._rolled(split, kind), _no_key()
-                    )
-                )
-                or 0
-            )
-        if split.raw:
-            total += int(
-                self.session.scalar(select(func.count()).where(self._raw(split, kind))) or 0
-            )
-        return total
 
     def top_products(self, kind: str, split: Split, limit: int) -> list[tuple[int, int, int, int]]:
         """(product id, events, visitors, quantity), most events first."""
         parts: list[Select[*tuple[Any, ...]]] = []
-        if split.rolled:
+        if split.summed:
             parts.append(
                 select(
                     Rollup.product_id.label("product_id"),
@@ -406,7 +483,7 @@ class FiguresRepository:
     def searches(self, split: Split, limit: int, zero_only: bool) -> list[tuple[str, int, bool]]:
         """(query, searches, whether every one found nothing), most searched first."""
         parts: list[Select[*tuple[Any, ...]]] = []
-        if split.rolled:
+        if split.summed:
             rolled = select(
                 Rollup.query.label("query"),
                 Rollup.zero.label("zero"),

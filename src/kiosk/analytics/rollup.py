@@ -1,5 +1,6 @@
 """The roll-up job (`flask kiosk analytics-rollup`, every 10 minutes): adds raw events up
-into figures per local day (and per hour for today and yesterday), then deletes the raw
+into figures per local day (and per hour for today and yesterday), sums the days of each
+local calendar month whose days are all final into figures per month, then deletes the raw
 events that are older than KIOSK_ANALYTICS_RAW_DAYS and whose days are rolled up for good.
 
 Safe to run again at any time, and alongside another run: each day (with its hours) is
@@ -7,6 +8,12 @@ rewritten whole in its own transaction, from the raw events, so the same events 
 the same rows. A period is rewritten only when it has none yet or when more raw events are
 counted for it than its figures hold; so today's figures follow the events, yesterday's
 take in events written late, and a day whose raw events are gone keeps the figures it has.
+
+A month is summed from its day rows, never from raw events, so purging changes nothing
+there either. Its rows carry the newest `rolled_up_at` of its days: it is rewritten only
+when its days no longer match it (a day rolled up since, e.g. for late events), and its
+rows are deleted if one of its days is no longer final. Its ALL_KINDS row, like a day's,
+says that and when it was rolled up; since its last day was final, so is the month.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from kiosk.analytics.models import Bucket
-from kiosk.analytics.periods import Span, days, hours, is_final, local_day, midnight
+from kiosk.analytics.periods import Span, days, hours, is_final, local_day, midnight, month
 from kiosk.analytics.queries import FiguresRepository, Marker
 from kiosk.orm import utcnow
 from kiosk.uow import read_session, unit_of_work
@@ -32,6 +39,7 @@ ONE_DAY = timedelta(days=1)
 class RollupReport:
     days: int = 0  # days whose figures were written
     hours: int = 0  # hours whose figures were written
+    months: int = 0  # months whose figures were summed from their days
     rows: int = 0  # rollup rows written
     purged: int = 0  # raw events deleted
     # Starts of the days written or found complete: a dry run purges as if they were final.
@@ -65,6 +73,7 @@ def roll_up(now: datetime | None = None, dry_run: bool = False) -> RollupReport:
         if recent or marker is None or not is_final(period, marker.rolled_up_at):
             _in_transaction(partial(_roll_day, period, recent, now, report), dry_run)
     _in_transaction(partial(_delete_hours, midnight(yesterday, zone)), dry_run)
+    _roll_months(now, zone, report, dry_run)
     _purge(now, zone, report, dry_run)
     return report
 
@@ -139,6 +148,64 @@ def _roll_day(
     )
     report.hours += len(stale)
     report.rows += rows
+
+
+def _roll_months(now: datetime, zone: ZoneInfo, report: RollupReport, dry_run: bool) -> None:
+    """Look at every month from the oldest rolled-up day's to today's (a few hundred marker
+    rows, read at once) and rewrite, each in its own transaction, those that need it."""
+    repo = FiguresRepository(read_session())
+    oldest = repo.oldest_marker(Bucket.DAY)
+    if oldest is None:
+        read_session().rollback()
+        return
+    period, last = month(local_day(oldest, zone), zone), month(local_day(now, zone), zone)
+    day_markers = repo.markers(Bucket.DAY, period.start, last.end)
+    month_markers = repo.markers(Bucket.MONTH, period.start, last.end)
+    read_session().rollback()
+    while period.start <= last.start:
+        summed = _summed_days(period, day_markers, zone)
+        if _month_needs(summed, month_markers.get(period.start)):
+            _in_transaction(partial(_roll_month, period, zone, report), dry_run)
+        period = month(local_day(period.end, zone), zone)
+
+
+def _summed_days(
+    period: Span, markers: dict[datetime, Marker], zone: ZoneInfo
+) -> tuple[datetime, int] | None:
+    """The newest `rolled_up_at` and the events of a month's days if every one of them is
+    final; None if not."""
+    newest, events = period.start, 0
+    # The last day by the calendar: the month's end minus 24 hours falls in the day before
+    # it when that last day is 23 hours long (clocks going forward on the 31st).
+    for day in days(local_day(period.start, zone), local_day(period.end, zone) - ONE_DAY, zone):
+        marker = markers.get(day.start)
+        if marker is None or not is_final(day, marker.rolled_up_at):
+            return None
+        newest, events = max(newest, marker.rolled_up_at), events + marker.events
+    return newest, events
+
+
+def _month_needs(summed: tuple[datetime, int] | None, marker: Marker | None) -> bool:
+    """A complete month without rows, or whose rows no longer match its days (rolled up
+    since, or counting other events); rows of a month that is no longer complete."""
+    if summed is None:
+        return marker is not None
+    return marker is None or (marker.rolled_up_at, marker.events) != summed
+
+
+def _roll_month(
+    period: Span, zone: ZoneInfo, report: RollupReport, repo: FiguresRepository
+) -> None:
+    repo.lock()  # then look again: another run may have done it meanwhile
+    summed = _summed_days(period, repo.markers(Bucket.DAY, period.start, period.end), zone)
+    marker = repo.markers(Bucket.MONTH, period.start, period.end).get(period.start)
+    if not _month_needs(summed, marker):
+        return
+    if summed is None:
+        repo.delete_period(Bucket.MONTH, period.start)
+        return
+    report.months += 1
+    report.rows += repo.sum_days(period, summed[0])
 
 
 def _purge(now: datetime, zone: ZoneInfo, report: RollupReport, dry_run: bool) -> None:

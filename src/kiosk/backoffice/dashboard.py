@@ -225,8 +225,7 @@ def _best(products: list[ProductSold], by_units: bool) -> list[ProductSales]:
     ]
 
 
-def _funnel(period: Period) -> list[FunnelStep]:
-    counted = analytics.funnel(period.start, period.end)
+def _funnel(counted: analytics.Funnel) -> list[FunnelStep]:
     steps = [
         (_("Viewed a product"), counted.viewed),
         (_("Added to the cart"), counted.carted),
@@ -258,9 +257,8 @@ def _viewed_not_bought(period: Period, products: list[ProductSold]) -> list[View
     return rows[:TOP]
 
 
-def _abandonment(period: Period) -> float:
-    started = analytics.count(EventKind.CHECKOUT_STARTED, period.start, period.end)
-    placed = analytics.count(EventKind.ORDER_PLACED, period.start, period.end)
+def _abandonment(counted: analytics.Totals) -> float:
+    started, placed = counted.checkouts_started, counted.orders_placed
     return max(0.0, 1 - placed / started) if started else 0.0
 
 
@@ -274,7 +272,8 @@ def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
     credited = {p: sales[p].credited_orders for p in (period, previous)}
     withdrawn = {p: sales[p].withdrawals for p in (period, previous)}
     buyers = {p: orders.new_and_returning_buyers(p.start, p.end) for p in (period, previous)}
-    visitors = {p: analytics.visitors(p.start, p.end) for p in (period, previous)}
+    counted = {p: analytics.totals(p.start, p.end) for p in (period, previous)}
+    visitors = {p: counted[p].visitors for p in (period, previous)}
     shop_currency = str(current_app.config["KIOSK_CURRENCY"])
     currencies = sorted({c for p in sales for c in sales[p].currencies} or {shop_currency})
 
@@ -319,12 +318,12 @@ def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
             conversion=Compared(
                 _rate(placed[period], visitors[period]), _rate(placed[previous], visitors[previous])
             ),
-            abandonment=Compared(_abandonment(period), _abandonment(previous)),
+            abandonment=Compared(_abandonment(counted[period]), _abandonment(counted[previous])),
             buckets=_buckets(period, shop_currency, hourly),
             hourly=hourly,
             by_revenue=_best(products, by_units=False),
             by_units=_best(products, by_units=True),
-            funnel=_funnel(period),
+            funnel=_funnel(counted[period].funnel),
             viewed_not_bought=_viewed_not_bought(period, products),
             searches=analytics.searches(period.start, period.end, limit=2 * TOP),
             zero_searches=analytics.searches(period.start, period.end, 2 * TOP, zero_only=True),

@@ -7,8 +7,8 @@ dashboard reads a year as twelve months instead of summing 100,000 orders. Each 
 orders) ordered before it, so new and returning buyers are counted in one pass over the
 period; existing orders are filled in from their buyers' history (ties by id).
 
-Revision ID: 0026_sales_rollup
-Revises: 0025_dashboard_indexes
+Revision ID: 0027_sales_rollup
+Revises: 0026_analytics_months
 Create Date: 2026-12-04 10:35:46.783262
 """
 from alembic import op
@@ -17,8 +17,8 @@ import kiosk.orm  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0026_sales_rollup'
-down_revision = '0025_dashboard_indexes'
+revision = '0027_sales_rollup'
+down_revision = '0026_analytics_months'
 branch_labels = None
 depends_on = None
 
