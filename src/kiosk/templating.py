@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import Flask, current_app, g, url_for
-from flask_babel import format_datetime, format_decimal, get_locale, get_translations
+from flask_babel import format_datetime, get_locale, get_translations
 from markupsafe import Markup, escape
 
 from kiosk.fragments import cached_fragment
@@ -21,10 +22,14 @@ from kiosk.money import Money
 from kiosk.pricing import vat_lines_from
 
 
+def _locale() -> str:
+    return str(get_locale() or "de")
+
+
 def format_money(value: Money | None) -> str:
     if value is None:
         return ""
-    return value.format(str(get_locale() or "de"))
+    return value.format(_locale())
 
 
 def format_local_datetime(value: datetime | None, style: str = "medium") -> str:
@@ -83,18 +88,29 @@ def time_element(value: datetime | None, style: str = "medium") -> Markup:
 
 
 @lru_cache(maxsize=4096)
-def _day_text(day: date, locale: str) -> str:
-    """Babel looks up the locale's pattern on every call; a year's table has 365 days."""
-    return format_date(day, "medium", locale=locale)
+def _number(value: float, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
+def format_number(value: float) -> str:
+    """A number in the page's language ("1.234,5" in German). Babel looks up the locale's
+    pattern on every call, and the dashboard's tables show hundreds of small counts that
+    repeat, so each is formatted once per language."""
+    return _number(value, _locale())
+
+
+@lru_cache(maxsize=4096)
+def _day_element(day: date, locale: str) -> Markup:
+    text = escape(format_date(day, "medium", locale=locale))
+    return Markup(f'<time datetime="{day.isoformat()}">{text}</time>')  # noqa: S704
 
 
 def day_element(value: date | str) -> Markup:
     """`<time>` for a calendar day (a date, or its ISO text), shown in the page's language:
-    "04.12.2026" in German, "Dec 4, 2026" in English."""
+    "04.12.2026" in German, "Dec 4, 2026" in English; once per day and language, since a
+    long range's table shows hundreds of days."""
     day = value if isinstance(value, date) else date.fromisoformat(value)
-    return Markup('<time datetime="{}">{}</time>').format(
-        day.isoformat(), escape(_day_text(day, str(get_locale() or "de")))
-    )
+    return _day_element(day, _locale())
 
 
 @cache
@@ -130,7 +146,7 @@ def _translations() -> Any:
 
 def vat_percent(rate_bp: int) -> str:
     """1900 basis points as "19 %" in the page's language."""
-    return f"{format_decimal(rate_bp / 100)} %"
+    return f"{format_number(rate_bp / 100)} %"
 
 
 def country_name(code: str) -> str:
@@ -157,7 +173,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["shorten"] = shorten
     app.jinja_env.filters["summary"] = summary
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["vat_percent"] = vat_percent
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals.update(
@@ -165,7 +181,7 @@ def register(app: Flask) -> None:
         current_theme=current_theme,
         cached_fragment=cached_fragment,
         vat_lines_of=vat_lines_of,
-        current_locale=lambda: str(get_locale() or "de"),
+        current_locale=_locale,
         language_names=LANGUAGE_NAMES,
         shop_name=lambda: current_app.config["KIOSK_SHOP_NAME"],
         shop_description=shop_description,
