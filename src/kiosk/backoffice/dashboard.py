@@ -400,33 +400,65 @@ def csv_rows(report: str, board: Dashboard) -> Iterator[list[str]]:
 
 
 @dataclass(frozen=True)
+class ChartPoint:
+    """A point of the charts: a day (or hour), or the sum of several consecutive days."""
+
+    first: str  # the first bucket's label
+    last: str  # the last one's (the same for a single day or hour)
+    visitors: int
+    orders: int
+    gross_cents: int
+    net_cents: int
+
+
+@dataclass(frozen=True)
 class Charts:
     revenue: Markup
     orders: Markup
     funnel: Markup
+    points: list[ChartPoint]  # what the revenue and orders charts draw, for their table
+    days_per_point: int
+
+
+def chart_points(board: Dashboard) -> tuple[list[ChartPoint], int]:
+    """The days (or hours) of the period, at most CHART_POINTS of them: a longer range sums
+    several days per point (pygal's time grows with the points, and a chart or table of
+    1,000 days says no more than one of 60). The days' CSV keeps every day."""
+    size = -(-len(board.buckets) // CHART_POINTS)
+    points = [
+        ChartPoint(
+            group[0].label,
+            group[-1].label,
+            sum(b.visitors for b in group),
+            sum(b.orders for b in group),
+            sum(b.gross_cents for b in group),
+            sum(b.net_cents for b in group),
+        )
+        for group in (board.buckets[n : n + size] for n in range(0, len(board.buckets), size))
+    ]
+    return points, size
 
 
 def charts(board: Dashboard) -> Charts:
-    """The page's charts of the period's days (or hours), drawn on the server. A long
-    range draws sums of several days per point (pygal's time grows with the points, and
-    a chart of 1,000 bars says no more than one of 60); the table keeps every day."""
-    size = -(-len(board.buckets) // CHART_POINTS)
-    groups = [board.buckets[n : n + size] for n in range(0, len(board.buckets), size)]
-    labels = [g[0].label[-2:] + ":00" if board.hourly else g[0].label for g in groups]
-    gross = [sum(b.gross_cents for b in g) / 100 for g in groups]
-    placed = [sum(b.orders for b in g) for g in groups]
+    """The page's charts of the period's days (or hours), drawn on the server."""
+    points, size = chart_points(board)
+    labels = [p.first[-2:] + ":00" if board.hourly else p.first for p in points]
     revenue = _("Revenue (gross, %(currency)s)", currency=board.currency)
     orders_name = _("Orders")
     if size > 1:
         revenue = _("%(chart)s, sums of %(days)d days", chart=revenue, days=size)
         orders_name = _("%(chart)s, sums of %(days)d days", chart=orders_name, days=size)
     return Charts(
-        revenue=drawing.line(revenue, "chart-revenue", labels, gross),
-        orders=drawing.bars(orders_name, "chart-orders", labels, placed),
+        revenue=drawing.line(
+            revenue, "chart-revenue", labels, [p.gross_cents / 100 for p in points]
+        ),
+        orders=drawing.bars(orders_name, "chart-orders", labels, [p.orders for p in points]),
         funnel=drawing.bars(
             _("Funnel: visitors per step"),
             "chart-funnel",
             [step.name for step in board.funnel],
             [step.visitors for step in board.funnel],
         ),
+        points=points,
+        days_per_point=size,
     )
