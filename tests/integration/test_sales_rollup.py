@@ -23,10 +23,11 @@ from tests.shopping import staff_member
 
 
 def _figures(period: Period) -> tuple[object, ...]:
+    sold = sales.Sold(period)
     return (
-        sales.sales(period),
-        sales.per_day(period, "EUR", hourly=False),
-        sorted(astuple(p) for p in sales.products(period)),
+        sold.totals(),
+        sold.per_day("EUR", hourly=False),
+        sorted(astuple(p) for p in sold.products()),
     )
 
 

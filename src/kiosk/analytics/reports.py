@@ -210,13 +210,33 @@ def funnel(start: datetime, end: datetime) -> Funnel:
 
 def totals(start: datetime, end: datetime) -> Totals:
     """`visitors`, `funnel` and the counts of checkouts started and orders placed, at once."""
-    found = _totals([ALL_KINDS, *(str(kind) for kind in FUNNEL)], start, end)
-    return Totals(
-        visitors=found[ALL_KINDS][1],
-        funnel=Funnel(*(found[kind][1] for kind in FUNNEL)),
-        checkouts_started=found[EventKind.CHECKOUT_STARTED][0],
-        orders_placed=found[EventKind.ORDER_PLACED][0],
-    )
+    return Range(start, end).totals()
+
+
+class Range:
+    """The reports of one range, cut into months, days and raw parts once: the dashboard
+    asks several reports of the same range, and each cut costs two or three queries."""
+
+    def __init__(self, start: datetime, end: datetime) -> None:
+        self.repo = FiguresRepository(read_session())
+        self.split = _range(self.repo, start, end)
+
+    def totals(self) -> Totals:
+        found = self.repo.totals([ALL_KINDS, *(str(kind) for kind in FUNNEL)], self.split)
+        return Totals(
+            visitors=found[ALL_KINDS][1],
+            funnel=Funnel(*(found[kind][1] for kind in FUNNEL)),
+            checkouts_started=found[EventKind.CHECKOUT_STARTED][0],
+            orders_placed=found[EventKind.ORDER_PLACED][0],
+        )
+
+    def top_products(self, kind: EventKind | str, limit: int = 10) -> list[ProductCount]:
+        rows = self.repo.top_products(str(kind), self.split, limit)
+        return [ProductCount(*row) for row in rows]
+
+    def searches(self, limit: int = 20, zero_only: bool = False) -> list[SearchCount]:
+        rows = self.repo.searches(self.split, limit, zero_only)
+        return [SearchCount(*row) for row in rows]
 
 
 def series(kind: EventKind | str, start: datetime, end: datetime) -> list[Point]:
@@ -267,9 +287,7 @@ def top_products(
 ) -> list[ProductCount]:
     """Products by how often they had the kind of event (product_view or add_to_cart),
     most first; ties by product id."""
-    repo = FiguresRepository(read_session())
-    rows = repo.top_products(str(kind), _range(repo, start, end), limit)
-    return [ProductCount(*row) for row in rows]
+    return Range(start, end).top_products(kind, limit)
 
 
 def searches(
@@ -278,6 +296,4 @@ def searches(
     """Search queries by how often they were searched, most first. With `zero_only`, only
     the searches that found nothing are counted: the owner's list of what to stock or to
     name better."""
-    repo = FiguresRepository(read_session())
-    rows = repo.searches(_range(repo, start, end), limit, zero_only)
-    return [SearchCount(*row) for row in rows]
+    return Range(start, end).searches(limit, zero_only)

@@ -23,8 +23,7 @@ from kiosk.analytics import reports as analytics
 from kiosk.analytics.models import ALL_KINDS, EventKind
 from kiosk.analytics.reports import SearchCount
 from kiosk.backoffice import charts as drawing
-from kiosk.backoffice import sales as sold
-from kiosk.backoffice.sales import CurrencySales, ProductSold
+from kiosk.backoffice.sales import CurrencySales, ProductSold, Sold
 from kiosk.catalog import services as catalog
 from kiosk.money import Money
 from kiosk.orders import services as orders
@@ -207,12 +206,12 @@ def _visitors(period: Period, hourly: bool) -> dict[str, int]:
     return found
 
 
-def _buckets(period: Period, currency: str, hourly: bool) -> list[Bucket]:
-    figures = sold.per_day(period, currency, hourly)
-    visitors = _visitors(period, hourly)
+def _buckets(sold: Sold, currency: str, hourly: bool) -> list[Bucket]:
+    figures = sold.per_day(currency, hourly)
+    visitors = _visitors(sold.period, hourly)
     return [
         Bucket(label, visitors.get(label, 0), *figures.get(label, (0, 0, 0)))
-        for label in _labels(period, hourly)
+        for label in _labels(sold.period, hourly)
     ]
 
 
@@ -240,9 +239,9 @@ def _funnel(counted: analytics.Funnel) -> list[FunnelStep]:
     return funnel
 
 
-def _viewed_not_bought(period: Period, products: list[ProductSold]) -> list[Viewed]:
+def _viewed_not_bought(figures: analytics.Range, products: list[ProductSold]) -> list[Viewed]:
     """Of the most viewed products, those with the fewest units ordered per view."""
-    viewed = analytics.top_products(EventKind.PRODUCT_VIEW, period.start, period.end, 3 * TOP)
+    viewed = figures.top_products(EventKind.PRODUCT_VIEW, 3 * TOP)
     ids = [p.product_id for p in viewed]
     units: dict[int | None, int] = {}
     for product in products:
@@ -267,12 +266,14 @@ def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
     zone = _zone()
     period, problems = period_of(choice, today(), zone)
     previous = period.previous()
-    sales = {p: sold.sales(p) for p in (period, previous)}
+    selling = {p: Sold(p) for p in (period, previous)}
+    sales = {p: selling[p].totals() for p in (period, previous)}
     placed = {p: sales[p].orders for p in (period, previous)}
     credited = {p: sales[p].credited_orders for p in (period, previous)}
     withdrawn = {p: sales[p].withdrawals for p in (period, previous)}
     buyers = {p: orders.new_and_returning_buyers(p.start, p.end) for p in (period, previous)}
-    counted = {p: analytics.totals(p.start, p.end) for p in (period, previous)}
+    figures = {p: analytics.Range(p.start, p.end) for p in (period, previous)}
+    counted = {p: figures[p].totals() for p in (period, previous)}
     visitors = {p: counted[p].visitors for p in (period, previous)}
     shop_currency = str(current_app.config["KIOSK_CURRENCY"])
     currencies = sorted({c for p in sales for c in sales[p].currencies} or {shop_currency})
@@ -296,7 +297,7 @@ def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
             )
         )
     hourly = period.days == 1
-    products = sold.products(period)
+    products = selling[period].products()
     return (
         Dashboard(
             choice=choice,
@@ -319,14 +320,14 @@ def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
                 _rate(placed[period], visitors[period]), _rate(placed[previous], visitors[previous])
             ),
             abandonment=Compared(_abandonment(counted[period]), _abandonment(counted[previous])),
-            buckets=_buckets(period, shop_currency, hourly),
+            buckets=_buckets(selling[period], shop_currency, hourly),
             hourly=hourly,
             by_revenue=_best(products, by_units=False),
             by_units=_best(products, by_units=True),
             funnel=_funnel(counted[period].funnel),
-            viewed_not_bought=_viewed_not_bought(period, products),
-            searches=analytics.searches(period.start, period.end, limit=2 * TOP),
-            zero_searches=analytics.searches(period.start, period.end, 2 * TOP, zero_only=True),
+            viewed_not_bought=_viewed_not_bought(figures[period], products),
+            searches=figures[period].searches(limit=2 * TOP),
+            zero_searches=figures[period].searches(2 * TOP, zero_only=True),
         ),
         problems,
     )

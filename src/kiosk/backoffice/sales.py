@@ -129,68 +129,71 @@ def _live_products(start: datetime, end: datetime) -> list[ProductSold]:
     ]
 
 
-def sales(period: Period) -> Sales:
-    repo = SalesRollupRepository(read_session())
-    split = _split(repo, period)
-    result = _live(split.live.start, split.live.end) if split.live else Sales()
-    for currency, *figures, withdrawals in repo.totals(split.rolled):
-        result.withdrawals += withdrawals
-        if currency == NO_CURRENCY:
-            continue
-        summed = result.of(currency)
-        for name, value in zip(
-            ("orders", "order_total_cents", "gross_cents", "net_cents", "credited_orders"),
-            figures,
-            strict=True,
-        ):
-            setattr(summed, name, getattr(summed, name) + value)
-    return result
+class Sold:
+    """What one period sold, cut into months, days and a live part once: the dashboard
+    asks for its totals, its days and its products, and each cut costs two queries."""
 
+    def __init__(self, period: Period) -> None:
+        self.period = period
+        self.repo = SalesRollupRepository(read_session())
+        self.split = _split(self.repo, period)
 
-def per_day(period: Period, currency: str, hourly: bool) -> dict[str, tuple[int, int, int]]:
-    """(orders, gross, net) of the currency per local day (or hour: always counted live),
-    by the labels of `kiosk.periods.local_bucket`, where there were any."""
-    repo = SalesRollupRepository(read_session())
-    split = _split(repo, period) if not hourly else _Split(Selection((), ()), period)
-    found: dict[str, tuple[int, int, int]] = {}
-    if split.rolled.days or split.rolled.months:
-        last = split.live.first - ONE_DAY if split.live else period.last
-        for day, placed, gross, net in repo.days(period.first, last, currency):
-            found[day.isoformat()] = (placed, gross, net)
-    if split.live:
-        placed_in = orders.orders_per_bucket(split.live, hourly)
-        money = {
-            label: (gross, net)
-            for label, cur, gross, net in invoicing.revenue_per_bucket(split.live, hourly)
-            if cur == currency
-        }
-        for label in placed_in.keys() | money.keys():
-            found[label] = (placed_in.get(label, 0), *money.get(label, (0, 0)))
-    return found
+    def totals(self) -> Sales:
+        live = self.split.live
+        result = _live(live.start, live.end) if live else Sales()
+        for currency, *figures, withdrawals in self.repo.totals(self.split.rolled):
+            result.withdrawals += withdrawals
+            if currency == NO_CURRENCY:
+                continue
+            summed = result.of(currency)
+            for name, value in zip(
+                ("orders", "order_total_cents", "gross_cents", "net_cents", "credited_orders"),
+                figures,
+                strict=True,
+            ):
+                setattr(summed, name, getattr(summed, name) + value)
+        return result
 
+    def per_day(self, currency: str, hourly: bool) -> dict[str, tuple[int, int, int]]:
+        """(orders, gross, net) of the currency per local day (or hour: always counted
+        live), by the labels of `kiosk.periods.local_bucket`, where there were any."""
+        split = self.split if not hourly else _Split(Selection((), ()), self.period)
+        found: dict[str, tuple[int, int, int]] = {}
+        if split.rolled.days or split.rolled.months:
+            last = split.live.first - ONE_DAY if split.live else self.period.last
+            for day, placed, gross, net in self.repo.days(self.period.first, last, currency):
+                found[day.isoformat()] = (placed, gross, net)
+        if split.live:
+            placed_in = orders.orders_per_bucket(split.live, hourly)
+            money = {
+                label: (gross, net)
+                for label, cur, gross, net in invoicing.revenue_per_bucket(split.live, hourly)
+                if cur == currency
+            }
+            for label in placed_in.keys() | money.keys():
+                found[label] = (placed_in.get(label, 0), *money.get(label, (0, 0)))
+        return found
 
-def products(period: Period) -> list[ProductSold]:
-    """Every product sold in the period, per currency, in no particular order."""
-    repo = SalesRollupRepository(read_session())
-    split = _split(repo, period)
-    summed: dict[tuple[int | None, str], ProductSold] = {}
-    rolled = [
-        ProductSold(None if pid == UNKNOWN_PRODUCT else pid, name, cur, units, revenue)
-        for pid, name, cur, units, revenue in repo.products(split.rolled)
-    ]
-    live = _live_products(split.live.start, split.live.end) if split.live else []
-    for row in rolled + live:
-        key = (row.product_id, row.currency)
-        if before := summed.get(key):
-            row = ProductSold(
-                row.product_id,
-                max(before.name, row.name),
-                row.currency,
-                before.units + row.units,
-                before.revenue_cents + row.revenue_cents,
-            )
-        summed[key] = row
-    return list(summed.values())
+    def products(self) -> list[ProductSold]:
+        """Every product sold in the period, per currency, in no particular order."""
+        summed: dict[tuple[int | None, str], ProductSold] = {}
+        rolled = [
+            ProductSold(None if pid == UNKNOWN_PRODUCT else pid, name, cur, units, revenue)
+            for pid, name, cur, units, revenue in self.repo.products(self.split.rolled)
+        ]
+        live = self.split.live
+        for row in rolled + (_live_products(live.start, live.end) if live else []):
+            key = (row.product_id, row.currency)
+            if before := summed.get(key):
+                row = ProductSold(
+                    row.product_id,
+                    max(before.name, row.name),
+                    row.currency,
+                    before.units + row.units,
+                    before.revenue_cents + row.revenue_cents,
+                )
+            summed[key] = row
+        return list(summed.values())
 
 
 # --- the roll-up job -----------------------------------------------------------------
