@@ -180,6 +180,8 @@ def test_a_custom_range_is_checked_and_kept(app: Flask) -> None:
     assert first_row in long_page
     assert len(_csv(owner, "days", "?range=custom&from=2026-01-01&to=2026-04-10")) == 1 + 100
     assert owner.get("/staff/dashboard?range=nonsense").status_code == 200
+    last_month = owner.get("/staff/dashboard?range=lastmonth").get_data(as_text=True)
+    assert '<option value="lastmonth" selected>Last month</option>' in last_month
     assert owner.get("/staff/dashboard/nonsense.csv").status_code == 404
 
 

@@ -30,7 +30,7 @@ from kiosk.orders import services as orders
 from kiosk.orm import utcnow
 from kiosk.periods import Period
 
-RANGES = ("today", "7d", "30d", "month", "custom")
+RANGES = ("today", "7d", "30d", "month", "lastmonth", "custom")
 DEFAULT_RANGE = "30d"
 MAX_DAYS = 3 * 366  # a custom range of at most three years
 FIRST_YEAR, LAST_YEAR = 2000, 2999
@@ -163,6 +163,9 @@ def period_of(choice: RangeChoice, today: date, zone: str) -> tuple[Period, list
         return Period(today - timedelta(days=6), today, zone), []
     if choice.key == "month":
         return Period(today.replace(day=1), today, zone), []
+    if choice.key == "lastmonth":
+        month_end = today.replace(day=1) - timedelta(days=1)
+        return Period(month_end.replace(day=1), month_end, zone), []
     if choice.key == "custom":
         first, last = _parse_day(choice.first), _parse_day(choice.last)
         problems = []
@@ -178,6 +181,19 @@ def period_of(choice: RangeChoice, today: date, zone: str) -> tuple[Period, list
             return Period(first, last, zone), []
         return Period(today - timedelta(days=29), today, zone), problems
     return Period(today - timedelta(days=29), today, zone), []
+
+
+def previous_of(key: str, period: Period) -> Period:
+    """What a range is compared with: last month with the whole month before, this month so
+    far with the same days of the month before (1–4 December with 1–4 November), any other
+    range with as many days just before it."""
+    if key not in ("month", "lastmonth"):
+        return period.previous()
+    before = period.first - timedelta(days=1)
+    first = before.replace(day=1)
+    if key == "lastmonth":
+        return Period(first, before, period.zone)
+    return Period(first, min(first + (period.last - period.first), before), period.zone)
 
 
 def _zone() -> str:
@@ -265,7 +281,7 @@ def dashboard(choice: RangeChoice) -> tuple[Dashboard, list[str]]:
     """Every figure of the page for a range, and what was wrong with a custom range."""
     zone = _zone()
     period, problems = period_of(choice, today(), zone)
-    previous = period.previous()
+    previous = previous_of(DEFAULT_RANGE if problems else choice.key, period)
     selling = {p: Sold(p) for p in (period, previous)}
     sales = {p: selling[p].totals() for p in (period, previous)}
     placed = {p: sales[p].orders for p in (period, previous)}
