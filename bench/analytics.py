@@ -68,6 +68,7 @@ RANGES = {
     "7 days": "range=7d",
     "30 days": "range=30d",
     "this month": "range=month",
+    "last month": "range=lastmonth",
     "custom: a year": "range=custom&from={year_ago}&to={today}",
     # The longest range the page allows; the bench shop's history is 400 days of it.
     "custom: 3 years": "range=custom&from={three_years_ago}&to={today}",
