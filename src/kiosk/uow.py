@@ -31,7 +31,9 @@ class NestedUnitOfWork(RuntimeError):
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
+def unit_of_work(dry_run: bool = False) -> Iterator[Session]:
+    """With `dry_run`, the block's work is rolled back at its end instead of committed: a
+    job's `--dry-run` does everything it would and counts it, and changes nothing."""
     session: Session = db.session()
     if session.info.get("in_unit_of_work"):
         raise NestedUnitOfWork("units of work do not nest; pass the session down instead")
@@ -45,7 +47,10 @@ def unit_of_work() -> Iterator[Session]:
     try:
         session.connection(execution_options={WRITE_OPTION: True})
         yield session
-        session.commit()
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise

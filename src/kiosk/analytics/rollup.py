@@ -46,10 +46,6 @@ class RollupReport:
     settled: list[datetime] = field(default_factory=list)
 
 
-class _DryRun(Exception):
-    """Undo the transaction: the dry run wanted the counts only."""
-
-
 def roll_up(now: datetime | None = None, dry_run: bool = False) -> RollupReport:
     """Roll up every day from the first one not rolled up for good (or the oldest raw
     event's) to today, then purge. A dry run does the same work and rolls it back."""
@@ -79,13 +75,8 @@ def roll_up(now: datetime | None = None, dry_run: bool = False) -> RollupReport:
 
 
 def _in_transaction(work: Callable[[FiguresRepository], object], dry_run: bool) -> None:
-    try:
-        with unit_of_work() as session:
-            work(FiguresRepository(session))
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+    with unit_of_work(dry_run) as session:
+        work(FiguresRepository(session))
 
 
 def _delete_hours(before: datetime, repo: FiguresRepository) -> None:

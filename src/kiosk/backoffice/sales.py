@@ -206,10 +206,6 @@ class SalesRollupReport:
     rows: int = 0
 
 
-class _DryRun(Exception):
-    """Undo the transaction: the dry run wanted the counts only."""
-
-
 Step = tuple[str, Callable[[SalesRollupRepository], int]]  # ("days" or "months", work)
 
 
@@ -221,13 +217,8 @@ def _run(steps: list[Step], report: SalesRollupReport, repo: SalesRollupReposito
 
 
 def _in_transaction(work: Callable[[SalesRollupRepository], None], dry_run: bool) -> None:
-    try:
-        with unit_of_work() as session:
-            work(SalesRollupRepository(session))
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+    with unit_of_work(dry_run) as session:
+        work(SalesRollupRepository(session))
 
 
 def _roll_day(day: date, zone: str, now: datetime, repo: SalesRollupRepository) -> int:
